@@ -1,0 +1,59 @@
+/**
+ * `tessera <command>`: serve, migrate, and the operator's commands. Every error
+ * is one line on stderr and a non-zero exit code; `--help` on every command.
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ConfigError, loadConfig } from "../core/config.js";
+import { TesseraError } from "../core/errors.js";
+import { commands, type Command } from "./commands.js";
+import { UsageError } from "./usage-error.js";
+
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);
+  return `Usage: tessera <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun "tessera <command> --help" for a command's options. Configuration comes from the environment (see README).`;
+}
+
+function commandHelp(name: string, command: Command): string {
+  const options = Object.entries(command.options ?? {}).map(([flag, o]) => `  --${flag}${o.type === "string" ? " <value>" : ""}${o.multiple ? " (repeatable)" : ""}\n      ${o.doc}`);
+  return `Usage: tessera ${name} ${command.args ?? ""}\n\n${command.summary}\n${options.length ? `\nOptions:\n${options.join("\n")}\n` : ""}`;
+}
+
+/** Runs the CLI; resolves to the exit code. Output goes to the given streams (tests capture them). */
+export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void } = {
+  out: (s) => process.stdout.write(`${s}\n`),
+  err: (s) => process.stderr.write(`${s}\n`),
+}): Promise<number> {
+  const [first, second] = argv;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    io.out(usage());
+    return first === undefined ? 1 : 0;
+  }
+  const name = second !== undefined && `${first} ${second}` in commands ? `${first} ${second}` : first;
+  const command = commands[name];
+  if (!command) {
+    io.err(`tessera: unknown command "${name}". Run "tessera --help".`);
+    return 2;
+  }
+  const rest = argv.slice(name.split(" ").length);
+  try {
+    const optionSpec: ParseArgsConfig["options"] = { help: { type: "boolean", short: "h" } };
+    for (const [flag, o] of Object.entries(command.options ?? {})) optionSpec[flag] = { type: o.type, ...(o.multiple ? { multiple: true } : {}) };
+    const { values, positionals } = parseArgs({ args: rest, options: optionSpec, allowPositionals: true, strict: true });
+    if (values.help) {
+      io.out(commandHelp(name, command));
+      return 0;
+    }
+    const config = loadConfig();
+    return await command.run({ config, values: values as Record<string, string | boolean | string[] | undefined>, positionals, io });
+  } catch (error) {
+    io.err(`tessera ${name}: ${describe(error)}`);
+    return error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ConfigError) return `${error.message.replace(/\n\s*/g, "; ")}`;
+  if (error instanceof TesseraError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,132 @@
+/**
+ * OAuth clients: the built-in first-party public clients (`tessera-web`, and
+ * `tessera-demo` whose short-lived tokens the demo page uses to show expiry),
+ * and confidential clients registered with the CLI (secret shown once, stored
+ * as SHA-256: it is a 256-bit random string, so a slow hash adds nothing).
+ */
+import type { ClientRow, Store } from "../store/index.js";
+import { randomToken, safeEqual, sha256 } from "./crypto-utils.js";
+import { invalidField, TesseraError } from "./errors.js";
+
+export const WEB_CLIENT_ID = "tessera-web";
+export const DEMO_CLIENT_ID = "tessera-demo";
+export const DEMO_ACCESS_TOKEN_TTL = 20;
+
+export type GrantType = "password" | "refresh_token" | "client_credentials";
+export const GRANT_TYPES: readonly GrantType[] = ["password", "refresh_token", "client_credentials"];
+
+/** What the HTTP layer extracted; the core decides what it proves. */
+export interface ClientCredentials {
+  clientId?: string | undefined;
+  clientSecret?: string | undefined;
+}
+
+export interface NewClient {
+  name: string;
+  id?: string;
+  grantTypes?: GrantType[];
+  scopes?: string[];
+  firstParty?: boolean;
+  public?: boolean;
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._-]{3,64}$/;
+
+export function grantTypesOf(client: ClientRow): GrantType[] {
+  return JSON.parse(client.grant_types) as GrantType[];
+}
+
+export function scopesOf(client: ClientRow): string[] {
+  return JSON.parse(client.scopes) as string[];
+}
+
+function invalidClient(detail: string): TesseraError {
+  return new TesseraError("invalid_client", "Client authentication failed.", { detail });
+}
+
+export class ClientService {
+  readonly #store: Store;
+  readonly #now: () => number;
+  readonly #supportedScopes: string[];
+
+  constructor(store: Store, now: () => number, supportedScopes: string[]) {
+    this.#store = store;
+    this.#now = now;
+    this.#supportedScopes = supportedScopes;
+  }
+
+  /** Creates or updates the built-in clients (their rows follow the code and config). */
+  async ensureBuiltins(accessTokenTtl: number): Promise<void> {
+    const base = {
+      secret_hash: null, type: "public" as const, first_party: 1,
+      grant_types: JSON.stringify(["password", "refresh_token"]), scopes: JSON.stringify(this.#supportedScopes),
+      created_at: this.#now(),
+    };
+    await this.#store.upsertClient({ ...base, id: WEB_CLIENT_ID, name: "Tessera web (built-in)", access_token_ttl: null });
+    await this.#store.upsertClient({
+      ...base, id: DEMO_CLIENT_ID, name: "Tessera demo page (short-lived tokens)",
+      access_token_ttl: Math.min(DEMO_ACCESS_TOKEN_TTL, accessTokenTtl),
+    });
+  }
+
+  /** Registers a client; for a confidential one, the answer holds the only copy of its secret. */
+  async register(input: NewClient): Promise<{ client: ClientRow; secret?: string }> {
+    const id = input.id ?? `client_${randomToken(12)}`;
+    if (!CLIENT_ID.test(id)) throw invalidField("client_id", "must be 3 to 64 characters of A-Z a-z 0-9 . _ -");
+    const name = input.name.trim();
+    if (name.length < 1 || name.length > 100) throw invalidField("name", "must be 1 to 100 characters");
+    const grantTypes = input.grantTypes ?? ["client_credentials"];
+    for (const g of grantTypes) if (!GRANT_TYPES.includes(g)) throw invalidField("grant_types", `unknown grant type ${g}`);
+    const scopes = input.scopes ?? this.#supportedScopes;
+    for (const s of scopes) if (!this.#supportedScopes.includes(s)) throw invalidField("scopes", `unknown scope ${s}`);
+    if (input.public && grantTypes.includes("client_credentials")) throw invalidField("grant_types", "a public client cannot use client_credentials");
+    const secret = input.public ? undefined : `tss_${randomToken(32)}`;
+    const client: ClientRow = {
+      id, name, secret_hash: secret === undefined ? null : sha256(secret), type: input.public ? "public" : "confidential",
+      first_party: input.firstParty ? 1 : 0, grant_types: JSON.stringify(grantTypes), scopes: JSON.stringify(scopes),
+      access_token_ttl: null, created_at: this.#now(),
+    };
+    if (!(await this.#store.insertClient(client))) throw new TesseraError("username_taken", "A client with that id exists.");
+    return secret === undefined ? { client } : { client, secret };
+  }
+
+  list(): Promise<ClientRow[]> {
+    return this.#store.listClients();
+  }
+
+  /**
+   * Identifies the calling client. No id at all means the built-in web client.
+   * A confidential client must prove its secret; a public one must not send one.
+   */
+  async authenticate(credentials: ClientCredentials, options: { requireConfidential?: boolean } = {}): Promise<ClientRow> {
+    const id = credentials.clientId ?? WEB_CLIENT_ID;
+    const client = id.length <= 64 ? await this.#store.findClient(id) : undefined;
+    if (!client) throw invalidClient("unknown client");
+    if (client.type === "confidential") {
+      if (credentials.clientSecret === undefined) throw invalidClient("secret missing");
+      if (client.secret_hash === null || !safeEqual(sha256(credentials.clientSecret), client.secret_hash)) throw invalidClient("wrong secret");
+    } else {
+      if (credentials.clientSecret !== undefined) throw invalidClient("public client sent a secret");
+      if (options.requireConfidential) throw invalidClient("confidential client required");
+    }
+    return client;
+  }
+
+  /** Throws unauthorized_client unless the client may use the grant. */
+  assertGrant(client: ClientRow, grant: GrantType): void {
+    if (!grantTypesOf(client).includes(grant)) throw new TesseraError("unauthorized_client", `This client may not use the ${grant} grant.`);
+    if (grant === "password" && client.first_party !== 1) {
+      throw new TesseraError("unauthorized_client", "The password grant is reserved for first-party clients.");
+    }
+  }
+
+  /** The granted scope: the request (each scope allowed) or, when absent, the defaults the client may have. */
+  resolveScope(client: ClientRow, requested: string | undefined, defaults: string[]): string {
+    const allowed = scopesOf(client);
+    if (requested === undefined || requested.trim() === "") return defaults.filter((s) => allowed.includes(s)).join(" ");
+    const wanted = [...new Set(requested.split(" ").filter(Boolean))];
+    const bad = wanted.find((s) => !allowed.includes(s));
+    if (bad !== undefined || requested.length > 1000) throw new TesseraError("invalid_scope", `Scope not allowed: ${(bad ?? "").slice(0, 64)}`);
+    return wanted.join(" ");
+  }
+}

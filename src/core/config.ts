@@ -1,0 +1,161 @@
+/**
+ * Every setting in one table: its environment variable, unit, default and
+ * meaning. The table validates the environment at start (naming each bad
+ * setting), and `scripts/config-table.ts` prints it for the README.
+ */
+import { resolve } from "node:path";
+
+export type SigningAlgorithm = "ES256" | "RS256" | "EdDSA";
+
+export interface Config {
+  host: string;
+  port: number;
+  issuer: string;
+  audience: string;
+  dataDir: string;
+  /** Database URL: empty for the embedded SQLite file in dataDir. */
+  databaseUrl: string;
+  masterKey: string | undefined;
+  signingAlg: SigningAlgorithm;
+  /** Seconds. */
+  accessTokenTtl: number;
+  /** Seconds. */
+  sessionIdleTimeout: number;
+  /** Seconds. */
+  sessionAbsoluteLifetime: number;
+  /** Seconds. */
+  refreshGraceWindow: number;
+  /** Seconds. */
+  jwksMaxAge: number;
+  argon2MemoryKib: number;
+  argon2Iterations: number;
+  argon2Parallelism: number;
+  defaultScopes: string[];
+  supportedScopes: string[];
+  allowedOrigins: string[];
+  logLevel: string;
+  /** Seconds between expired-session sweeps; 0 turns the sweeper off. */
+  sweepInterval: number;
+  /** Serve the demo page at `/`. */
+  demoPage: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.problems = problems;
+  }
+}
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  doc: string;
+  /** Default as shown in docs; `undefined` means "not set". */
+  fallback: string | undefined;
+  parse(raw: string, partial: Partial<Config>): Config[K];
+}
+
+function int(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw.trim())) throw new Error(`must be a whole number between ${min} and ${max}`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new Error(`must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+function list(raw: string): string[] {
+  return raw.split(/[\s,]+/).filter(Boolean);
+}
+
+function origin(raw: string): string {
+  const url = new URL(raw);
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("must be an http(s) URL");
+  return url.origin;
+}
+
+const DAY = 86_400;
+
+function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
+  return s;
+}
+
+/** The configuration table, in the order the README shows it. */
+export const settings = [
+  setting({ key: "host", env: "HOST", fallback: "127.0.0.1", doc: "Interface to listen on.", parse: (r) => r }),
+  setting({ key: "port", env: "PORT", fallback: "3000", doc: "TCP port (0 picks a free one).", parse: int(0, 65535) }),
+  setting({ key: "issuer", env: "TESSERA_ISSUER", fallback: "http://localhost:3000", doc: "Issuer URL (`iss`); every discovery URL is built from it.", parse: (r) => {
+    const url = new URL(r);
+    if (url.search || url.hash) throw new Error("must have no query or fragment");
+    return url.href.replace(/\/$/, "");
+  } }),
+  setting({ key: "audience", env: "TESSERA_AUDIENCE", fallback: undefined, doc: "Access-token audience (`aud`). Default: the issuer.", parse: (r) => r }),
+  setting({ key: "dataDir", env: "TESSERA_DATA_DIR", fallback: "./data", doc: "Folder for the SQLite database and the master key file.", parse: (r) => resolve(r) }),
+  setting({ key: "databaseUrl", env: "DATABASE_URL", fallback: "", doc: "`postgres://…` to use PostgreSQL; empty for SQLite in the data folder.", parse: (r) => {
+    if (r && !/^postgres(ql)?:\/\//.test(r)) throw new Error("must be a postgres:// URL or empty");
+    return r;
+  } }),
+  setting({ key: "masterKey", env: "TESSERA_MASTER_KEY", fallback: undefined, doc: "32 random bytes, base64url: encrypts private keys at rest. Default: `master.key` in the data folder, created with mode 0600.", parse: (r) => {
+    if (Buffer.from(r, "base64url").length !== 32) throw new Error("must be 32 bytes encoded as base64url (43 characters)");
+    return r;
+  } }),
+  setting({ key: "signingAlg", env: "TESSERA_SIGNING_ALG", fallback: "ES256", doc: "Access-token signature: ES256, RS256 or EdDSA (see docs/keys.md).", parse: (r) => {
+    if (r !== "ES256" && r !== "RS256" && r !== "EdDSA") throw new Error("must be ES256, RS256 or EdDSA");
+    return r;
+  } }),
+  setting({ key: "accessTokenTtl", env: "TESSERA_ACCESS_TOKEN_TTL", fallback: "900", doc: "Access-token lifetime, seconds.", parse: int(5, DAY) }),
+  setting({ key: "sessionIdleTimeout", env: "TESSERA_SESSION_IDLE_TIMEOUT", fallback: String(7 * DAY), doc: "A session ends after this many seconds without a refresh (or cookie use).", parse: int(60, 365 * DAY) }),
+  setting({ key: "sessionAbsoluteLifetime", env: "TESSERA_SESSION_ABSOLUTE_LIFETIME", fallback: String(30 * DAY), doc: "A session ends this many seconds after sign-in, whatever happens.", parse: int(60, 5 * 365 * DAY) }),
+  setting({ key: "refreshGraceWindow", env: "TESSERA_REFRESH_GRACE_WINDOW", fallback: "10", doc: "Seconds during which the just-spent refresh token still returns the current one (see docs/refresh-rotation.md).", parse: int(0, 300) }),
+  setting({ key: "jwksMaxAge", env: "TESSERA_JWKS_MAX_AGE", fallback: "300", doc: "`Cache-Control: max-age` of the JWKS, seconds. New keys are published at least this long before they sign.", parse: int(0, DAY) }),
+  setting({ key: "argon2MemoryKib", env: "TESSERA_ARGON2_MEMORY_KIB", fallback: "19456", doc: "argon2id memory cost, KiB (OWASP minimum 19456). Raising it re-hashes passwords at their next sign-in.", parse: int(19456, 4 * 1024 * 1024) }),
+  setting({ key: "argon2Iterations", env: "TESSERA_ARGON2_ITERATIONS", fallback: "2", doc: "argon2id time cost (minimum 2).", parse: int(2, 100) }),
+  setting({ key: "argon2Parallelism", env: "TESSERA_ARGON2_PARALLELISM", fallback: "1", doc: "argon2id lanes.", parse: int(1, 16) }),
+  setting({ key: "defaultScopes", env: "TESSERA_DEFAULT_SCOPES", fallback: "openid profile email", doc: "Scopes granted when a request names none.", parse: list }),
+  setting({ key: "supportedScopes", env: "TESSERA_SCOPES", fallback: "openid profile email offline_access", doc: "Every scope the server knows (space- or comma-separated).", parse: list }),
+  setting({ key: "allowedOrigins", env: "TESSERA_ALLOWED_ORIGINS", fallback: "", doc: "Extra browser origins allowed for CORS and cookie-session CSRF checks (comma-separated).", parse: (r) => list(r).map(origin) }),
+  setting({ key: "logLevel", env: "LOG_LEVEL", fallback: "info", doc: "fatal, error, warn, info, debug, trace or silent.", parse: (r) => {
+    if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(r)) throw new Error("must be fatal, error, warn, info, debug, trace or silent");
+    return r;
+  } }),
+  setting({ key: "sweepInterval", env: "TESSERA_SWEEP_INTERVAL", fallback: "3600", doc: "Seconds between sweeps of ended sessions; 0 disables.", parse: int(0, DAY) }),
+  setting({ key: "demoPage", env: "TESSERA_DEMO_PAGE", fallback: "true", doc: "Serve the demo page at `/` (true/false).", parse: (r) => {
+    if (r !== "true" && r !== "false") throw new Error("must be true or false");
+    return r === "true";
+  } }),
+] as const;
+
+/**
+ * Reads the configuration from an environment (process.env by default) and
+ * explicit overrides; throws a ConfigError listing every bad setting.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const config: Partial<Config> = {};
+  for (const s of settings) {
+    if (s.key in overrides) {
+      (config as Record<string, unknown>)[s.key] = overrides[s.key];
+      continue;
+    }
+    const raw = env[s.env] ?? s.fallback;
+    if (raw === undefined) continue;
+    try {
+      (config as Record<string, unknown>)[s.key] = s.parse(raw, config);
+    } catch (error) {
+      problems.push(`${s.env}=${JSON.stringify(s.key === "masterKey" ? "<hidden>" : raw)}: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length === 0) {
+    if (config.audience === undefined) config.audience = config.issuer;
+    if ((config.sessionAbsoluteLifetime ?? 0) < (config.accessTokenTtl ?? 0)) {
+      problems.push("TESSERA_SESSION_ABSOLUTE_LIFETIME must be at least TESSERA_ACCESS_TOKEN_TTL");
+    }
+    const unknown = (config.defaultScopes ?? []).filter((s) => !(config.supportedScopes ?? []).includes(s));
+    if (unknown.length > 0) problems.push(`TESSERA_DEFAULT_SCOPES names scopes missing from TESSERA_SCOPES: ${unknown.join(" ")}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as Config;
+}

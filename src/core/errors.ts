@@ -1,0 +1,72 @@
+/**
+ * One registry of every error code a client can see, with its HTTP status and
+ * meaning. `docs/errors.md` is checked against it by a test, both ways.
+ * Codes are never reused once retired.
+ */
+export const errorCodes = {
+  invalid_request: { status: 400, doc: "The request is malformed: a missing, mistyped or out-of-range field (named in the description)." },
+  invalid_grant: { status: 400, doc: "Wrong credentials, or a refresh token that is expired, revoked, reused or of a disabled user. One message for all." },
+  invalid_client: { status: 401, doc: "Client authentication failed (unknown client, wrong secret)." },
+  unauthorized_client: { status: 400, doc: "The client may not use this grant type (e.g. the password grant by a third-party client)." },
+  unsupported_grant_type: { status: 400, doc: "The grant type is not one Tessera offers." },
+  invalid_scope: { status: 400, doc: "A requested scope is unknown, not allowed for the client, or wider than the session's." },
+  invalid_token: { status: 401, doc: "The access token is missing its parts, forged, expired, or of an ended session (RFC 6750)." },
+  insufficient_scope: { status: 403, doc: "The token lacks the scope or role the resource needs (RFC 6750)." },
+  unauthorized: { status: 401, doc: "No credentials were sent to a protected route." },
+  invalid_credentials: { status: 400, doc: "The current password given to change a password is wrong." },
+  username_taken: { status: 409, doc: "Another user already has this username (compared after normalisation, without case)." },
+  not_found: { status: 404, doc: "No such route or resource (also for a session that is not the caller's)." },
+  method_not_allowed: { status: 405, doc: "The route exists but not for this method." },
+  payload_too_large: { status: 413, doc: "The request body is over 16 KiB." },
+  unsupported_media_type: { status: 415, doc: "The body's content type is not one the route accepts." },
+  csrf_failed: { status: 403, doc: "A cookie-authenticated unsafe request lacked a valid X-CSRF-Token or an allowed Origin." },
+  forbidden: { status: 403, doc: "The caller is authenticated but may not do this (e.g. a non-admin on /admin)." },
+  too_many_requests: { status: 429, doc: "Too many attempts; retry after the `Retry-After` seconds." },
+  server_error: { status: 500, doc: "An unexpected failure on the server; details are in its log, never in the answer." },
+  temporarily_unavailable: { status: 503, doc: "A dependency (the store) is unreachable." },
+} as const satisfies Record<string, { status: number; doc: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/**
+ * The one error the core throws for anything a client did or may see. `message`
+ * is safe to send; `detail` stays in the server log (it may name the exact
+ * reason a credential failed, which the client must not learn).
+ */
+export class TesseraError extends Error {
+  override readonly name = "TesseraError";
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string | undefined;
+  /** For 429: seconds until a retry may succeed. */
+  readonly retryAfter: number | undefined;
+  /** For insufficient_scope: the scope the resource needs. */
+  readonly scope: string | undefined;
+
+  constructor(code: ErrorCode, message: string, extra: { detail?: string; retryAfter?: number; scope?: string; cause?: unknown } = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.detail = extra.detail;
+    this.retryAfter = extra.retryAfter;
+    this.scope = extra.scope;
+  }
+}
+
+/** The one answer for every credential failure on every sign-in path (no user enumeration). */
+export function invalidCredentials(detail: string): TesseraError {
+  return new TesseraError("invalid_grant", "The username or password is incorrect.", { detail });
+}
+
+/** The one answer for every unusable refresh token. */
+export function invalidRefreshToken(detail: string): TesseraError {
+  return new TesseraError("invalid_grant", "The refresh token is invalid, expired or revoked.", { detail });
+}
+
+export function invalidToken(detail: string, message = "The access token is invalid or expired."): TesseraError {
+  return new TesseraError("invalid_token", message, { detail });
+}
+
+export function invalidField(field: string, problem: string): TesseraError {
+  return new TesseraError("invalid_request", `${field}: ${problem}`);
+}

@@ -1,0 +1,190 @@
+/**
+ * Sessions and refresh-token rotation. A session is one sign-in: a family of
+ * refresh tokens of which only the newest is live. The rules, and why, are in
+ * docs/refresh-rotation.md; in short:
+ *
+ * - the current token rotates, by compare-and-set on the session's generation;
+ * - the immediate predecessor, within the grace window after the rotation,
+ *   gets the same current token back (two tabs, a lost response);
+ * - anything older, or the predecessor after the window, is reuse: the
+ *   session ends, since a thief and the user now hold the same family.
+ */
+import type { ClientRow, SessionRow, Store, UserRow } from "../store/index.js";
+import { randomToken } from "./crypto-utils.js";
+import { invalidRefreshToken, TesseraError } from "./errors.js";
+import type { AuthEvents } from "./events.js";
+import { hashRefreshToken, looksLikeRefreshToken, newRefreshToken, successorOf } from "./refresh-tokens.js";
+
+export interface SessionPolicy {
+  /** ms without use after which a session ends. */
+  idleTimeout: number;
+  /** ms after sign-in at which a session ends. */
+  absoluteLifetime: number;
+  /** ms after a rotation during which the predecessor still returns the current token. */
+  graceWindow: number;
+  /** Seconds an access token lives at most: how long a revocation must be published. */
+  accessTokenTtl: number;
+}
+
+export interface SessionServiceOptions {
+  store: Store;
+  events: AuthEvents;
+  policy: SessionPolicy;
+  /** HMAC key for successor tokens (derived from the master key). */
+  successorKey: Buffer;
+  now: () => number;
+}
+
+export interface RequestMeta {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+export interface RefreshResult {
+  session: SessionRow;
+  user: UserRow;
+  refreshToken: string;
+  /** True when this answer repeated a rotation that already happened (grace window). */
+  repeated: boolean;
+}
+
+export type SessionEndReason =
+  | "logout" | "logout_all" | "revoked" | "password_changed" | "refresh_token_reuse"
+  | "idle_timeout" | "absolute_lifetime" | "user_disabled" | "admin";
+
+export class SessionService {
+  readonly #o: SessionServiceOptions;
+
+  constructor(options: SessionServiceOptions) {
+    this.#o = options;
+  }
+
+  get policy(): SessionPolicy {
+    return this.#o.policy;
+  }
+
+  /** Starts a token session and returns its first refresh token. */
+  async startTokenSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta): Promise<{ session: SessionRow; refreshToken: string }> {
+    const refreshToken = newRefreshToken();
+    const session = this.#newSession(user, client, scope, "token", null, meta);
+    await this.#o.store.createSession(session, hashRefreshToken(refreshToken));
+    return { session, refreshToken };
+  }
+
+  /** Starts a cookie session; the caller hashes and stores `secret` in the cookie. */
+  async startCookieSession(user: UserRow, client: ClientRow, scope: string, cookieHash: string, meta: RequestMeta): Promise<SessionRow> {
+    const session = this.#newSession(user, client, scope, "cookie", cookieHash, meta);
+    await this.#o.store.createSession(session, null);
+    return session;
+  }
+
+  /** Why a session is no longer usable, or undefined if it is live. */
+  endedReason(session: SessionRow, user: UserRow): string | undefined {
+    const now = this.#o.now();
+    if (session.revoked_at !== null) return `ended (${session.revoked_reason ?? "revoked"})`;
+    if (session.expires_at <= now) return "absolute_lifetime";
+    if (session.last_used_at + this.#o.policy.idleTimeout <= now) return "idle_timeout";
+    if (user.disabled_at !== null) return "user_disabled";
+    return undefined;
+  }
+
+  /** Looks up a session for a protected route: undefined unless live and owned by `userId`. */
+  async liveSession(sessionId: string, userId: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+    const found = await this.#o.store.findSessionWithUser(sessionId);
+    if (!found || found.user.id !== userId || this.endedReason(found.session, found.user) !== undefined) return undefined;
+    return found;
+  }
+
+  async refresh(token: string, client: ClientRow): Promise<RefreshResult> {
+    if (!looksLikeRefreshToken(token)) throw invalidRefreshToken("malformed");
+    const found = await this.#o.store.findRefreshToken(hashRefreshToken(token));
+    if (!found) {
+      this.#o.events.emit("refresh", { outcome: "invalid" });
+      throw invalidRefreshToken("unknown token");
+    }
+    const { session, user, generation } = found;
+    const ids = { sessionId: session.id, userId: user.id };
+    if (session.client_id !== client.id || session.kind !== "token") {
+      this.#o.events.emit("refresh", { outcome: "invalid", ...ids });
+      throw invalidRefreshToken("token of another client");
+    }
+    const ended = this.endedReason(session, user);
+    if (ended !== undefined) {
+      if (ended === "idle_timeout" || ended === "absolute_lifetime") await this.end(session.id, ended);
+      this.#o.events.emit("refresh", { outcome: session.revoked_at === null ? "expired" : "revoked", ...ids });
+      throw invalidRefreshToken(ended);
+    }
+    const successor = successorOf(this.#o.successorKey, token);
+    if (generation === session.refresh_generation) {
+      const now = this.#o.now();
+      if (await this.#o.store.rotateRefreshToken(session.id, generation, hashRefreshToken(successor), now)) {
+        this.#o.events.emit("refresh", { outcome: "rotated", ...ids });
+        return { session: { ...session, refresh_generation: generation + 1, rotated_at: now, last_used_at: now }, user, refreshToken: successor, repeated: false };
+      }
+      // Lost the compare-and-set: someone rotated this very token a moment ago
+      // (or ended the session). Judge again against the fresh row.
+      const fresh = await this.#o.store.findSession(session.id);
+      if (!fresh || fresh.revoked_at !== null) throw invalidRefreshToken("session ended during refresh");
+      return this.#predecessor(fresh, user, generation, successor);
+    }
+    return this.#predecessor(session, user, generation, successor);
+  }
+
+  async #predecessor(session: SessionRow, user: UserRow, generation: number, successor: string): Promise<RefreshResult> {
+    const ids = { sessionId: session.id, userId: user.id };
+    const withinGrace = session.rotated_at !== null && this.#o.now() - session.rotated_at <= this.#o.policy.graceWindow;
+    if (generation === session.refresh_generation - 1 && withinGrace) {
+      this.#o.events.emit("refresh-reuse", { cause: "benign_race", ...ids });
+      this.#o.events.emit("refresh", { outcome: "grace", ...ids });
+      return { session, user, refreshToken: successor, repeated: true };
+    }
+    this.#o.events.emit("refresh-reuse", { cause: "suspected_theft", ...ids });
+    this.#o.events.emit("refresh", { outcome: "reuse", ...ids });
+    await this.end(session.id, "refresh_token_reuse");
+    throw invalidRefreshToken(`reuse of generation ${generation}, current ${session.refresh_generation}`);
+  }
+
+  list(userId: string): Promise<SessionRow[]> {
+    const now = this.#o.now();
+    return this.#o.store.listLiveSessions(userId, now, now - this.#o.policy.idleTimeout);
+  }
+
+  /** Ends one session of `userId` (404 when it is not theirs or already ended). */
+  async endOwn(userId: string, sessionId: string, reason: SessionEndReason): Promise<void> {
+    const session = sessionId.length <= 64 ? await this.#o.store.findSession(sessionId) : undefined;
+    if (!session || session.user_id !== userId || session.revoked_at !== null) throw new TesseraError("not_found", "No such session.");
+    await this.end(sessionId, reason);
+  }
+
+  async end(sessionId: string, reason: SessionEndReason): Promise<boolean> {
+    const ended = await this.#o.store.endSession(sessionId, this.#endRecord(reason));
+    if (ended) this.#o.events.emit("sessions-ended", { sessionIds: [sessionId], reason });
+    return ended;
+  }
+
+  async endAll(userId: string, reason: SessionEndReason): Promise<string[]> {
+    const ids = await this.#o.store.endUserSessions(userId, this.#endRecord(reason));
+    if (ids.length > 0) this.#o.events.emit("sessions-ended", { sessionIds: ids, reason, userId });
+    return ids;
+  }
+
+  /** Record for the revocation feed: tokens issued up to now live at most one TTL more. */
+  endRecord(reason: SessionEndReason): { reason: string; now: number; tokensExpireAt: number } {
+    return this.#endRecord(reason);
+  }
+
+  #endRecord(reason: SessionEndReason) {
+    const now = this.#o.now();
+    return { reason, now, tokensExpireAt: Math.ceil(now / 1000) + this.#o.policy.accessTokenTtl };
+  }
+
+  #newSession(user: UserRow, client: ClientRow, scope: string, kind: "token" | "cookie", cookieHash: string | null, meta: RequestMeta): SessionRow {
+    const now = this.#o.now();
+    return {
+      id: randomToken(16), user_id: user.id, client_id: client.id, kind, scope, cookie_hash: cookieHash,
+      created_at: now, last_used_at: now, expires_at: now + this.#o.policy.absoluteLifetime,
+      refresh_generation: 0, rotated_at: null, revoked_at: null, revoked_reason: null,
+      user_agent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip?.slice(0, 64) ?? null,
+    };
+  }
+}

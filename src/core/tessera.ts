@@ -1,0 +1,148 @@
+/**
+ * The core, assembled: one object the HTTP layer and the CLI call. It owns the
+ * store, the key ring and the services, and knows nothing about HTTP.
+ */
+import { join } from "node:path";
+import type { Store, SessionRow, UserRow } from "../store/index.js";
+import { openSqliteStore } from "../store/index.js";
+import { AccessTokens, type AccessTokenClaims } from "./access-tokens.js";
+import { ClientService } from "./clients.js";
+import type { Config } from "./config.js";
+import { invalidField, invalidToken, TesseraError } from "./errors.js";
+import { AuthEvents } from "./events.js";
+import { KeyRing } from "./key-ring.js";
+import { deriveKey, loadMasterKey } from "./master-key.js";
+import { PasswordHasher, passwordProblem } from "./passwords.js";
+import { RevocationFeed } from "./revocation-feed.js";
+import { SessionService } from "./sessions.js";
+import { TokenService } from "./token-service.js";
+import { parseRoles, UserService } from "./users.js";
+
+export interface TesseraDeps {
+  /** A store to use instead of opening the configured one (tests, benchmarks). */
+  store?: Store;
+  /** The clock, epoch ms (tests drive expiry with it). */
+  now?: () => number;
+  /** Concurrent password hashes (default: cores - 1). */
+  hashConcurrency?: number;
+}
+
+/** Who is calling a protected route, and how they proved it. */
+export interface Principal {
+  auth: "bearer" | "cookie";
+  user: UserRow;
+  session: SessionRow;
+  claims?: AccessTokenClaims;
+}
+
+export type Tessera = Awaited<ReturnType<typeof createTessera>>;
+
+export async function openStore(config: Config): Promise<Store> {
+  if (config.databaseUrl) {
+    const { openPostgresStore } = await import("../store/postgres/postgres-store.js");
+    return openPostgresStore({ connectionString: config.databaseUrl });
+  }
+  return openSqliteStore({ filename: join(config.dataDir, "tessera.db") });
+}
+
+export async function createTessera(config: Config, deps: TesseraDeps = {}) {
+  const now = deps.now ?? Date.now;
+  const store = deps.store ?? (await openStore(config));
+  const masterKey = loadMasterKey(config);
+  const events = new AuthEvents();
+  const keys = new KeyRing({
+    store, sealingKey: deriveKey(masterKey, "key-encryption"), alg: config.signingAlg,
+    publishAhead: config.jwksMaxAge * 1000, tokenLifetime: config.accessTokenTtl * 1000, now,
+  });
+  await keys.load();
+  const hasher = new PasswordHasher({
+    memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism,
+    ...(deps.hashConcurrency === undefined ? {} : { concurrency: deps.hashConcurrency }),
+  });
+  const clients = new ClientService(store, now, config.supportedScopes);
+  await clients.ensureBuiltins(config.accessTokenTtl);
+  const users = new UserService({ store, hasher, events, now });
+  const sessions = new SessionService({
+    store, events, now, successorKey: deriveKey(masterKey, "refresh-successor"),
+    policy: {
+      idleTimeout: config.sessionIdleTimeout * 1000, absoluteLifetime: config.sessionAbsoluteLifetime * 1000,
+      graceWindow: config.refreshGraceWindow * 1000, accessTokenTtl: config.accessTokenTtl,
+    },
+  });
+  const accessTokens = new AccessTokens({ keys, issuer: config.issuer, audience: config.audience, now });
+  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now });
+  const feed = new RevocationFeed(store, now);
+  events.on("sessions-ended", () => feed.notify());
+
+  /** Resolves a Bearer token to a live user session; throws invalid_token otherwise. */
+  async function authenticateBearer(token: string): Promise<Principal> {
+    const claims = accessTokens.verify(token);
+    if (claims.sid === undefined) throw invalidToken("no sid", "This token does not represent a signed-in user.");
+    const live = await sessions.liveSession(claims.sid, claims.sub);
+    if (!live) throw invalidToken("session ended", "The session of this token has ended.");
+    return { auth: "bearer", user: live.user, session: live.session, claims };
+  }
+
+  function userinfo(p: Principal) {
+    return { sub: p.user.id, username: p.user.username, email: p.user.email, roles: parseRoles(p.user), auth: p.auth };
+  }
+
+  async function listSessions(p: Principal) {
+    const rows = await sessions.list(p.user.id);
+    return rows.map((s) => ({
+      id: s.id, created_at: iso(s.created_at), last_used_at: iso(s.last_used_at), expires_at: iso(Math.min(s.expires_at, s.last_used_at + sessions.policy.idleTimeout)),
+      user_agent: s.user_agent, ip: s.ip, kind: s.kind, client_id: s.client_id, current: s.id === p.session.id,
+    }));
+  }
+
+  async function changePassword(p: Principal, current: string, next: string): Promise<void> {
+    const problem = passwordProblem(next);
+    if (problem) throw invalidField("new_password", problem);
+    const check = await hasher.verify(p.user.password_hash, current);
+    if (!check.ok) throw new TesseraError("invalid_credentials", "The current password is incorrect.");
+    const hash = await hasher.hash(next);
+    const ended = await store.changePassword(p.user.id, hash, p.session.id, sessions.endRecord("password_changed"));
+    events.emit("password-changed", { userId: p.user.id });
+    if (ended.length > 0) events.emit("sessions-ended", { sessionIds: ended, reason: "password_changed", userId: p.user.id });
+  }
+
+  async function setUserDisabled(userId: string, disabled: boolean): Promise<UserRow> {
+    const user = await users.setDisabled(userId, disabled);
+    if (disabled) await sessions.endAll(userId, "user_disabled");
+    return user;
+  }
+
+  function discovery() {
+    const base = config.issuer;
+    return {
+      issuer: base,
+      token_endpoint: `${base}/oauth/token`,
+      revocation_endpoint: `${base}/oauth/revoke`,
+      introspection_endpoint: `${base}/oauth/introspect`,
+      jwks_uri: `${base}/.well-known/jwks.json`,
+      userinfo_endpoint: `${base}/userinfo`,
+      registration_endpoint: `${base}/auth/register`,
+      revocation_feed_endpoint: `${base}/oauth/revocations`,
+      grant_types_supported: ["password", "refresh_token", "client_credentials"],
+      token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+      revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+      introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+      response_types_supported: [],
+      scopes_supported: config.supportedScopes,
+      token_endpoint_auth_signing_alg_values_supported: [],
+      access_token_signing_alg_values_supported: [config.signingAlg],
+    };
+  }
+
+  return {
+    config, store, events, keys, hasher, clients, users, sessions, accessTokens, tokens, feed, now,
+    authenticateBearer, userinfo, listSessions, changePassword, setUserDisabled, discovery,
+    async close(): Promise<void> {
+      await store.close();
+    },
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

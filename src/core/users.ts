@@ -1,0 +1,103 @@
+/** Accounts: registration, password checks (with enumeration-proof failures), roles, disabling. */
+import { randomUUID } from "node:crypto";
+import type { Store, UserRow } from "../store/index.js";
+import { invalidCredentials, invalidField, TesseraError } from "./errors.js";
+import type { AuthEvents } from "./events.js";
+import { passwordProblem, type PasswordHasher } from "./passwords.js";
+import { normaliseUsername, usernameKey } from "./usernames.js";
+
+export interface UserServiceOptions {
+  store: Store;
+  hasher: PasswordHasher;
+  events: AuthEvents;
+  now: () => number;
+}
+
+export interface NewUser {
+  username: string;
+  password: string;
+  email?: string | null;
+  roles?: string[];
+}
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/u;
+const ROLE = /^[a-z][a-z0-9_:-]{0,63}$/;
+
+export function parseRoles(row: UserRow): string[] {
+  return JSON.parse(row.roles) as string[];
+}
+
+export function validateRoles(roles: string[]): string[] {
+  for (const role of roles) if (!ROLE.test(role)) throw invalidField("roles", `"${role}" is not a valid role name (a-z, 0-9, _ : -)`);
+  return [...new Set(roles)];
+}
+
+export class UserService {
+  readonly #o: UserServiceOptions;
+
+  constructor(options: UserServiceOptions) {
+    this.#o = options;
+  }
+
+  async register(input: NewUser): Promise<UserRow> {
+    const name = normaliseUsername(input.username);
+    if ("problem" in name) throw invalidField("username", name.problem);
+    const problem = passwordProblem(input.password);
+    if (problem) throw invalidField("password", problem);
+    const email = input.email?.normalize("NFKC").trim() || null;
+    if (email !== null && !EMAIL.test(email)) throw invalidField("email", "is not an email address");
+    const roles = validateRoles(input.roles ?? ["user"]);
+    // Hash before touching the store: never hold the database while hashing.
+    const passwordHash = await this.#o.hasher.hash(input.password);
+    const now = this.#o.now();
+    const user: UserRow = {
+      id: randomUUID(), username: name.display, username_key: name.key, email, password_hash: passwordHash,
+      roles: JSON.stringify(roles), disabled_at: null, password_changed_at: now, created_at: now, updated_at: now,
+    };
+    if (!(await this.#o.store.insertUser(user))) throw new TesseraError("username_taken", "That username is taken.");
+    this.#o.events.emit("user-registered", { userId: user.id });
+    return user;
+  }
+
+  /**
+   * Checks a username and password. Every failure (unknown user, wrong password,
+   * disabled account) costs one argon2 verification and throws the same error.
+   */
+  async authenticate(username: string, password: string): Promise<UserRow> {
+    const user = username.length <= 256 ? await this.#o.store.findUserByUsernameKey(usernameKey(username)) : undefined;
+    if (!user) {
+      await this.#o.hasher.verifyDummy(password);
+      throw invalidCredentials("unknown user");
+    }
+    const check = await this.#o.hasher.verify(user.password_hash, password);
+    if (!check.ok) throw invalidCredentials("wrong password");
+    if (user.disabled_at !== null) throw invalidCredentials("disabled user");
+    if (check.needsRehash) {
+      const passwordHash = await this.#o.hasher.hash(password);
+      await this.#o.store.updateUser(user.id, { password_hash: passwordHash, updated_at: this.#o.now() });
+      this.#o.events.emit("password-rehashed", { userId: user.id });
+    }
+    return user;
+  }
+
+  async setRoles(userId: string, roles: string[]): Promise<UserRow> {
+    const ok = await this.#o.store.updateUser(userId, { roles: JSON.stringify(validateRoles(roles)), updated_at: this.#o.now() });
+    return this.#require(ok, userId);
+  }
+
+  async setDisabled(userId: string, disabled: boolean): Promise<UserRow> {
+    const now = this.#o.now();
+    const ok = await this.#o.store.updateUser(userId, { disabled_at: disabled ? now : null, updated_at: now });
+    return this.#require(ok, userId);
+  }
+
+  async find(usernameOrId: string): Promise<UserRow | undefined> {
+    return (await this.#o.store.findUserById(usernameOrId)) ?? this.#o.store.findUserByUsernameKey(usernameKey(usernameOrId));
+  }
+
+  async #require(ok: boolean, userId: string): Promise<UserRow> {
+    const user = ok ? await this.#o.store.findUserById(userId) : undefined;
+    if (!user) throw new TesseraError("not_found", "No such user.");
+    return user;
+  }
+}

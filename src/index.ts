@@ -1,0 +1,6 @@
+/**
+ * `tessera`: the server entry points. Resource servers import `tessera/verify`;
+ * browsers and Node clients import `tessera/client`.
+ */
+export * from "./server/index.js";
+export { errorCodes, TesseraError, type ErrorCode } from "./core/errors.js";

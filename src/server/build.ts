@@ -1,0 +1,76 @@
+/**
+ * Builds the HTTP app around a core instance. No `listen` here: tests inject
+ * requests or listen on port 0, and `start.ts` is the small entry that serves.
+ */
+import { randomUUID } from "node:crypto";
+import formbody from "@fastify/formbody";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { Tessera } from "../core/tessera.js";
+import { makeAuthenticate } from "./shared/authenticate.js";
+import { installErrorHandling } from "./shared/errors.js";
+import { discoveryRoutes } from "./routes/discovery.js";
+import { healthRoutes } from "./routes/health.js";
+import { introspectRoute } from "./routes/introspect.js";
+import { passwordRoute } from "./routes/password.js";
+import { registerRoute } from "./routes/register.js";
+import { revocationsRoute } from "./routes/revocations.js";
+import { revokeRoute } from "./routes/revoke.js";
+import { sessionRoutes } from "./routes/sessions.js";
+import { tokenRoute } from "./routes/token.js";
+import { userinfoRoute } from "./routes/userinfo.js";
+import { webRoutes } from "./routes/web.js";
+
+export const BODY_LIMIT = 16 * 1024;
+
+export interface BuildOptions {
+  tessera: Tessera;
+  /** Fastify logger option; defaults to JSON logs at the configured level with secrets redacted. */
+  logger?: FastifyServerOptions["logger"];
+  /** Folder of the built demo page (default web/dist). */
+  webRoot?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export async function buildServer(options: BuildOptions): Promise<FastifyInstance> {
+  const { tessera } = options;
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: options.logger ?? {
+      level: tessera.config.logLevel,
+      redact: { paths: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-cookie"]'], censor: "[redacted]" },
+    },
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  app.decorateRequest("principal", null);
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+    reply.header("x-content-type-options", "nosniff");
+  });
+  installErrorHandling(app);
+  // Only JSON and form bodies: Fastify's built-in text/plain parser would let a
+  // cross-site "simple request" reach the routes without a CORS preflight.
+  app.removeContentTypeParser("text/plain");
+  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+
+  const authenticate = makeAuthenticate(tessera, []);
+  discoveryRoutes(app, tessera);
+  healthRoutes(app, tessera);
+  registerRoute(app, tessera);
+  tokenRoute(app, tessera);
+  revokeRoute(app, tessera);
+  introspectRoute(app, tessera);
+  revocationsRoute(app, tessera);
+  userinfoRoute(app, tessera, authenticate);
+  sessionRoutes(app, tessera, authenticate);
+  passwordRoute(app, tessera, authenticate);
+  if (tessera.config.demoPage) webRoutes(app, options.webRoot);
+  return app;
+}

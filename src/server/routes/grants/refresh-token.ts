@@ -1,0 +1,10 @@
+/** RFC 6749 §6: the renewal, with rotation and reuse detection (core/sessions.ts). */
+import { clientCredentials } from "../../shared/client-auth.js";
+import { requireField } from "./require-field.js";
+import type { GrantHandler } from "./types.js";
+
+export const refreshTokenGrant: GrantHandler = (tessera, request, body) =>
+  tessera.tokens.refreshGrant(clientCredentials(request, body), {
+    refreshToken: requireField(body.refresh_token, "refresh_token"),
+    scope: body.scope,
+  });

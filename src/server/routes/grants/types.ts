@@ -1,0 +1,16 @@
+import type { FastifyRequest } from "fastify";
+import type { TokenResponse } from "../../../core/token-service.js";
+import type { Tessera } from "../../../core/tessera.js";
+
+/** The fields `POST /oauth/token` accepts, in either encoding. */
+export interface TokenBody {
+  grant_type: string;
+  username?: string;
+  password?: string;
+  refresh_token?: string;
+  scope?: string;
+  client_id?: string;
+  client_secret?: string;
+}
+
+export type GrantHandler = (tessera: Tessera, request: FastifyRequest, body: TokenBody) => Promise<TokenResponse>;

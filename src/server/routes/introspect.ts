@@ -1,0 +1,28 @@
+/** `POST /oauth/introspect` (RFC 7662), for confidential clients. */
+import type { FastifyInstance } from "fastify";
+import type { Tessera } from "../../core/tessera.js";
+import { clientCredentials } from "../shared/client-auth.js";
+import { noStore } from "../shared/no-store.js";
+
+interface IntrospectBody {
+  token: string;
+  token_type_hint?: string;
+  client_id?: string;
+  client_secret?: string;
+}
+
+const field = { type: "string", maxLength: 4096 } as const;
+const schema = {
+  body: {
+    type: "object",
+    required: ["token"],
+    properties: { token: field, token_type_hint: field, client_id: field, client_secret: field },
+  },
+} as const;
+
+export function introspectRoute(app: FastifyInstance, tessera: Tessera): void {
+  app.post<{ Body: IntrospectBody }>("/oauth/introspect", { schema }, async (request, reply) => {
+    noStore(reply);
+    return tessera.tokens.introspect(clientCredentials(request, request.body), request.body.token);
+  });
+}

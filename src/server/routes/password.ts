@@ -1,0 +1,27 @@
+/** `POST /auth/password`: change the password; every other session of the user ends. */
+import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
+import type { Tessera } from "../../core/tessera.js";
+import { principalOf } from "../shared/authenticate.js";
+
+interface PasswordBody {
+  current_password: string;
+  new_password: string;
+}
+
+const schema = {
+  body: {
+    type: "object",
+    required: ["current_password", "new_password"],
+    properties: {
+      current_password: { type: "string", maxLength: 1024 },
+      new_password: { type: "string", maxLength: 1024 },
+    },
+  },
+} as const;
+
+export function passwordRoute(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
+  app.post<{ Body: PasswordBody }>("/auth/password", { schema, preHandler: authenticate }, async (request, reply) => {
+    await tessera.changePassword(principalOf(request), request.body.current_password, request.body.new_password);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,30 @@
+/** `POST /auth/register`: a new account with the role `user`. */
+import type { FastifyInstance } from "fastify";
+import type { Tessera } from "../../core/tessera.js";
+import { noStore } from "../shared/no-store.js";
+
+interface RegisterBody {
+  username: string;
+  password: string;
+  email?: string | null;
+}
+
+const schema = {
+  body: {
+    type: "object",
+    required: ["username", "password"],
+    properties: {
+      username: { type: "string", maxLength: 256 },
+      password: { type: "string", maxLength: 1024 },
+      email: { type: ["string", "null"], maxLength: 320 },
+    },
+  },
+} as const;
+
+export function registerRoute(app: FastifyInstance, tessera: Tessera): void {
+  app.post<{ Body: RegisterBody }>("/auth/register", { schema }, async (request, reply) => {
+    const user = await tessera.users.register(request.body);
+    noStore(reply).code(201);
+    return { id: user.id, username: user.username, email: user.email, created_at: new Date(user.created_at).toISOString() };
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * `GET /oauth/revocations?since=<cursor>&wait=<seconds>`: the feed of ended
+ * sessions that `tessera/verify` follows (long-poll; docs/verify.md).
+ */
+import type { FastifyInstance } from "fastify";
+import type { Tessera } from "../../core/tessera.js";
+import { noStore } from "../shared/no-store.js";
+
+const schema = {
+  querystring: {
+    type: "object",
+    properties: {
+      since: { type: "string", maxLength: 32 },
+      wait: { type: "integer", minimum: 0, maximum: 30 },
+    },
+  },
+} as const;
+
+export function revocationsRoute(app: FastifyInstance, tessera: Tessera): void {
+  app.get<{ Querystring: { since?: string; wait?: number } }>("/oauth/revocations", { schema }, async (request, reply) => {
+    noStore(reply);
+    const closed = new AbortController();
+    reply.raw.once("close", () => closed.abort()); // the reader hung up
+    return tessera.feed.read(request.query.since, (request.query.wait ?? 0) * 1000, closed.signal);
+  });
+}

@@ -1,0 +1,28 @@
+/** The caller's own sessions: list, end one, end the current one, end all. */
+import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
+import type { Tessera } from "../../core/tessera.js";
+import { principalOf } from "../shared/authenticate.js";
+import { noStore } from "../shared/no-store.js";
+
+export function sessionRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
+  app.get("/auth/sessions", { preHandler: authenticate }, async (request, reply) => {
+    noStore(reply);
+    return tessera.listSessions(principalOf(request));
+  });
+
+  app.delete<{ Params: { id: string } }>("/auth/sessions/:id", { preHandler: authenticate }, async (request, reply) => {
+    const p = principalOf(request);
+    await tessera.sessions.endOwn(p.user.id, request.params.id, "revoked");
+    return reply.code(204).send();
+  });
+
+  app.post("/auth/logout", { preHandler: authenticate }, async (request, reply) => {
+    await tessera.sessions.end(principalOf(request).session.id, "logout");
+    return reply.code(204).send();
+  });
+
+  app.post("/auth/logout-all", { preHandler: authenticate }, async (request, reply) => {
+    await tessera.sessions.endAll(principalOf(request).user.id, "logout_all");
+    return reply.code(204).send();
+  });
+}

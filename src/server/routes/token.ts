@@ -1,0 +1,44 @@
+/** `POST /oauth/token`: picks the grant, and answers per RFC 6749 §5. */
+import type { FastifyInstance } from "fastify";
+import { TesseraError } from "../../core/errors.js";
+import type { Tessera } from "../../core/tessera.js";
+import { noStore } from "../shared/no-store.js";
+import { clientCredentialsGrant } from "./grants/client-credentials.js";
+import { passwordGrant } from "./grants/password.js";
+import { refreshTokenGrant } from "./grants/refresh-token.js";
+import type { GrantHandler, TokenBody } from "./grants/types.js";
+
+const grants: Record<string, GrantHandler> = {
+  password: passwordGrant,
+  refresh_token: refreshTokenGrant,
+  client_credentials: clientCredentialsGrant,
+};
+
+const field = { type: "string", maxLength: 4096 } as const;
+const schema = {
+  body: {
+    type: "object",
+    required: ["grant_type"],
+    properties: {
+      grant_type: { type: "string", maxLength: 64 },
+      username: field, password: field, refresh_token: field, scope: field, client_id: field, client_secret: field,
+    },
+  },
+} as const;
+
+export function tokenRoute(app: FastifyInstance, tessera: Tessera): void {
+  app.post<{ Body: TokenBody }>("/oauth/token", { schema }, async (request, reply) => {
+    noStore(reply);
+    const grant = Object.hasOwn(grants, request.body.grant_type) ? grants[request.body.grant_type] : undefined;
+    if (!grant) throw new TesseraError("unsupported_grant_type", "Supported grant types: password, refresh_token, client_credentials.");
+    try {
+      return await grant(tessera, request, request.body);
+    } catch (error) {
+      // RFC 6749 §5.2: a failed Basic authentication answers with a Basic challenge.
+      if (error instanceof TesseraError && error.code === "invalid_client" && /^basic /i.test(request.headers.authorization ?? "")) {
+        reply.header("www-authenticate", 'Basic realm="tessera"');
+      }
+      throw error;
+    }
+  });
+}

@@ -1,0 +1,7 @@
+import type { FastifyRequest } from "fastify";
+import type { RequestMeta } from "../../core/sessions.js";
+
+/** The client facts a session records (shown to the user in their session list). */
+export function requestMeta(request: FastifyRequest): RequestMeta {
+  return { ip: request.ip, userAgent: request.headers["user-agent"] };
+}

@@ -1,0 +1,277 @@
+/**
+ * The Store, written once in Kysely's query builder so SQLite and PostgreSQL run
+ * the same statements. Dialect differences stay in the `StoreDialect` given to the
+ * constructor (how to spot a unique violation, what to call the dialect).
+ */
+import type { Kysely, Transaction } from "kysely";
+import type { Database } from "./schema.js";
+import type {
+  ClientRow, RefreshTokenLookup, Revocation, SessionEnd, SessionRow, SigningKeyRow, Store, UserListQuery, UserRow,
+} from "./store.js";
+
+export interface StoreDialect {
+  name: "sqlite" | "postgres";
+  isUniqueViolation(error: unknown): boolean;
+  /** Runs after `close()` (e.g. to release a pool the dialect opened). */
+  onClose?(): Promise<void>;
+}
+
+const userColumns = [
+  "u.id", "u.username", "u.username_key", "u.email", "u.password_hash", "u.roles", "u.disabled_at",
+  "u.password_changed_at", "u.created_at", "u.updated_at",
+] as const;
+
+type Joined = SessionRow & { [K in keyof UserRow as `u_${K}`]: UserRow[K] };
+
+function splitJoined(row: Joined): { session: SessionRow; user: UserRow } {
+  const user = {
+    id: row.u_id, username: row.u_username, username_key: row.u_username_key, email: row.u_email,
+    password_hash: row.u_password_hash, roles: row.u_roles, disabled_at: row.u_disabled_at,
+    password_changed_at: row.u_password_changed_at, created_at: row.u_created_at, updated_at: row.u_updated_at,
+  };
+  const session = {
+    id: row.id, user_id: row.user_id, client_id: row.client_id, kind: row.kind, scope: row.scope,
+    cookie_hash: row.cookie_hash, created_at: row.created_at, last_used_at: row.last_used_at,
+    expires_at: row.expires_at, refresh_generation: row.refresh_generation, rotated_at: row.rotated_at,
+    revoked_at: row.revoked_at, revoked_reason: row.revoked_reason, user_agent: row.user_agent, ip: row.ip,
+  };
+  return { session, user };
+}
+
+export class KyselyStore implements Store {
+  readonly #db: Kysely<Database>;
+  readonly #dialect: StoreDialect;
+
+  constructor(db: Kysely<Database>, dialect: StoreDialect) {
+    this.#db = db;
+    this.#dialect = dialect;
+  }
+
+  get dialect(): "sqlite" | "postgres" {
+    return this.#dialect.name;
+  }
+
+  /** The query builder, for the migrator and for benchmarks that seed rows in bulk. */
+  get db(): Kysely<Database> {
+    return this.#db;
+  }
+
+  async insertUser(user: UserRow): Promise<boolean> {
+    return this.#insertUnlessDuplicate(() => this.#db.insertInto("users").values(user).execute());
+  }
+
+  findUserById(id: string): Promise<UserRow | undefined> {
+    return this.#db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  findUserByUsernameKey(key: string): Promise<UserRow | undefined> {
+    return this.#db.selectFrom("users").selectAll().where("username_key", "=", key).executeTakeFirst();
+  }
+
+  listUsers(query: UserListQuery): Promise<UserRow[]> {
+    let q = this.#db.selectFrom("users").selectAll().orderBy("username_key").limit(query.limit);
+    if (query.after !== undefined) q = q.where("username_key", ">", query.after);
+    if (query.search) {
+      const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q = q.where((eb) => eb.or([eb("username_key", "like", pattern), eb("email", "like", pattern)]));
+    }
+    return q.execute();
+  }
+
+  async updateUser(id: string, changes: Partial<Omit<UserRow, "id" | "created_at">>): Promise<boolean> {
+    const result = await this.#db.updateTable("users").set(changes).where("id", "=", id).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  changePassword(userId: string, passwordHash: string, keepSessionId: string | null, end: SessionEnd): Promise<string[]> {
+    return this.#db.transaction().execute(async (tx) => {
+      await tx.updateTable("users")
+        .set({ password_hash: passwordHash, password_changed_at: end.now, updated_at: end.now })
+        .where("id", "=", userId).execute();
+      return endSessionsWhere(tx, end, { userId, exceptId: keepSessionId });
+    });
+  }
+
+  insertClient(client: ClientRow): Promise<boolean> {
+    return this.#insertUnlessDuplicate(() => this.#db.insertInto("clients").values(client).execute());
+  }
+
+  async upsertClient(client: ClientRow): Promise<void> {
+    const { id: _id, created_at: _created, ...rest } = client;
+    await this.#db.insertInto("clients").values(client)
+      .onConflict((oc) => oc.column("id").doUpdateSet(rest)).execute();
+  }
+
+  findClient(id: string): Promise<ClientRow | undefined> {
+    return this.#db.selectFrom("clients").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  listClients(): Promise<ClientRow[]> {
+    return this.#db.selectFrom("clients").selectAll().orderBy("created_at").execute();
+  }
+
+  async insertSigningKey(key: SigningKeyRow): Promise<void> {
+    await this.#db.insertInto("signing_keys").values(key).execute();
+  }
+
+  listSigningKeys(): Promise<SigningKeyRow[]> {
+    return this.#db.selectFrom("signing_keys").selectAll().orderBy("activates_at").orderBy("created_at").execute();
+  }
+
+  async updateSigningKey(kid: string, changes: Partial<Pick<SigningKeyRow, "retires_at" | "expires_at" | "revoked_at" | "activates_at">>): Promise<void> {
+    await this.#db.updateTable("signing_keys").set(changes).where("kid", "=", kid).execute();
+  }
+
+  async deleteSigningKeys(kids: string[]): Promise<void> {
+    if (kids.length > 0) await this.#db.deleteFrom("signing_keys").where("kid", "in", kids).execute();
+  }
+
+  async createSession(session: SessionRow, refreshTokenHash: string | null): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      await tx.insertInto("sessions").values(session).execute();
+      if (refreshTokenHash !== null) {
+        await tx.insertInto("refresh_tokens")
+          .values({ token_hash: refreshTokenHash, session_id: session.id, generation: session.refresh_generation, created_at: session.created_at })
+          .execute();
+      }
+    });
+  }
+
+  findSession(id: string): Promise<SessionRow | undefined> {
+    return this.#db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async findSessionWithUser(id: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+    const row = await this.#sessionWithUser().where("s.id", "=", id).executeTakeFirst();
+    return row && splitJoined(row as Joined);
+  }
+
+  async findSessionByCookieHash(hash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+    const row = await this.#sessionWithUser().where("s.cookie_hash", "=", hash).executeTakeFirst();
+    return row && splitJoined(row as Joined);
+  }
+
+  async findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | undefined> {
+    const row = await this.#sessionWithUser()
+      .innerJoin("refresh_tokens as r", "r.session_id", "s.id")
+      .select("r.generation as r_generation")
+      .where("r.token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { generation: row.r_generation, ...splitJoined(row as unknown as Joined) };
+  }
+
+  rotateRefreshToken(sessionId: string, fromGeneration: number, successorHash: string, now: number): Promise<boolean> {
+    return this.#db.transaction().execute(async (tx) => {
+      // Compare-and-set on the generation: of two requests racing with the same
+      // token, exactly one sees a row updated. On PostgreSQL the UPDATE takes the
+      // row lock, so the loser blocks, re-evaluates the WHERE and updates nothing.
+      const moved = await tx.updateTable("sessions")
+        .set({ refresh_generation: fromGeneration + 1, rotated_at: now, last_used_at: now })
+        .where("id", "=", sessionId)
+        .where("refresh_generation", "=", fromGeneration)
+        .where("revoked_at", "is", null)
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) !== 1) return false;
+      await tx.insertInto("refresh_tokens")
+        .values({ token_hash: successorHash, session_id: sessionId, generation: fromGeneration + 1, created_at: now })
+        .execute();
+      return true;
+    });
+  }
+
+  async touchSession(id: string, now: number): Promise<void> {
+    await this.#db.updateTable("sessions").set({ last_used_at: now }).where("id", "=", id).where("last_used_at", "<", now).execute();
+  }
+
+  listLiveSessions(userId: string, now: number, idleCutoff: number): Promise<SessionRow[]> {
+    return this.#db.selectFrom("sessions").selectAll()
+      .where("user_id", "=", userId)
+      .where("revoked_at", "is", null)
+      .where("expires_at", ">", now)
+      .where("last_used_at", ">", idleCutoff)
+      .orderBy("created_at", "desc")
+      .execute();
+  }
+
+  async endSession(id: string, end: SessionEnd): Promise<boolean> {
+    const ended = await this.#db.transaction().execute((tx) => endSessionsWhere(tx, end, { id }));
+    return ended.length > 0;
+  }
+
+  endUserSessions(userId: string, end: SessionEnd): Promise<string[]> {
+    return this.#db.transaction().execute((tx) => endSessionsWhere(tx, end, { userId }));
+  }
+
+  async revocationsSince(afterSeq: number, nowSeconds: number): Promise<Revocation[]> {
+    const rows = await this.#db.selectFrom("revocations").select(["seq", "session_id", "exp"])
+      .where("seq", ">", afterSeq).where("exp", ">", nowSeconds).orderBy("seq").limit(10_000).execute();
+    return rows.map((r) => ({ seq: Number(r.seq), sessionId: r.session_id, exp: Number(r.exp) }));
+  }
+
+  async latestRevocationSeq(): Promise<number> {
+    const row = await this.#db.selectFrom("revocations").select((eb) => eb.fn.max("seq").as("seq")).executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  async sweep(now: number, idleCutoff: number, retentionMs: number): Promise<{ sessions: number; revocations: number }> {
+    const sessions = await this.#db.deleteFrom("sessions")
+      .where((eb) => eb.or([
+        eb("expires_at", "<", now - retentionMs),
+        eb("last_used_at", "<", idleCutoff - retentionMs),
+        eb("revoked_at", "<", now - retentionMs),
+      ]))
+      .executeTakeFirst();
+    const revocations = await this.#db.deleteFrom("revocations").where("exp", "<", Math.floor(now / 1000) - 60).executeTakeFirst();
+    return { sessions: Number(sessions.numDeletedRows), revocations: Number(revocations.numDeletedRows) };
+  }
+
+  async ping(): Promise<void> {
+    await this.#db.selectFrom("tessera_migrations" as "users").select((eb) => eb.lit(1).as("one")).limit(1).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+    await this.#dialect.onClose?.();
+  }
+
+  #sessionWithUser() {
+    return this.#db.selectFrom("sessions as s")
+      .innerJoin("users as u", "u.id", "s.user_id")
+      .selectAll("s")
+      .select(userColumns.map((c) => `${c} as u_${c.slice(2)}` as `u.id as u_id`));
+  }
+
+  async #insertUnlessDuplicate(insert: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await insert();
+      return true;
+    } catch (error) {
+      if (this.#dialect.isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+}
+
+interface SessionFilter {
+  id?: string;
+  userId?: string;
+  exceptId?: string | null;
+}
+
+/** Ends the live sessions a filter selects and records each in the revocation feed. */
+async function endSessionsWhere(tx: Transaction<Database>, end: SessionEnd, filter: SessionFilter): Promise<string[]> {
+  let update = tx.updateTable("sessions")
+    .set({ revoked_at: end.now, revoked_reason: end.reason })
+    .where("revoked_at", "is", null);
+  if (filter.id !== undefined) update = update.where("id", "=", filter.id);
+  if (filter.userId !== undefined) update = update.where("user_id", "=", filter.userId);
+  if (filter.exceptId) update = update.where("id", "!=", filter.exceptId);
+  const ended = await update.returning("id").execute();
+  if (ended.length > 0) {
+    await tx.insertInto("revocations")
+      .values(ended.map((s) => ({ session_id: s.id, exp: end.tokensExpireAt, created_at: end.now })))
+      .execute();
+  }
+  return ended.map((s) => s.id);
+}

@@ -1,0 +1,45 @@
+/**
+ * Versioned migrations, applied at start (and by `tessera migrate`). Listed
+ * statically so the built package needs no file-system discovery. A migration
+ * that needs a dialect-specific type gets it from the context, never by
+ * sniffing the connection.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import * as initial from "./001-initial.js";
+
+export interface MigrationContext {
+  dialect: "sqlite" | "postgres";
+  /** Column type of an auto-incrementing integer key in this dialect. */
+  autoIncrementType: "integer" | "bigserial";
+}
+
+type Step = (db: Kysely<unknown>, ctx: MigrationContext) => Promise<void>;
+const steps: Record<string, { up: Step }> = {
+  "001-initial": initial,
+};
+
+class StaticMigrationProvider implements MigrationProvider {
+  readonly #ctx: MigrationContext;
+  constructor(ctx: MigrationContext) {
+    this.#ctx = ctx;
+  }
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const ctx = this.#ctx;
+    return Object.fromEntries(
+      Object.entries(steps).map(([name, step]) => [name, { up: (db: Kysely<unknown>) => step.up(db, ctx) }]),
+    );
+  }
+}
+
+/** Brings the schema to the latest version; throws with the failing migration named. */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: MigrationContext["dialect"]): Promise<string[]> {
+  const ctx: MigrationContext = { dialect, autoIncrementType: dialect === "sqlite" ? "integer" : "bigserial" };
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(ctx), migrationTableName: "tessera_migrations", migrationLockTableName: "tessera_migrations_lock" });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`migration ${failed?.migrationName ?? "(unknown)"} failed: ${reason}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

@@ -1,0 +1,100 @@
+/**
+ * The tables, as Kysely sees them. One shape for every dialect: times are integer
+ * epoch milliseconds, lists are JSON text, flags are nullable timestamps or 0/1
+ * integers, ids are text. That keeps SQLite and PostgreSQL rows identical.
+ */
+import type { Generated } from "kysely";
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  /** NFKC-normalised, trimmed, lower-cased: the unique key. */
+  username_key: string;
+  email: string | null;
+  /** PHC string from argon2id; never the password. */
+  password_hash: string;
+  /** JSON array of role names. */
+  roles: string;
+  disabled_at: number | null;
+  password_changed_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ClientsTable {
+  id: string;
+  name: string;
+  /** SHA-256 (base64url) of the client secret; null for public clients. */
+  secret_hash: string | null;
+  type: "public" | "confidential";
+  first_party: number;
+  /** JSON array of grant types this client may use. */
+  grant_types: string;
+  /** JSON array of scopes this client may request. */
+  scopes: string;
+  /** Access-token lifetime override in seconds, or null for the server default. */
+  access_token_ttl: number | null;
+  created_at: number;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  /** AES-256-GCM envelope of the private JWK ("v1.iv.ciphertext.tag"), AAD = kid. */
+  private_enc: string;
+  created_at: number;
+  /** The key signs from this time on; published in JWKS from creation. */
+  activates_at: number;
+  /** Stopped signing at this time (a newer key took over). */
+  retires_at: number | null;
+  /** Removed from JWKS after this time: every token it signed has expired. */
+  expires_at: number | null;
+  /** Compromised: refused at once. */
+  revoked_at: number | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  client_id: string;
+  kind: "token" | "cookie";
+  scope: string;
+  /** SHA-256 of the cookie session secret (cookie sessions only). */
+  cookie_hash: string | null;
+  created_at: number;
+  last_used_at: number;
+  /** Absolute end of life. */
+  expires_at: number;
+  refresh_generation: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export interface RefreshTokensTable {
+  /** SHA-256 (base64url) of the refresh token; the token itself is never stored. */
+  token_hash: string;
+  session_id: string;
+  generation: number;
+  created_at: number;
+}
+
+export interface RevocationsTable {
+  seq: Generated<number>;
+  session_id: string;
+  /** Epoch seconds: the latest expiry of any access token of that session. */
+  exp: number;
+  created_at: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  clients: ClientsTable;
+  signing_keys: SigningKeysTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  revocations: RevocationsTable;
+}

@@ -1,0 +1,35 @@
+/**
+ * The SQLite corner: opening the file with the pragmas Tessera relies on, and
+ * recognising SQLite's unique-constraint error. Nothing else here is SQLite-only.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { KyselyStore } from "../kysely-store.js";
+import { migrateToLatest } from "../migrations/index.js";
+import type { Database } from "../schema.js";
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or ":memory:". */
+  filename: string;
+}
+
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<KyselyStore> {
+  if (options.filename !== ":memory:") mkdirSync(dirname(options.filename), { recursive: true });
+  const database = new SQLite(options.filename);
+  // WAL lets readers run beside the writer; NORMAL sync is durable across process
+  // crashes in WAL mode (a power cut may lose the last commits, never corrupt).
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("foreign_keys = ON");
+  database.pragma("busy_timeout = 5000");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  await migrateToLatest(db as Kysely<unknown>, "sqlite");
+  return new KyselyStore(db, {
+    name: "sqlite",
+    isUniqueViolation: (error) =>
+      typeof error === "object" && error !== null && "code" in error &&
+      (error.code === "SQLITE_CONSTRAINT_UNIQUE" || error.code === "SQLITE_CONSTRAINT_PRIMARYKEY"),
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * The written contract between the core and the database. The core calls only
+ * these methods; every SQL statement lives behind them (kysely-store.ts), and
+ * writes that belong together happen inside one method, in one transaction.
+ */
+import type { ClientsTable, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
+
+export type UserRow = UsersTable;
+export type ClientRow = ClientsTable;
+export type SessionRow = SessionsTable;
+export type SigningKeyRow = SigningKeysTable;
+
+/** A refresh token looked up by its hash, with the session and user it belongs to. */
+export interface RefreshTokenLookup {
+  generation: number;
+  session: SessionRow;
+  user: UserRow;
+}
+
+export interface Revocation {
+  seq: number;
+  sessionId: string;
+  /** Epoch seconds. */
+  exp: number;
+}
+
+/** What to record when a session ends: why, when, and how long its access tokens may live. */
+export interface SessionEnd {
+  reason: string;
+  /** Epoch ms. */
+  now: number;
+  /** Epoch seconds: the latest expiry of any access token the session issued. */
+  tokensExpireAt: number;
+}
+
+export interface UserListQuery {
+  search?: string;
+  limit: number;
+  /** Return users whose username_key sorts after this one (keyset paging). */
+  after?: string;
+}
+
+export interface Store {
+  readonly dialect: "sqlite" | "postgres";
+
+  /** Inserts a user; resolves false when the username is taken. */
+  insertUser(user: UserRow): Promise<boolean>;
+  findUserById(id: string): Promise<UserRow | undefined>;
+  findUserByUsernameKey(key: string): Promise<UserRow | undefined>;
+  listUsers(query: UserListQuery): Promise<UserRow[]>;
+  updateUser(id: string, changes: Partial<Omit<UserRow, "id" | "created_at">>): Promise<boolean>;
+  /** Sets the password hash and ends every session of the user but `keepSessionId`; returns the ended ids. */
+  changePassword(userId: string, passwordHash: string, keepSessionId: string | null, end: SessionEnd): Promise<string[]>;
+
+  insertClient(client: ClientRow): Promise<boolean>;
+  /** Inserts or refreshes a built-in client (its row follows the code). */
+  upsertClient(client: ClientRow): Promise<void>;
+  findClient(id: string): Promise<ClientRow | undefined>;
+  listClients(): Promise<ClientRow[]>;
+
+  insertSigningKey(key: SigningKeyRow): Promise<void>;
+  listSigningKeys(): Promise<SigningKeyRow[]>;
+  updateSigningKey(kid: string, changes: Partial<Pick<SigningKeyRow, "retires_at" | "expires_at" | "revoked_at" | "activates_at">>): Promise<void>;
+  deleteSigningKeys(kids: string[]): Promise<void>;
+
+  /** Creates a session and (for token sessions) its first refresh token, together. */
+  createSession(session: SessionRow, refreshTokenHash: string | null): Promise<void>;
+  findSession(id: string): Promise<SessionRow | undefined>;
+  /** One round trip for protected routes: the session and its user. */
+  findSessionWithUser(id: string): Promise<{ session: SessionRow; user: UserRow } | undefined>;
+  findSessionByCookieHash(hash: string): Promise<{ session: SessionRow; user: UserRow } | undefined>;
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | undefined>;
+  /**
+   * Moves the session from generation `fromGeneration` to the next and records the
+   * successor token, atomically and only if no one else moved it first. Resolves
+   * false when the compare-and-set lost (another request rotated, or the session ended).
+   */
+  rotateRefreshToken(sessionId: string, fromGeneration: number, successorHash: string, now: number): Promise<boolean>;
+  /** Sliding expiry for cookie sessions (and last-use bookkeeping). */
+  touchSession(id: string, now: number): Promise<void>;
+  listLiveSessions(userId: string, now: number, idleCutoff: number): Promise<SessionRow[]>;
+  /** Ends one live session; resolves false if it was already ended or does not exist. */
+  endSession(id: string, end: SessionEnd): Promise<boolean>;
+  /** Ends every live session of a user; returns the ended ids. */
+  endUserSessions(userId: string, end: SessionEnd): Promise<string[]>;
+
+  /** Revocations with seq > `afterSeq` whose tokens may still be valid at `nowSeconds`. */
+  revocationsSince(afterSeq: number, nowSeconds: number): Promise<Revocation[]>;
+  latestRevocationSeq(): Promise<number>;
+
+  /** Deletes sessions past their absolute or idle end and revocations past their exp. */
+  sweep(now: number, idleCutoff: number, graceMs: number): Promise<{ sessions: number; revocations: number }>;
+
+  /** Cheap round trip for readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,142 @@
+/**
+ * A real Tessera server on loopback for tests: its own temporary data folder
+ * (SQLite) or PostgreSQL schema, its own master key, a free port, and
+ * optionally a clock the test moves by hand.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type Config } from "../../src/core/config.js";
+import type { TesseraDeps } from "../../src/core/tessera.js";
+import { startServer, type RunningServer } from "../../src/server/start.js";
+import type { Store } from "../../src/store/index.js";
+
+export interface TestClock {
+  now(): number;
+  advance(ms: number): void;
+}
+
+export function testClock(start = Date.now()): TestClock {
+  let t = start;
+  return { now: () => t, advance: (ms) => { t += ms; } };
+}
+
+export interface TestServerOptions {
+  config?: Partial<Config>;
+  /** Drive time by hand (expiry, idle timeout, grace window). */
+  clock?: TestClock;
+  store?: Store;
+  /** Keep the data folder (e.g. to inspect the database file). */
+  keepData?: boolean;
+  hashConcurrency?: number;
+}
+
+export interface Answer<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface SignedIn {
+  username: string;
+  password: string;
+  userId: string;
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  scope: string;
+}
+
+export interface RequestOptions {
+  json?: unknown;
+  form?: Record<string, string>;
+  token?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface TestServer extends RunningServer {
+  issuer: string;
+  dataDir: string;
+  clock: TestClock | undefined;
+  request<T = Record<string, unknown>>(method: string, path: string, options?: RequestOptions): Promise<Answer<T>>;
+  signUpAndSignIn(username?: string, password?: string, extra?: Record<string, string>): Promise<SignedIn>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+let counter = 0;
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "tessera-test-"));
+  const port = options.config?.port ?? (await freePort());
+  const issuer = options.config?.issuer ?? `http://127.0.0.1:${port}`;
+  const config = loadConfig({}, {
+    host: "127.0.0.1", port, issuer, dataDir, logLevel: "silent", sweepInterval: 0,
+    masterKey: randomBytes(32).toString("base64url"),
+    ...options.config,
+  });
+  const deps: TesseraDeps = {};
+  if (options.clock) deps.now = options.clock.now;
+  if (options.store) deps.store = options.store;
+  if (options.hashConcurrency) deps.hashConcurrency = options.hashConcurrency;
+  const running = await startServer(config, deps, { logger: false });
+  const base = `http://127.0.0.1:${port}`;
+
+  async function request<T>(method: string, path: string, o: RequestOptions = {}): Promise<Answer<T>> {
+    const headers: Record<string, string> = { ...o.headers };
+    let body: string | undefined = o.body;
+    if (o.json !== undefined) {
+      headers["content-type"] ??= "application/json";
+      body = JSON.stringify(o.json);
+    } else if (o.form !== undefined) {
+      headers["content-type"] ??= "application/x-www-form-urlencoded";
+      body = new URLSearchParams(o.form).toString();
+    }
+    if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
+    const response = await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  }
+
+  async function signUpAndSignIn(username = `user${process.pid}x${++counter}`, password = "correct horse battery staple", extra: Record<string, string> = {}): Promise<SignedIn> {
+    const registered = await request<{ id: string }>("POST", "/auth/register", { json: { username, password } });
+    if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${registered.text}`);
+    const signedIn = await request<Omit<SignedIn, "username" | "password" | "userId">>("POST", "/oauth/token", { form: { grant_type: "password", username, password, ...extra } });
+    if (signedIn.status !== 200) throw new Error(`sign-in failed: ${signedIn.status} ${signedIn.text}`);
+    return { username, password, userId: registered.body.id, ...signedIn.body };
+  }
+
+  return {
+    ...running,
+    url: base,
+    issuer,
+    dataDir,
+    clock: options.clock,
+    request,
+    signUpAndSignIn,
+    async close() {
+      await running.close();
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
