@@ -28,6 +28,8 @@ export interface TestServerOptions {
   /** Drive time by hand (expiry, idle timeout, grace window). */
   clock?: TestClock;
   store?: Store;
+  /** Use this data folder (e.g. a restart over a kept one) instead of a new temporary one. */
+  dataDir?: string;
   /** Keep the data folder (e.g. to inspect the database file). */
   keepData?: boolean;
   hashConcurrency?: number;
@@ -81,7 +83,7 @@ export async function freePort(): Promise<number> {
 let counter = 0;
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), "tessera-test-"));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tessera-test-"));
   const port = options.config?.port ?? (await freePort());
   const issuer = options.config?.issuer ?? `http://127.0.0.1:${port}`;
   const config = loadConfig({}, {

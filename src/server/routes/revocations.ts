@@ -11,16 +11,17 @@ const schema = {
     type: "object",
     properties: {
       since: { type: "string", maxLength: 32 },
-      wait: { type: "integer", minimum: 0, maximum: 30 },
+      // Strings: request bodies are validated without type coercion, so queries are too.
+      wait: { type: "string", pattern: "^(\\d|[12]\\d|30)$" },
     },
   },
 } as const;
 
 export function revocationsRoute(app: FastifyInstance, tessera: Tessera): void {
-  app.get<{ Querystring: { since?: string; wait?: number } }>("/oauth/revocations", { schema }, async (request, reply) => {
+  app.get<{ Querystring: { since?: string; wait?: string } }>("/oauth/revocations", { schema }, async (request, reply) => {
     noStore(reply);
     const closed = new AbortController();
     reply.raw.once("close", () => closed.abort()); // the reader hung up
-    return tessera.feed.read(request.query.since, (request.query.wait ?? 0) * 1000, closed.signal);
+    return tessera.feed.read(request.query.since, Number(request.query.wait ?? 0) * 1000, closed.signal);
   });
 }
