@@ -57,7 +57,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   await keys.load();
   const hasher = new PasswordHasher({
     memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism,
-    ...(deps.hashConcurrency === undefined ? {} : { concurrency: deps.hashConcurrency }),
+    ...((deps.hashConcurrency ?? config.hashConcurrency) === undefined ? {} : { concurrency: deps.hashConcurrency ?? config.hashConcurrency }),
   });
   const clients = new ClientService(store, now, config.supportedScopes);
   await clients.ensureBuiltins(config.accessTokenTtl);

@@ -4,6 +4,7 @@
  * constructor (how to spot a unique violation, what to call the dialect).
  */
 import type { Kysely, Transaction } from "kysely";
+import { prepared } from "./prepared.js";
 import type { Database } from "./schema.js";
 import type {
   ClientRow, RefreshTokenLookup, Revocation, SessionEnd, SessionRow, SigningKeyRow, Store, UserListQuery, UserRow,
@@ -41,6 +42,8 @@ function splitJoined(row: Joined): { session: SessionRow; user: UserRow } {
 export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #dialect: StoreDialect;
+  /** The hot-path statements, compiled once (prepared.ts). */
+  readonly #q = this.#hotQueries();
 
   constructor(db: Kysely<Database>, dialect: StoreDialect) {
     this.#db = db;
@@ -102,8 +105,8 @@ export class KyselyStore implements Store {
       .onConflict((oc) => oc.column("id").doUpdateSet(rest)).execute();
   }
 
-  findClient(id: string): Promise<ClientRow | undefined> {
-    return this.#db.selectFrom("clients").selectAll().where("id", "=", id).executeTakeFirst();
+  async findClient(id: string): Promise<ClientRow | undefined> {
+    return (await this.#q.client(this.#db, id)).rows[0];
   }
 
   listClients(): Promise<ClientRow[]> {
@@ -137,13 +140,13 @@ export class KyselyStore implements Store {
     });
   }
 
-  findSession(id: string): Promise<SessionRow | undefined> {
-    return this.#db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
+  async findSession(id: string): Promise<SessionRow | undefined> {
+    return (await this.#q.session(this.#db, id)).rows[0];
   }
 
   async findSessionWithUser(id: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
-    const row = await this.#sessionWithUser().where("s.id", "=", id).executeTakeFirst();
-    return row && splitJoined(row as Joined);
+    const { rows } = await this.#q.sessionWithUser(this.#db, id);
+    return rows[0] && splitJoined(rows[0] as Joined);
   }
 
   async findSessionByCookieHash(hash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
@@ -152,11 +155,8 @@ export class KyselyStore implements Store {
   }
 
   async findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | undefined> {
-    const row = await this.#sessionWithUser()
-      .innerJoin("refresh_tokens as r", "r.session_id", "s.id")
-      .select("r.generation as r_generation")
-      .where("r.token_hash", "=", tokenHash)
-      .executeTakeFirst();
+    const { rows } = await this.#q.refreshToken(this.#db, tokenHash);
+    const row = rows[0];
     if (!row) return undefined;
     return { generation: row.r_generation, ...splitJoined(row as unknown as Joined) };
   }
@@ -166,16 +166,9 @@ export class KyselyStore implements Store {
       // Compare-and-set on the generation: of two requests racing with the same
       // token, exactly one sees a row updated. On PostgreSQL the UPDATE takes the
       // row lock, so the loser blocks, re-evaluates the WHERE and updates nothing.
-      const moved = await tx.updateTable("sessions")
-        .set({ refresh_generation: fromGeneration + 1, rotated_at: now, last_used_at: now })
-        .where("id", "=", sessionId)
-        .where("refresh_generation", "=", fromGeneration)
-        .where("revoked_at", "is", null)
-        .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) !== 1) return false;
-      await tx.insertInto("refresh_tokens")
-        .values({ token_hash: successorHash, session_id: sessionId, generation: fromGeneration + 1, created_at: now })
-        .execute();
+      const moved = await this.#q.advanceGeneration(tx, fromGeneration + 1, now, sessionId, fromGeneration);
+      if (Number(moved.numAffectedRows ?? 0) !== 1) return false;
+      await this.#q.insertRefreshToken(tx, successorHash, sessionId, fromGeneration + 1, now);
       return true;
     });
   }
@@ -233,6 +226,26 @@ export class KyselyStore implements Store {
   async close(): Promise<void> {
     await this.#db.destroy();
     await this.#dialect.onClose?.();
+  }
+
+  // Builders run lazily, at first use, so `this.#db` is set by then.
+  #hotQueries() {
+    return {
+      sessionWithUser: prepared(1, (id: string) => this.#sessionWithUser().where("s.id", "=", id)),
+      refreshToken: prepared(1, (hash: string) => this.#sessionWithUser()
+        .innerJoin("refresh_tokens as r", "r.session_id", "s.id")
+        .select("r.generation as r_generation")
+        .where("r.token_hash", "=", hash)),
+      session: prepared(1, (id: string) => this.#db.selectFrom("sessions").selectAll().where("id", "=", id)),
+      client: prepared(1, (id: string) => this.#db.selectFrom("clients").selectAll().where("id", "=", id)),
+      advanceGeneration: prepared(4, (next: number, now: number, id: string, from: number) => this.#db.updateTable("sessions")
+        .set({ refresh_generation: next, rotated_at: now, last_used_at: now })
+        .where("id", "=", id)
+        .where("refresh_generation", "=", from)
+        .where("revoked_at", "is", null)),
+      insertRefreshToken: prepared(4, (hash: string, sessionId: string, generation: number, now: number) => this.#db.insertInto("refresh_tokens")
+        .values({ token_hash: hash, session_id: sessionId, generation, created_at: now })),
+    };
   }
 
   #sessionWithUser() {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { hashRefreshToken } from "../../src/core/refresh-tokens.js";
+import type { KyselyStore } from "../../src/store/index.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 
 type TokenBody = { access_token: string; refresh_token: string; expires_in: number; scope: string; error?: string; error_description?: string };
@@ -131,7 +132,7 @@ describe("grace window and reuse detection", () => {
     const session = await server.tessera.store.findSession(sid);
     assert.equal(session?.refresh_generation, 1, "rotated exactly once");
     assert.equal(session?.revoked_at, null);
-    const rows = await server.tessera.store.db.selectFrom("refresh_tokens").select(["generation"]).where("session_id", "=", sid).execute();
+    const rows = await (server.tessera.store as KyselyStore).db.selectFrom("refresh_tokens").select(["generation"]).where("session_id", "=", sid).execute();
     assert.deepEqual(rows.map((r) => r.generation).sort(), [0, 1]);
     const next = await refresh([...tokens][0]!);
     assert.equal(next.status, 200);

@@ -15,6 +15,28 @@ export interface SqliteStoreOptions {
   filename: string;
 }
 
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs more than
+ * running a primary-key lookup. Kysely only needs `prepare` and `close`
+ * (SqliteDatabase), so we hand it a database whose `prepare` reuses statements.
+ * Safe because better-sqlite3 runs each statement to completion synchronously.
+ */
+function withStatementCache(database: SQLite.Database, limit = 256) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (!statement) {
+        statement = database.prepare(sql);
+        if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<KyselyStore> {
   if (options.filename !== ":memory:") mkdirSync(dirname(options.filename), { recursive: true });
   const database = new SQLite(options.filename);
@@ -24,7 +46,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Kyse
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   await migrateToLatest(db as Kysely<unknown>, "sqlite");
   return new KyselyStore(db, {
     name: "sqlite",
