@@ -40,6 +40,8 @@ export interface Config {
   sweepInterval: number;
   /** Serve the demo page at `/`. */
   demoPage: boolean;
+  /** Combined mode: `/bff/*` forwards cookie-authenticated requests here with a Bearer token; empty disables. */
+  bffUpstream: string;
 }
 
 export class ConfigError extends Error {
@@ -125,6 +127,7 @@ export const settings = [
     return r;
   } }),
   setting({ key: "sweepInterval", env: "TESSERA_SWEEP_INTERVAL", fallback: "3600", doc: "Seconds between sweeps of ended sessions; 0 disables.", parse: int(0, DAY) }),
+  setting({ key: "bffUpstream", env: "TESSERA_BFF_UPSTREAM", fallback: "", doc: "Combined mode (docs/tokens-vs-cookies.md): `/bff/*` forwards cookie-session requests to this API origin with a Bearer token the browser never sees. Empty: off.", parse: (r) => (r === "" ? "" : origin(r)) }),
   setting({ key: "demoPage", env: "TESSERA_DEMO_PAGE", fallback: "true", doc: "Serve the demo page at `/` (true/false).", parse: (r) => {
     if (r !== "true" && r !== "false") throw new Error("must be true or false");
     return r === "true";

@@ -42,14 +42,21 @@ export class TesseraError extends Error {
   readonly retryAfter: number | undefined;
   /** For insufficient_scope: the scope the resource needs. */
   readonly scope: string | undefined;
+  /**
+   * A machine-readable reason sent beside the code, where the caller already
+   * holds the credential and may learn why it stopped working (e.g. a refresh
+   * token's session ended by reuse, idle timeout, absolute lifetime, revocation).
+   */
+  readonly reason: string | undefined;
 
-  constructor(code: ErrorCode, message: string, extra: { detail?: string; retryAfter?: number; scope?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, extra: { detail?: string; retryAfter?: number; scope?: string; reason?: string; cause?: unknown } = {}) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.code = code;
     this.status = errorCodes[code].status;
     this.detail = extra.detail;
     this.retryAfter = extra.retryAfter;
     this.scope = extra.scope;
+    this.reason = extra.reason;
   }
 }
 
@@ -58,9 +65,11 @@ export function invalidCredentials(detail: string): TesseraError {
   return new TesseraError("invalid_grant", "The username or password is incorrect.", { detail });
 }
 
-/** The one answer for every unusable refresh token. */
-export function invalidRefreshToken(detail: string): TesseraError {
-  return new TesseraError("invalid_grant", "The refresh token is invalid, expired or revoked.", { detail });
+export type RefreshFailure = "invalid" | "reuse" | "idle_timeout" | "absolute_lifetime" | "revoked";
+
+/** The one answer for every unusable refresh token, with the reason its holder may know. */
+export function invalidRefreshToken(detail: string, reason: RefreshFailure = "invalid"): TesseraError {
+  return new TesseraError("invalid_grant", "The refresh token is invalid, expired or revoked.", { detail, reason });
 }
 
 export function invalidToken(detail: string, message = "The access token is invalid or expired."): TesseraError {

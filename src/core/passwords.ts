@@ -76,6 +76,8 @@ export class PasswordHasher {
 
 /** Length rule (NIST SP 800-63B): 8 to 128 characters after normalisation, no composition rules. */
 export function passwordProblem(password: string): string | undefined {
+  // An unpaired surrogate reaches argon2 as U+FFFD: two different passwords would hash alike.
+  if (/\p{Cs}/u.test(password)) return "must be valid Unicode text";
   const length = [...password.normalize("NFKC")].length;
   if (length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
   if (length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;

@@ -112,7 +112,9 @@ export class SessionService {
     if (ended !== undefined) {
       if (ended === "idle_timeout" || ended === "absolute_lifetime") await this.end(session.id, ended);
       this.#o.events.emit("refresh", { outcome: session.revoked_at === null ? "expired" : "revoked", ...ids });
-      throw invalidRefreshToken(ended);
+      const reason = ended === "idle_timeout" || ended === "absolute_lifetime" ? ended
+        : session.revoked_reason === "refresh_token_reuse" ? "reuse" : "revoked";
+      throw invalidRefreshToken(ended, reason);
     }
     const successor = successorOf(this.#o.successorKey, token);
     if (generation === session.refresh_generation) {
@@ -124,7 +126,7 @@ export class SessionService {
       // Lost the compare-and-set: someone rotated this very token a moment ago
       // (or ended the session). Judge again against the fresh row.
       const fresh = await this.#o.store.findSession(session.id);
-      if (!fresh || fresh.revoked_at !== null) throw invalidRefreshToken("session ended during refresh");
+      if (!fresh || fresh.revoked_at !== null) throw invalidRefreshToken("session ended during refresh", "revoked");
       return this.#predecessor(fresh, user, generation, successor);
     }
     return this.#predecessor(session, user, generation, successor);
@@ -141,7 +143,7 @@ export class SessionService {
     this.#o.events.emit("refresh-reuse", { cause: "suspected_theft", ...ids });
     this.#o.events.emit("refresh", { outcome: "reuse", ...ids });
     await this.end(session.id, "refresh_token_reuse");
-    throw invalidRefreshToken(`reuse of generation ${generation}, current ${session.refresh_generation}`);
+    throw invalidRefreshToken(`reuse of generation ${generation}, current ${session.refresh_generation}`, "reuse");
   }
 
   list(userId: string): Promise<SessionRow[]> {

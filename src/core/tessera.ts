@@ -7,6 +7,7 @@ import type { Store, SessionRow, UserRow } from "../store/index.js";
 import { openSqliteStore } from "../store/index.js";
 import { AccessTokens, type AccessTokenClaims } from "./access-tokens.js";
 import { ClientService } from "./clients.js";
+import { CookieSessionService } from "./cookie-sessions.js";
 import type { Config } from "./config.js";
 import { invalidField, invalidToken, TesseraError } from "./errors.js";
 import { AuthEvents } from "./events.js";
@@ -71,6 +72,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   });
   const accessTokens = new AccessTokens({ keys, issuer: config.issuer, audience: config.audience, now });
   const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now });
+  const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now });
   const feed = new RevocationFeed(store, now);
   events.on("sessions-ended", () => feed.notify());
 
@@ -135,7 +137,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   }
 
   return {
-    config, store, events, keys, hasher, clients, users, sessions, accessTokens, tokens, feed, now,
+    config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
     authenticateBearer, userinfo, listSessions, changePassword, setUserDisabled, discovery,
     async close(): Promise<void> {
       await store.close();

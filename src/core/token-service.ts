@@ -5,6 +5,7 @@ import { type ClientCredentials, type ClientService } from "./clients.js";
 import { TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
 import { hashRefreshToken, looksLikeRefreshToken } from "./refresh-tokens.js";
+import { checkSignIn } from "./sign-in.js";
 import type { RequestMeta, SessionService } from "./sessions.js";
 import { parseRoles, type UserService } from "./users.js";
 import type { Store } from "../store/index.js";
@@ -56,16 +57,7 @@ export class TokenService {
     const client = await this.#o.clients.authenticate(credentials);
     this.#o.clients.assertGrant(client, "password");
     const scope = this.#o.clients.resolveScope(client, input.scope, this.#o.defaultScopes);
-    let user: UserRow;
-    try {
-      user = await this.#o.users.authenticate(input.username, input.password);
-    } catch (error) {
-      if (error instanceof TesseraError) {
-        const outcome = error.detail === "unknown user" ? "unknown_user" : error.detail === "disabled user" ? "disabled" : "invalid_credentials";
-        this.#o.events.emit("sign-in", { outcome, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
-      }
-      throw error;
-    }
+    const user = await checkSignIn(this.#o, client, input.username, input.password, meta);
     const { session, refreshToken } = await this.#o.sessions.startTokenSession(user, client, scope, meta);
     this.#o.events.emit("sign-in", { outcome: "success", userId: user.id, sessionId: session.id, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
     const access = this.sessionAccessToken(session, user, client);

@@ -20,7 +20,8 @@ export interface NewUser {
   roles?: string[];
 }
 
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/u;
+// No spaces, control, format (bidi overrides, zero-width) or unpaired surrogate characters.
+const EMAIL = /^[^\s@\p{C}]{1,64}@[^\s@\p{C}]{1,255}$/u;
 const ROLE = /^[a-z][a-z0-9_:-]{0,63}$/;
 
 export function parseRoles(row: UserRow): string[] {

@@ -3,11 +3,16 @@
  * requests or listen on port 0, and `start.ts` is the small entry that serves.
  */
 import { randomUUID } from "node:crypto";
+import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Tessera } from "../core/tessera.js";
 import { makeAuthenticate } from "./shared/authenticate.js";
-import { installErrorHandling } from "./shared/errors.js";
+import { TesseraError } from "../core/errors.js";
+import { makeCookieResolver } from "./shared/cookie-auth.js";
+import { registerCors } from "./shared/cors.js";
+import { installErrorHandling, sendError } from "./shared/errors.js";
+import { bffRoutes } from "./routes/bff.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { healthRoutes } from "./routes/health.js";
 import { introspectRoute } from "./routes/introspect.js";
@@ -15,6 +20,8 @@ import { passwordRoute } from "./routes/password.js";
 import { registerRoute } from "./routes/register.js";
 import { revocationsRoute } from "./routes/revocations.js";
 import { revokeRoute } from "./routes/revoke.js";
+import { sessionLoginRoute } from "./routes/session-login.js";
+import { sessionLogoutRoute } from "./routes/session-logout.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { tokenRoute } from "./routes/token.js";
 import { userinfoRoute } from "./routes/userinfo.js";
@@ -48,6 +55,13 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
     return503OnClosing: true,
     forceCloseConnections: "idle",
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // The router's own failures (a URL that does not percent-decode, a path parameter
+    // over its length limit) skip the error handler: answer them in the contract's shape.
+    frameworkErrors: (error, _request, reply) => {
+      sendError(reply, error.code === "FST_ERR_BAD_URL" ? new TesseraError("invalid_request", "The URL is not validly percent-encoded.")
+        : error.code === "FST_ERR_MAX_PARAM_LENGTH" ? new TesseraError("not_found", "No such resource.")
+          : new TesseraError("server_error", "The server failed to handle the request."));
+    },
   });
   app.decorateRequest("principal", null);
   app.addHook("onSend", async (request, reply) => {
@@ -59,8 +73,10 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   // cross-site "simple request" reach the routes without a CORS preflight.
   app.removeContentTypeParser("text/plain");
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  await app.register(cookie);
+  await registerCors(app, tessera.config);
 
-  const authenticate = makeAuthenticate(tessera, []);
+  const authenticate = makeAuthenticate(tessera, [makeCookieResolver(tessera)]);
   discoveryRoutes(app, tessera);
   healthRoutes(app, tessera);
   registerRoute(app, tessera);
@@ -71,6 +87,9 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   userinfoRoute(app, tessera, authenticate);
   sessionRoutes(app, tessera, authenticate);
   passwordRoute(app, tessera, authenticate);
+  sessionLoginRoute(app, tessera);
+  sessionLogoutRoute(app, tessera);
+  bffRoutes(app, tessera, authenticate);
   if (tessera.config.demoPage) webRoutes(app, options.webRoot);
   return app;
 }

@@ -58,7 +58,9 @@ export function sendError(reply: FastifyReply, error: TesseraError): FastifyRepl
   if (error.retryAfter !== undefined) reply.header("retry-after", String(Math.ceil(error.retryAfter)));
   if (error.code === "invalid_token" || error.code === "insufficient_scope") reply.header("www-authenticate", bearerChallenge(error));
   if (error.code === "unauthorized") reply.header("www-authenticate", bearerChallenge());
-  return reply.code(error.status).send({ error: error.code, error_description: error.message });
+  const body: Record<string, string> = { error: error.code, error_description: error.message };
+  if (error.reason !== undefined) body.reason = error.reason;
+  return reply.code(error.status).send(body);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

@@ -1,0 +1,122 @@
+// createClient: picks the mode, wires storage, tabs and events, and builds the
+// account API (profile, sessions, password) on top of the mode's fetch.
+import { json, type Context } from "./context.js";
+import { cookieMode } from "./cookie-mode.js";
+import { createCore } from "./core.js";
+import { jsonOrThrow } from "./errors.js";
+import { resolveStorage } from "./storage.js";
+import { tokenMode } from "./token-mode.js";
+import type { AuthChangeEvent, ClientOptions, Registration, Session, SessionInfo, User } from "./types.js";
+
+/**
+ * A Tessera client, as returned by `createClient` (`tessera/client`).
+ *
+ * @example
+ * ```ts
+ * import { createClient, type TesseraClient } from "tessera/client";
+ * const auth: TesseraClient = createClient({ baseUrl: location.origin });
+ * const user = await auth.getUser();
+ * ```
+ */
+export interface TesseraClient {
+  /** Creates an account (`POST /auth/register`). It does not sign in. */
+  signUp(account: { username: string; password: string; email?: string }): Promise<Registration>;
+  /** Signs in with a password; reports `SIGNED_IN` here and in every tab. */
+  signIn(username: string, password: string): Promise<Session>;
+  /**
+   * Signs out here and in every tab, and ends the session on the server. The
+   * local sign-out always happens; the promise rejects if the server could not
+   * be told.
+   */
+  signOut(): Promise<void>;
+  /** Ends every session of the user (`POST /auth/logout-all`), then signs out here. */
+  signOutEverywhere(): Promise<void>;
+  /** The signed-in user (`GET /userinfo`). */
+  getUser(): Promise<User>;
+  /** The user's live sessions (`GET /auth/sessions`). */
+  getSessions(): Promise<SessionInfo[]>;
+  /** Ends one session; ending the current one signs this client out. */
+  endSession(id: string): Promise<void>;
+  /** Changes the password; the server ends every other session of the user. */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /**
+   * `fetch` with the user's credentials: the Bearer token (renewed before it
+   * expires, and once after a 401 `invalid_token`, then retried once) or, in
+   * cookie mode, the cookie and CSRF header. Paths resolve against `baseUrl`.
+   * Rejects with `not_signed_in` or `session_expired` when no credentials can
+   * be had; any other answer, a second 401 included, is returned as is.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Renews the tokens now (shared with concurrent callers and other tabs). */
+  refresh(): Promise<Session>;
+  /** A valid access token for other transports (WebSocket, EventSource); `null` in cookie mode. */
+  getAccessToken(): Promise<string | null>;
+  /** The current session, once the stored one (if any) has been loaded. */
+  getSession(): Promise<Session | null>;
+  /** Subscribes to sign-in, refresh, sign-out and expiry; returns the unsubscribe function. */
+  onAuthChange(listener: (event: AuthChangeEvent) => void): () => void;
+  /** Stops listening to other tabs (the session stays in storage). */
+  close(): void;
+}
+
+/**
+ * Creates a client for one Tessera server.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "tessera/client";
+ *
+ * const auth = createClient({ baseUrl: "https://auth.example.com", storage: "localStorage" });
+ * auth.onAuthChange((e) => console.log(e.type, e.reason));
+ * await auth.signIn("ada", "correct horse battery staple");
+ * const res = await auth.fetch("https://api.example.com/orders"); // Bearer attached, refreshed as needed
+ * ```
+ */
+export function createClient(options: ClientOptions): TesseraClient {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  const clientId = options.clientId ?? "tessera-web";
+  const key = options.storageKey ?? `tessera:${base}:${clientId}`;
+  const core = createCore(resolveStorage(options.storage), key, options.crossTab !== false);
+  const ctx: Context = {
+    core,
+    clientId,
+    // Bound late, so that a polyfill or test double installed later is used.
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    url: (input) =>
+      typeof input === "string" && !/^[a-z][\w+.-]*:/i.test(input) ? base + (input[0] === "/" ? "" : "/") + input : input,
+    leeway: (options.refreshLeeway ?? 30) * 1000,
+  };
+  const mode = options.mode === "cookie" ? cookieMode(ctx) : tokenMode(ctx);
+  const call = async <T>(path: string, init?: RequestInit) => jsonOrThrow<T>(await mode.fetch(path, init));
+  const end = (reason: string) => core.set(null, { type: "SIGNED_OUT", reason });
+
+  return {
+    signIn: mode.signIn,
+    signOut: mode.signOut,
+    fetch: mode.fetch,
+    refresh: mode.refresh,
+    onAuthChange: core.onChange,
+    close: () => core.tabs.close(),
+    async signUp(account) {
+      return jsonOrThrow<Registration>(await ctx.fetch(ctx.url("/auth/register"), json("POST", account)));
+    },
+    async signOutEverywhere() {
+      await call("/auth/logout-all", { method: "POST" });
+      await end("everywhere");
+    },
+    getUser: () => call<User>("/userinfo"),
+    getSessions: () => call<SessionInfo[]>("/auth/sessions"),
+    async endSession(id) {
+      await call(`/auth/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
+      if (core.get()?.claims?.sid === id) await end("session_ended");
+    },
+    async changePassword(currentPassword, newPassword) {
+      await call("/auth/password", json("POST", { current_password: currentPassword, new_password: newPassword }));
+    },
+    getAccessToken: mode.accessToken,
+    async getSession() {
+      await core.ready;
+      return core.get();
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// What the two modes (token, cookie) share, and the interface they implement.
+import type { Core } from "./core.js";
+import type { Session } from "./types.js";
+
+export interface Context {
+  core: Core;
+  fetch: typeof fetch;
+  /** Resolves a path against `baseUrl`; absolute URLs and Requests pass through. */
+  url(input: RequestInfo | URL): RequestInfo | URL;
+  clientId: string;
+  /** Refresh margin before expiry, in ms. */
+  leeway: number;
+}
+
+export interface Mode {
+  signIn(username: string, password: string): Promise<Session>;
+  signOut(): Promise<void>;
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  refresh(): Promise<Session>;
+  /** A usable access token (renewed first if due), or null in cookie mode. */
+  accessToken(): Promise<string | null>;
+}
+
+/** Form bodies are what RFC 6749 specifies for the token and revocation endpoints. */
+export const form = (fields: Record<string, string>): RequestInit => ({
+  method: "POST",
+  body: new URLSearchParams(fields),
+});
+
+export const json = (method: string, body: unknown): RequestInit => ({
+  method,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});

@@ -1,0 +1,52 @@
+// One error class for everything the SDK raises, carrying the server's stable
+// code so that callers branch on `code`, never on message text.
+
+/**
+ * An error from Tessera or from the client itself.
+ *
+ * Codes the client raises on its own: `not_signed_in` (no session to use),
+ * `session_expired` (the server refused the refresh token; the client has
+ * signed out). Every other code is the server's `error` (`invalid_grant`,
+ * `username_taken`, `csrf_failed`, ...) or `http_<status>` when the answer had
+ * no JSON body.
+ *
+ * @example
+ * ```ts
+ * import { TesseraError } from "tessera/client";
+ * try { await client.signIn("ada", "wrong") }
+ * catch (e) { if (e instanceof TesseraError && e.code === "invalid_grant") showBadPassword() }
+ * ```
+ */
+export class TesseraError extends Error {
+  override name = "TesseraError";
+  /** The server's `reason` field, when it sent one (e.g. why a refresh was refused). */
+  reason?: string;
+
+  constructor(
+    readonly code: string,
+    message?: string,
+    readonly status = 0,
+  ) {
+    super(message || code);
+  }
+}
+
+/** Turns a failed response into a TesseraError, whatever its body holds. */
+export async function errorFrom(res: Response): Promise<TesseraError> {
+  let body: { error?: unknown; error_description?: unknown; reason?: unknown } = {};
+  try {
+    body = (await res.json()) ?? {};
+  } catch {
+    // Not JSON (a proxy's HTML page, an empty 502): the status is all we have.
+  }
+  const text = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const error = new TesseraError(text(body.error) ?? `http_${res.status}`, text(body.error_description), res.status);
+  error.reason = text(body.reason);
+  return error;
+}
+
+/** Reads a JSON body from a successful response, or throws the server's error. */
+export async function jsonOrThrow<T>(res: Response): Promise<T> {
+  if (!res.ok) throw await errorFrom(res);
+  return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
+}

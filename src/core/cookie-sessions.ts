@@ -1,0 +1,93 @@
+/**
+ * Classic cookie sessions, as sessions like any other: the cookie holds a
+ * 256-bit secret (stored only as SHA-256), the session row is the same as a
+ * token session's (kind "cookie"), so logout-all, password change, admin
+ * revocation and the revocation feed treat both alike.
+ *
+ * The CSRF token is HMAC(k, session id): bound to the session, nothing extra
+ * to store, and useless with any other session (double submit, signed).
+ */
+import { createHmac } from "node:crypto";
+import type { ClientRow, SessionRow, Store, UserRow } from "../store/index.js";
+import { randomToken, safeEqual, sha256 } from "./crypto-utils.js";
+import type { AuthEvents } from "./events.js";
+import type { RequestMeta, SessionService } from "./sessions.js";
+import { checkSignIn } from "./sign-in.js";
+import type { UserService } from "./users.js";
+
+export interface CookieSessionOptions {
+  store: Store;
+  users: UserService;
+  sessions: SessionService;
+  events: AuthEvents;
+  /** HMAC key for CSRF tokens (derived from the master key). */
+  csrfKey: Buffer;
+  now: () => number;
+  /** ms between writes of last_used_at (sliding expiry without a write per request). */
+  touchInterval?: number;
+}
+
+export interface CookieLogin {
+  /** The cookie value: the only copy of the secret. */
+  secret: string;
+  session: SessionRow;
+  user: UserRow;
+  csrfToken: string;
+  /** Seconds the cookie should live. */
+  maxAge: number;
+}
+
+const SECRET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+export class CookieSessionService {
+  readonly #o: CookieSessionOptions;
+
+  constructor(options: CookieSessionOptions) {
+    this.#o = options;
+  }
+
+  /** Checks the password and starts a new session: always a new id, never the cookie the browser came with. */
+  async login(client: ClientRow, username: string, password: string, scope: string, meta: RequestMeta): Promise<CookieLogin> {
+    const user = await checkSignIn(this.#o, client, username, password, meta);
+    const secret = randomToken(32);
+    const session = await this.#o.sessions.startCookieSession(user, client, scope, sha256(secret), meta);
+    this.#o.events.emit("sign-in", { outcome: "success", userId: user.id, sessionId: session.id, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
+    return { secret, session, user, csrfToken: this.csrfTokenFor(session.id), maxAge: this.maxAge(session) };
+  }
+
+  /** The live session a cookie secret names, or undefined (unknown, ended, idle, expired, disabled user). */
+  async resolve(secret: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+    if (!SECRET_SHAPE.test(secret)) return undefined;
+    const found = await this.#o.store.findSessionByCookieHash(sha256(secret));
+    if (!found || found.session.kind !== "cookie") return undefined;
+    const ended = this.#o.sessions.endedReason(found.session, found.user);
+    if (ended === "idle_timeout" || ended === "absolute_lifetime") await this.#o.sessions.end(found.session.id, ended);
+    return ended === undefined ? found : undefined;
+  }
+
+  /**
+   * Sliding expiry: records the use when the last one is older than the touch
+   * interval. Returns the cookie's new Max-Age when it moved, else undefined.
+   */
+  async touch(session: SessionRow): Promise<number | undefined> {
+    const now = this.#o.now();
+    if (now - session.last_used_at < (this.#o.touchInterval ?? 60_000)) return undefined;
+    await this.#o.store.touchSession(session.id, now);
+    session.last_used_at = now;
+    return this.maxAge(session);
+  }
+
+  /** Seconds until the session ends if unused: the earlier of idle and absolute deadlines. */
+  maxAge(session: SessionRow): number {
+    const end = Math.min(session.expires_at, session.last_used_at + this.#o.sessions.policy.idleTimeout);
+    return Math.max(0, Math.floor((end - this.#o.now()) / 1000));
+  }
+
+  csrfTokenFor(sessionId: string): string {
+    return createHmac("sha256", this.#o.csrfKey).update(`csrf:${sessionId}`).digest("base64url");
+  }
+
+  verifyCsrf(sessionId: string, token: string | undefined): boolean {
+    return typeof token === "string" && safeEqual(token, this.csrfTokenFor(sessionId));
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * `POST /session/login`: a cookie session. Same credential check and failures
+ * as the password grant. A cookie the browser already had is never promoted:
+ * the new session gets a new secret, and the old session, if live, ends
+ * (session fixation).
+ */
+import type { FastifyInstance } from "fastify";
+import { WEB_CLIENT_ID } from "../../core/clients.js";
+import type { Tessera } from "../../core/tessera.js";
+import { setSessionCookies, SESSION_COOKIE } from "../shared/cookies.js";
+import { noStore } from "../shared/no-store.js";
+import { requestMeta } from "../shared/request-meta.js";
+
+interface LoginBody {
+  username: string;
+  password: string;
+}
+
+const schema = {
+  body: {
+    type: "object",
+    required: ["username", "password"],
+    properties: { username: { type: "string", maxLength: 4096 }, password: { type: "string", maxLength: 4096 } },
+  },
+} as const;
+
+export function sessionLoginRoute(app: FastifyInstance, tessera: Tessera): void {
+  app.post<{ Body: LoginBody }>("/session/login", { schema }, async (request, reply) => {
+    noStore(reply);
+    const client = await tessera.clients.authenticate({ clientId: WEB_CLIENT_ID });
+    const scope = tessera.clients.resolveScope(client, undefined, tessera.config.defaultScopes);
+    const login = await tessera.cookieSessions.login(client, request.body.username, request.body.password, scope, requestMeta(request));
+    const previous = request.cookies[SESSION_COOKIE];
+    if (previous) {
+      const old = await tessera.cookieSessions.resolve(previous);
+      if (old) await tessera.sessions.end(old.session.id, "logout");
+    }
+    setSessionCookies(reply, login.secret, login.csrfToken, login.maxAge);
+    return { csrf_token: login.csrfToken, expires_in: login.maxAge };
+  });
+}

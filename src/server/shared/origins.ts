@@ -1,0 +1,23 @@
+/**
+ * The browser origins Tessera trusts: its issuer's and TESSERA_ALLOWED_ORIGINS.
+ * Used by the CSRF check of cookie sessions and by CORS.
+ */
+import type { FastifyRequest } from "fastify";
+import type { Config } from "../../core/config.js";
+
+export function allowedOrigins(config: Config): Set<string> {
+  return new Set([new URL(config.issuer).origin, ...config.allowedOrigins]);
+}
+
+/** The origin a request says it comes from: `Origin`, or failing that the `Referer`'s origin. */
+export function requestOrigin(request: FastifyRequest): string | undefined {
+  const origin = request.headers.origin;
+  if (typeof origin === "string" && origin !== "null") return origin;
+  const referer = request.headers.referer;
+  if (typeof referer !== "string") return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,254 @@
+// The demo page: wires tessera/client to the forms, buttons and panels, and
+// feeds every request and auth event to the timeline and the diagram.
+import { createClient, TesseraError, type AuthChangeEvent, type Session, type TesseraClient } from "../../src/client/index.js";
+import { createDiagram, type StepId } from "./diagram.js";
+import { byId, fillList, h } from "./dom.js";
+import { renderSessions } from "./sessions-panel.js";
+import { loadSettings, saveSettings, STORAGE_HELP, type StorageChoice } from "./settings.js";
+import { createTimeline } from "./timeline.js";
+import { createTokenPanel } from "./token-panel.js";
+import { tracedFetch, type TraceEntry } from "./trace.js";
+
+const LEEWAY = 30;
+
+declare global {
+  interface Window {
+    /** The console playground: `await tessera.client.fetch("/userinfo")`. */
+    tessera: { readonly client: TesseraClient; events: { type: string; reason: string }[]; createClient: typeof createClient };
+  }
+}
+
+const timeline = createTimeline(byId<HTMLOListElement>("timeline"));
+const diagram = createDiagram(byId("diagram"), byId("diagram-caption"));
+const tokenPanel = createTokenPanel(LEEWAY);
+const events: { type: string; reason: string }[] = [];
+let settings = loadSettings();
+let client: TesseraClient;
+let signedIn = false;
+
+function stepFor(entry: TraceEntry, done: boolean): StepId | undefined {
+  const failed = done && (entry.status === undefined || entry.status >= 400);
+  switch (entry.kind) {
+    case "sign-in":
+    case "cookie-login":
+      return !done ? "signin" : failed ? "refused" : "tokens";
+    case "refresh":
+      return !done ? "refresh" : failed ? "refused" : "rotated";
+    case "api":
+      return !done ? "call" : failed ? "denied" : "ok";
+    case "revoke":
+    case "logout-all":
+    case "cookie-logout":
+      return done ? undefined : "revoke";
+    default:
+      return undefined;
+  }
+}
+
+const traced = tracedFetch((entry, done) => {
+  timeline.request(entry, done);
+  const step = stepFor(entry, done);
+  if (step) diagram.light(step);
+});
+
+// ---- state and rendering -------------------------------------------------
+
+const mode = () => (settings.storage === "cookie" ? "cookie" : "token");
+const clientId = () => (settings.demo ? "tessera-demo" : "tessera-web");
+
+function start(): void {
+  client?.close();
+  client = createClient({
+    baseUrl: location.origin,
+    clientId: clientId(),
+    // Cookie mode keeps only its CSRF token, per tab.
+    storage: settings.storage === "cookie" ? "sessionStorage" : settings.storage,
+    mode: mode(),
+    refreshLeeway: LEEWAY,
+    fetch: traced,
+  });
+  diagram.setMode(mode());
+  client.onAuthChange(onAuthChange);
+  byId<HTMLSelectElement>("storage-mode").value = settings.storage;
+  byId<HTMLInputElement>("demo-mode").checked = settings.demo;
+  byId("storage-help").textContent = STORAGE_HELP[settings.storage];
+  void client.getSession().then((session) => {
+    if (!session) render(null);
+  });
+}
+
+function render(session: Session | null): void {
+  signedIn = session !== null;
+  byId("signed-out").hidden = signedIn;
+  byId("signed-in").hidden = !signedIn;
+  byId<HTMLSelectElement>("storage-mode").disabled = signedIn;
+  byId<HTMLInputElement>("demo-mode").disabled = signedIn;
+  const status = byId("status");
+  status.dataset.state = signedIn ? "in" : "out";
+  if (!signedIn) {
+    status.textContent = "Signed out";
+    byId("session-list").replaceChildren();
+    byId("sessions-empty").hidden = false;
+    byId("api-result").textContent = "";
+  }
+  tokenPanel.show(session, mode(), clientId());
+}
+
+function onAuthChange(event: AuthChangeEvent): void {
+  events.push({ type: event.type, reason: event.reason });
+  timeline.event(event);
+  render(event.session);
+  if (event.type === "SIGNED_IN") {
+    hideError();
+    void showUser();
+  }
+  if (event.type === "SESSION_EXPIRED") showError(`Your session has ended (${event.reason}). Sign in again.`);
+}
+
+async function showUser(): Promise<void> {
+  const user = await client.getUser();
+  byId("status").textContent = `Signed in as ${user.username}`;
+  fillList(byId("user"), [
+    ["Username", user.username],
+    ["User id", h("code", { text: user.sub })],
+    ["Email", user.email ?? "—"],
+    ["Roles", user.roles.join(", ")],
+    ["Authenticated by", user.auth === "cookie" ? "session cookie" : "Bearer token"],
+  ]);
+  await listSessions();
+}
+
+async function listSessions(): Promise<void> {
+  const sessions = await client.getSessions();
+  tokenPanel.sessionLimits(sessions.find((s) => s.current));
+  const skew = (await client.getSession())?.skew ?? 0;
+  renderSessions(sessions, skew, (session) =>
+    run(null, async () => {
+      await client.endSession(session.id);
+      timeline.note(`Ended session ${session.id}${session.current ? " (this page)" : ""}`);
+      if (signedIn) await listSessions();
+    }),
+  );
+}
+
+// ---- errors and busy buttons -----------------------------------------------
+
+function showError(message: string): void {
+  const box = byId("account-error");
+  box.textContent = message;
+  box.hidden = false;
+}
+
+function hideError(): void {
+  byId("account-error").hidden = true;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof TesseraError) {
+    if (error.code === "session_expired") return "Your session has ended. Sign in again.";
+    if (error.status === 404 && mode() === "cookie") return "This server has no cookie sessions yet. Pick a token storage mode.";
+    return `${error.message} (${error.code})`;
+  }
+  return error instanceof Error ? `Network problem: ${error.message}` : String(error);
+}
+
+/** Runs an action with its button marked busy, and shows what went wrong. */
+async function run(button: HTMLButtonElement | null, action: () => Promise<unknown>): Promise<void> {
+  hideError();
+  if (button) {
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+  }
+  try {
+    await action();
+  } catch (error) {
+    showError(describe(error));
+  } finally {
+    if (button) {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  }
+}
+
+function onClick(id: string, action: () => Promise<unknown>): void {
+  const button = byId<HTMLButtonElement>(id);
+  button.addEventListener("click", () => void run(button, action));
+}
+
+// ---- controls ----------------------------------------------------------------
+
+function onSubmit(id: string, action: (data: FormData) => Promise<unknown>): void {
+  const form = byId<HTMLFormElement>(id);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const button = form.querySelector<HTMLButtonElement>("button[type=submit]");
+    void run(button, async () => {
+      await action(new FormData(form));
+      form.reset();
+    });
+  });
+}
+
+const field = (data: FormData, name: string) => String(data.get(name) ?? "");
+
+onSubmit("form-signin", (data) => client.signIn(field(data, "username"), field(data, "password")));
+onSubmit("form-signup", async (data) => {
+  const email = field(data, "email");
+  await client.signUp({ username: field(data, "username"), password: field(data, "password"), ...(email ? { email } : {}) });
+  await client.signIn(field(data, "username"), field(data, "password"));
+});
+
+onClick("call-api", async () => {
+  const output = byId("api-result");
+  output.textContent = "Calling GET /userinfo…";
+  const response = await client.fetch("/userinfo");
+  const body: unknown = await response.json().catch(() => null);
+  output.dataset.status = String(response.status);
+  output.textContent = `${response.status} ${response.ok ? "OK" : "refused"} · ${JSON.stringify(body)}`;
+});
+onClick("rotate", () => client.refresh());
+onClick("list-sessions", () => listSessions());
+onClick("sign-out", () => client.signOut());
+onClick("sign-out-everywhere", () => client.signOutEverywhere());
+byId("clear-timeline").addEventListener("click", () => timeline.clear());
+
+byId<HTMLSelectElement>("storage-mode").addEventListener("change", (event) => {
+  settings = { ...settings, storage: (event.target as HTMLSelectElement).value as StorageChoice };
+  saveSettings(settings);
+  diagram.reset();
+  start();
+});
+byId<HTMLInputElement>("demo-mode").addEventListener("change", (event) => {
+  settings = { ...settings, demo: (event.target as HTMLInputElement).checked };
+  saveSettings(settings);
+  start();
+});
+
+// Tabs: arrow keys move between them, as the ARIA tabs pattern expects.
+const tabs = [byId<HTMLButtonElement>("tab-signin"), byId<HTMLButtonElement>("tab-signup")];
+function selectTab(index: number): void {
+  tabs.forEach((tab, i) => {
+    const selected = i === index;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    byId(tab.getAttribute("aria-controls") ?? "").hidden = !selected;
+  });
+  tabs[index]?.focus();
+}
+tabs.forEach((tab, index) => {
+  tab.addEventListener("click", () => selectTab(index));
+  tab.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowRight" || event.key === "ArrowLeft") selectTab((index + 1) % tabs.length);
+  });
+});
+
+window.tessera = {
+  get client() {
+    return client;
+  },
+  events,
+  createClient,
+};
+
+start();
