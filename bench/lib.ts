@@ -5,6 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import { freePort } from "../test/helpers/server.js";
 
 export interface Measured {
   name: string;
@@ -17,6 +18,8 @@ export interface Measured {
 
 export interface BenchServer {
   url: string;
+  dataDir: string;
+  masterKey: string;
   child: ChildProcess;
   eventLoopDelay(): Promise<{ p50: number; p99: number; max: number }>;
   resetEventLoopDelay(): void;
@@ -25,9 +28,11 @@ export interface BenchServer {
 
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "tessera-bench-"));
+  const masterKey = randomBytes(32).toString("base64url");
+  const port = await freePort();
   const child = fork(new URL("./server-child.ts", import.meta.url).pathname, [], {
     execArgv: ["--import", "tsx"],
-    env: { ...process.env, PORT: "0", TESSERA_DATA_DIR: dataDir, TESSERA_MASTER_KEY: randomBytes(32).toString("base64url"), ...env },
+    env: { ...process.env, PORT: String(port), TESSERA_ISSUER: `http://127.0.0.1:${port}`, TESSERA_DATA_DIR: dataDir, TESSERA_MASTER_KEY: masterKey, ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -36,6 +41,8 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   });
   return {
     url,
+    dataDir,
+    masterKey,
     child,
     resetEventLoopDelay: () => child.send({ type: "eld-reset" }),
     eventLoopDelay: () => new Promise((resolve) => {

@@ -2,25 +2,46 @@
  * `npm run bench`: every benchmark in one run on this machine, printed as
  * Markdown and saved to bench/results/latest.json. Ratios measured side by
  * side are the figures to trust; absolute numbers wander on a shared machine.
+ *
+ * `npm run bench -- server|verify|compare` runs one section.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { benchServer } from "./server.js";
+import { benchCompare } from "./compare.js";
 import { table } from "./lib.js";
+import { benchServer } from "./server.js";
+import { benchVerify, benchVerifyHttp } from "./verify.js";
 
 const only = process.argv[2];
 const results: Record<string, unknown> = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
   date: new Date().toISOString(),
 };
+const wanted = (section: string) => only === undefined || only === section;
 
-if (!only || only === "server") {
+if (wanted("server")) {
   console.log("## Server (issue #2)\n");
   const server = await benchServer();
   console.log(table(server.rows));
   console.log(`\nevent-loop delay during sign-in load: p50 ${server.eventLoop.p50.toFixed(1)} ms, p99 ${server.eventLoop.p99.toFixed(1)} ms, max ${server.eventLoop.max.toFixed(1)} ms`);
   console.log("ratios:", server.ratios, "\n");
   results.server = server;
+}
+
+if (wanted("verify")) {
+  console.log("## tessera/verify (issue #3)\n");
+  const verify = await benchVerify();
+  const http = await benchVerifyHttp();
+  console.log("verifications per second, one thread:", verify);
+  console.log("HTTP, same Fastify route:", http, "\n");
+  results.verify = { verify, http };
+}
+
+if (wanted("compare")) {
+  console.log("## Tokens versus cookies (issue #5)\n");
+  const rows = await benchCompare();
+  console.log(table(rows), "\n");
+  results.compare = rows;
 }
 
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });

@@ -67,6 +67,12 @@ export class KeyRing {
       // that signs at once. Planned rotations go through rotate(), which publishes first.
       await this.#create(this.#options.now());
     }
+    // Open the signing key now: a master key that did not seal it must stop the start, not fail the first sign-in.
+    try {
+      this.signingKey();
+    } catch (error) {
+      throw new Error("cannot decrypt the signing key: the master key (TESSERA_MASTER_KEY, or master.key in the data folder) is not the one that sealed it", { cause: error });
+    }
   }
 
   /** Publishes a new key that starts signing after `publishAhead`; schedules the current one's retirement. */
@@ -138,6 +144,7 @@ export class KeyRing {
     let best: LoadedKey | undefined;
     for (const k of this.#keys.values()) {
       if (k.row.alg !== this.#options.alg || k.row.revoked_at !== null || k.row.activates_at > now) continue;
+      if (k.row.retires_at !== null && k.row.retires_at <= now) continue; // superseded: never signs again
       if (k.row.expires_at !== null && k.row.expires_at <= now) continue;
       if (!best || k.row.activates_at > best.row.activates_at) best = k;
     }

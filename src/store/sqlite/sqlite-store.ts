@@ -38,7 +38,8 @@ function withStatementCache(database: SQLite.Database, limit = 256) {
 }
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<KyselyStore> {
-  if (options.filename !== ":memory:") mkdirSync(dirname(options.filename), { recursive: true });
+  // Owner-only: the file holds password hashes and sealed keys.
+  if (options.filename !== ":memory:") mkdirSync(dirname(options.filename), { recursive: true, mode: 0o700 });
   const database = new SQLite(options.filename);
   // WAL lets readers run beside the writer; NORMAL sync is durable across process
   // crashes in WAL mode (a power cut may lose the last commits, never corrupt).
