@@ -1,7 +1,7 @@
 // createClient: picks the mode, wires storage, tabs and events, and builds the
 // account API (profile, sessions, password) on top of the mode's fetch.
 import { json, type Context } from "./context.js";
-import { cookieMode } from "./cookie-mode.js";
+import { cookieMode, csrfCookie } from "./cookie-mode.js";
 import { createCore } from "./core.js";
 import { jsonOrThrow } from "./errors.js";
 import { resolveStorage } from "./storage.js";
@@ -76,7 +76,14 @@ export function createClient(options: ClientOptions): TesseraClient {
   const base = options.baseUrl.replace(/\/+$/, "");
   const clientId = options.clientId ?? "tessera-web";
   const key = options.storageKey ?? `tessera:${base}:${clientId}`;
-  const core = createCore(resolveStorage(options.storage), key, options.crossTab !== false);
+  const cookies = options.mode === "cookie";
+  // Cookie mode needs no store of its own: the browser keeps the session, and
+  // a page that finds the readable CSRF cookie (a reload, a new tab) has one.
+  const restore = () => {
+    const csrfToken = cookies && csrfCookie();
+    return csrfToken ? { csrfToken } : null;
+  };
+  const core = createCore(resolveStorage(options.storage), key, options.crossTab !== false, restore);
   const ctx: Context = {
     core,
     clientId,
@@ -86,9 +93,12 @@ export function createClient(options: ClientOptions): TesseraClient {
       typeof input === "string" && !/^[a-z][\w+.-]*:/i.test(input) ? base + (input[0] === "/" ? "" : "/") + input : input,
     leeway: (options.refreshLeeway ?? 30) * 1000,
   };
-  const mode = options.mode === "cookie" ? cookieMode(ctx) : tokenMode(ctx);
+  const mode = cookies ? cookieMode(ctx) : tokenMode(ctx);
   const call = async <T>(path: string, init?: RequestInit) => jsonOrThrow<T>(await mode.fetch(path, init));
   const end = (reason: string) => core.set(null, { type: "SIGNED_OUT", reason });
+  // The current session's id: the access token's `sid`, or (cookie mode, no
+  // token) what the last session list marked `current`.
+  let listedCurrent: string | undefined;
 
   return {
     signIn: mode.signIn,
@@ -105,10 +115,14 @@ export function createClient(options: ClientOptions): TesseraClient {
       await end("everywhere");
     },
     getUser: () => call<User>("/userinfo"),
-    getSessions: () => call<SessionInfo[]>("/auth/sessions"),
+    async getSessions() {
+      const sessions = await call<SessionInfo[]>("/auth/sessions");
+      listedCurrent = sessions.find((s) => s.current)?.id;
+      return sessions;
+    },
     async endSession(id) {
       await call(`/auth/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
-      if (core.get()?.claims?.sid === id) await end("session_ended");
+      if (core.get() && (core.get()?.claims?.sid ?? listedCurrent) === id) await end("session_ended");
     },
     async changePassword(currentPassword, newPassword) {
       await call("/auth/password", json("POST", { current_password: currentPassword, new_password: newPassword }));

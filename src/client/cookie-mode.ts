@@ -6,15 +6,20 @@ import { errorFrom, jsonOrThrow, TesseraError } from "./errors.js";
 import type { Session } from "./types.js";
 
 const SAFE = /^(GET|HEAD|OPTIONS)$/i;
-// The server's double-submit cookie: readable by the page (same origin only),
-// it lets a reloaded page that kept no state recover its CSRF token.
+// The server's double-submit cookie: readable by the page (same origin only).
+// It is set and cleared together with the session cookie, so it always
+// matches the session the browser holds — even after a sign-in in another
+// tab replaced that session — and a page that kept no state can recover it.
 const CSRF_COOKIE = /(?:^|;\s*)(?:__Host-)?tessera_csrf=([^;]+)/;
 
+/** The CSRF token of the browser's current cookie session, when this page can read it. */
+export function csrfCookie(): string | undefined {
+  const value = globalThis.document?.cookie.match(CSRF_COOKIE)?.[1];
+  return value && decodeURIComponent(value);
+}
+
 export function cookieMode({ core, fetch, url }: Context): Mode {
-  const csrf = () => {
-    const cookie = globalThis.document?.cookie.match(CSRF_COOKIE)?.[1];
-    return core.get()?.csrfToken ?? (cookie && decodeURIComponent(cookie));
-  };
+  const csrf = () => csrfCookie() ?? core.get()?.csrfToken;
 
   async function send(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = new Request(url(input), { ...init, credentials: "include" });
@@ -26,7 +31,10 @@ export function cookieMode({ core, fetch, url }: Context): Mode {
   async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     await core.ready;
     const res = await send(input, init);
-    if (res.status !== 401) return res;
+    // Tessera refuses a missing, unknown or ended cookie with a bare challenge
+    // (RFC 6750 §3.1: no `error`). A 401 that names an error came from behind
+    // (an API reached through /bff refusing its token): the session is fine.
+    if (res.status !== 401 || /error=/.test(res.headers.get("www-authenticate") ?? "")) return res;
     // No refresh exists in this mode: a refused cookie means the session is over.
     const error = await errorFrom(res.clone());
     const known = core.get();
@@ -43,21 +51,24 @@ export function cookieMode({ core, fetch, url }: Context): Mode {
     async refresh() {
       await core.ready;
       // The server slides the cookie's expiry on every use; nothing to renew here.
-      return core.get() ?? {};
+      const session = core.get();
+      if (!session) throw new TesseraError("not_signed_in", "no session: sign in first");
+      return session;
     },
     async signIn(username, password) {
       await core.ready;
-      const res = await fetch(url("/session/login") as string, { ...json("POST", { username, password }), credentials: "include" });
+      const res = await fetch(url("/session/login"), { ...json("POST", { username, password }), credentials: "include" });
       const body = await jsonOrThrow<{ csrf_token: string }>(res);
       return core.set<Session>({ csrfToken: body.csrf_token }, { type: "SIGNED_IN", reason: "password" });
     },
     async signOut() {
       await core.ready;
-      // Read the CSRF token before the local state (which holds it) is cleared.
-      const res = send("/session/logout", { method: "POST" });
+      // Unlike a token, an HttpOnly cookie cannot be dropped by the page: only
+      // the server can end the session and clear it. Until it has, the browser
+      // is still signed in, and saying otherwise would be a lie.
+      const res = await send("/session/logout", { method: "POST" });
+      if (!res.ok) throw await errorFrom(res);
       if (core.get()) await core.set(null, { type: "SIGNED_OUT", reason: "sign_out" });
-      const done = await res;
-      if (!done.ok) throw await errorFrom(done);
     },
   };
 }

@@ -20,7 +20,11 @@ export interface Core {
   onChange(fn: (event: AuthChangeEvent) => void): () => void;
 }
 
-export function createCore(storage: TokenStorage, key: string, crossTab: boolean): Core {
+/**
+ * `restore` names a session the store does not hold but the environment does
+ * (cookie mode: the browser's cookies), adopted when the store is empty.
+ */
+export function createCore(storage: TokenStorage, key: string, crossTab: boolean, restore?: () => Session | null): Core {
   const events = listeners<AuthChangeEvent>();
   let session: Session | null = null;
 
@@ -72,7 +76,7 @@ export function createCore(storage: TokenStorage, key: string, crossTab: boolean
   const ready = (async () => {
     // A store that cannot be read (storage disabled, a failing custom store)
     // means no saved session, not a client that rejects every call forever.
-    const stored = parse(await Promise.resolve(storage.getItem(key)).catch(() => null));
+    const stored = parse(await Promise.resolve(storage.getItem(key)).catch(() => null)) ?? restore?.() ?? null;
     // A peer may have signed in while the store was being read.
     if (stored && !session) {
       session = stored;

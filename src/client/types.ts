@@ -60,14 +60,16 @@ export type AuthChangeType = "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "S
  * One change of the signed-in state.
  *
  * `reason` says why:
- * - `SIGNED_IN`: `password`, `restored` (found in storage), `other_tab`;
+ * - `SIGNED_IN`: `password`, `restored` (found in storage, or in cookie mode
+ *   the browser's session cookies), `other_tab`;
  * - `TOKEN_REFRESHED`: `expiring` (quiet refresh before expiry),
  *   `invalid_token` (after a 401), `manual` (`client.refresh()`), `other_tab`;
  * - `SIGNED_OUT`: `sign_out`, `everywhere`, `session_ended` (the current
  *   session was ended with `endSession`), `other_tab`;
- * - `SESSION_EXPIRED`: the server's refusal — its `reason` field when it sends
- *   one (`reuse`, `idle`, `absolute`, `revoked`, ...), else its error code
- *   (`invalid_grant`, or `invalid_session` in cookie mode); `other_tab`.
+ * - `SESSION_EXPIRED`: the server's refusal — the `reason` field of its
+ *   `invalid_grant` answer (`reuse`, `idle_timeout`, `absolute_lifetime`,
+ *   `revoked`, `invalid`), else its error code (`invalid_grant`), or in
+ *   cookie mode `invalid_session`; `other_tab` when another tab saw it.
  *
  * @example
  * ```ts

@@ -18,13 +18,16 @@ export class Gate {
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
+    // A finishing task hands its slot straight to the next waiter (the count stays
+    // up), so a newcomer arriving before the waiter wakes cannot take it as well.
     if (this.#running >= this.#limit) await new Promise<void>((resolve) => this.#queue.push(resolve));
-    this.#running++;
+    else this.#running++;
     try {
       return await task();
     } finally {
-      this.#running--;
-      this.#queue.shift()?.();
+      const next = this.#queue.shift();
+      if (next) next();
+      else this.#running--;
     }
   }
 }

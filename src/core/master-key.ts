@@ -48,7 +48,7 @@ export function deriveKey(master: Buffer, purpose: string): Buffer {
 /** AES-256-GCM envelope: "v1.<iv>.<ciphertext>.<tag>", bound to `aad` (e.g. the key id). */
 export function seal(key: Buffer, plaintext: string, aad: string): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: 16 });
   cipher.setAAD(Buffer.from(aad));
   const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
   return ["v1", iv, ciphertext, cipher.getAuthTag()].map((p) => (typeof p === "string" ? p : p.toString("base64url"))).join(".");
@@ -58,7 +58,8 @@ export function seal(key: Buffer, plaintext: string, aad: string): string {
 export function unseal(key: Buffer, envelope: string, aad: string): string {
   const [version, iv, ciphertext, tag] = envelope.split(".");
   if (version !== "v1" || !iv || !ciphertext || !tag) throw new Error("unknown envelope format");
-  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+  // authTagLength pins the tag at 16 bytes: GCM would otherwise accept a truncated (weaker) tag.
+  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"), { authTagLength: 16 });
   decipher.setAAD(Buffer.from(aad));
   decipher.setAuthTag(Buffer.from(tag, "base64url"));
   return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");

@@ -1,5 +1,7 @@
 // tessera/client and the demo page in headless Chromium, against a real
-// Tessera server. The server's clock runs ten minutes behind the browser's, so
+// Tessera server, opened the way a newcomer opens it: at http://localhost:<port>/
+// with the server's issuer on that origin (cookie sessions trust writes only
+// from the issuer's origin). The server's clock runs ten minutes behind the browser's, so
 // every flow here also proves the client's skew correction: a client that
 // compared `exp` with its own clock would think the 20-second demo tokens had
 // expired before they were issued.
@@ -10,7 +12,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
+import { freePort, startTestServer, testClock, type TestServer } from "../helpers/server.js";
 import { expectedRefusal, launch, problemsOf, screenshot, watch } from "./browser.js";
 
 const SKEW = 10 * 60_000;
@@ -19,13 +21,15 @@ const root = new URL("../../", import.meta.url).pathname;
 
 let browser: Browser;
 let server: TestServer;
+let port = 0;
 let users = 0;
 
 before(async () => {
   // The server reads web/dist when it starts, so the page is built first.
   const built = spawnSync(process.execPath, ["scripts/build-web.js"], { cwd: root, encoding: "utf8" });
   assert.equal(built.status, 0, built.stderr);
-  server = await startTestServer({ clock: testClock(Date.now() - SKEW) });
+  port = await freePort();
+  server = await startTestServer({ clock: testClock(Date.now() - SKEW), config: { port, issuer: `http://localhost:${port}` } });
   browser = await launch();
 });
 
@@ -52,10 +56,10 @@ async function newContext(options: { clock?: boolean; settings?: { storage: stri
   return context;
 }
 
-async function open(context: BrowserContext): Promise<{ page: Page; problems: string[] }> {
+async function open(context: BrowserContext, url = `${server.issuer}/`): Promise<{ page: Page; problems: string[] }> {
   const page = await context.newPage();
   const problems = problemsOf(page);
-  await page.goto(server.url);
+  await page.goto(url);
   await page.waitForFunction(() => window.tessera?.client !== undefined);
   return { page, problems };
 }
@@ -232,7 +236,7 @@ describe("tessera/client in the page", () => {
 
     const outcome = await page.evaluate(() => window.tessera.client.fetch("/userinfo").then((r) => r.status, (e: { code?: string }) => e.code));
     assert.equal(outcome, "session_expired");
-    assert.deepEqual((await events(page)).slice(-1), ["SESSION_EXPIRED:invalid_grant"]);
+    assert.deepEqual((await events(page)).slice(-1), ["SESSION_EXPIRED:revoked"], "the server's reason, passed through");
     await page.getByRole("alert").filter({ hasText: "Your session has ended" }).waitFor();
     assert.equal(await page.locator("#signed-out").isVisible(), true);
     await screenshot(page, "client-session-expired");
@@ -252,14 +256,15 @@ describe("tessera/client in the page", () => {
 
     const outcome = await page.evaluate(() => window.tessera.client.fetch("/userinfo").then((r) => r.status, (e: { code?: string }) => e.code));
     assert.equal(outcome, "session_expired");
-    assert.deepEqual((await events(page)).slice(-2), ["TOKEN_REFRESHED:manual", "SESSION_EXPIRED:invalid_grant"]);
+    assert.deepEqual((await events(page)).slice(-2), ["TOKEN_REFRESHED:manual", "SESSION_EXPIRED:reuse"]);
+    await page.getByRole("alert").filter({ hasText: "a spent refresh token was replayed" }).waitFor();
     assert.deepEqual(problems.filter((p) => !expectedRefusal(p)), []);
     await context.close();
   });
 });
 
 describe("storage modes", () => {
-  const key = () => `tessera:${server.url}:tessera-web`;
+  const key = () => `tessera:${server.issuer}:tessera-web`;
 
   test("localStorage survives a reload and is shared with a new tab", async () => {
     const context = await newContext();
@@ -308,29 +313,121 @@ describe("storage modes", () => {
     assert.deepEqual(problems, []);
     await context.close();
   });
+});
 
-  test("cookie mode signs in with an HttpOnly cookie and sends the CSRF header", async (t) => {
-    const probe = await server.request("POST", "/session/login", { json: { username: "nobody", password: "irrelevant" } });
-    if (probe.status === 404) return t.skip("the server has no cookie sessions yet (issue 5)");
+describe("cookie mode", () => {
+  const cookieSettings = { storage: "cookie", demo: false };
+  /** The answers the browser reports itself when a test provokes them. */
+  const refusals = (problems: string[]) => problems.filter((p) => !/Failed to load resource: the server responded with a status of 40[013]/.test(p));
+
+  test("the page: no token readable by scripts, the session cookie shown, the CSRF header on writes in the timeline", async () => {
     const context = await newContext();
     const { page, problems } = await open(context);
     await page.getByLabel("Storage mode").selectOption("cookie");
+    assert.equal(await page.getByLabel("Short-lived tokens (20 s)").isDisabled(), true, "cookie sessions have no access token to shorten");
+    assert.equal(await page.locator("#origin-warning").isVisible(), false, "the page is on the issuer's origin");
     const requests = watch(page);
+    const username = await newUser();
     const form = page.locator("#form-signin");
-    await form.getByLabel("Username or email").fill(await newUser());
+    await form.getByLabel("Username or email").fill(username);
     await form.getByLabel("Password", { exact: true }).fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await page.getByRole("status").filter({ hasText: "Signed in as" }).waitFor();
-    assert.equal(await page.evaluate(() => document.cookie.includes("tessera_session")), false, "the session cookie is HttpOnly");
+    await page.getByRole("status").filter({ hasText: `Signed in as ${username}` }).waitFor();
+
+    // What the browser holds: an HttpOnly session cookie and a readable CSRF cookie, both __Host- (Secure on http://localhost).
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === "__Host-tessera_session");
+    assert.deepEqual([session?.httpOnly, session?.secure, session?.sameSite, session?.path, session?.domain], [true, true, "Lax", "/", "localhost"]);
+    assert.equal(cookies.find((c) => c.name === "__Host-tessera_csrf")?.httpOnly, false);
+    // What scripts see: no token anywhere.
+    assert.equal(await page.evaluate(() => document.cookie.includes("tessera_session")), false);
+    assert.equal(await page.evaluate(() => /eyJ|tsr_/.test(JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie)), false);
+    assert.equal(await page.evaluate(() => window.tessera.client.getAccessToken()), null);
+    // What the page shows.
+    assert.equal(await page.getByRole("heading", { name: "Session cookie" }).count(), 1);
+    assert.equal(await page.locator("#token-view").isVisible(), false);
+    assert.equal(await page.getByRole("button", { name: "Refresh tokens now" }).isVisible(), false);
+    await page.locator('#cookie-facts [data-fact="session-cookie"]').filter({ hasText: 'auth: "cookie"' }).waitFor();
+    assert.match(await page.locator('#cookie-facts [data-fact="session-cookie"]').innerText(), /__Host-tessera_session.*present/);
+    assert.match(await page.locator('#cookie-facts [data-fact="readable"]').innerText(), /^None/);
+    const scriptView = await page.locator("#script-view").innerText();
+    assert.match(scriptView, /__Host-tessera_csrf=/);
+    assert.doesNotMatch(scriptView, /tessera_session=/);
+    await page.locator('#cookie-facts [data-fact="ends"]').waitFor();
+
+    // A read: the cookie goes along, no CSRF header, no Authorization.
     await page.getByRole("button", { name: "Call protected API" }).click();
     await page.locator('#api-result[data-status="200"]').waitFor();
     assert.match(await page.locator("#api-result").innerText(), /"auth":"cookie"/);
+    const read = await page.locator('#timeline [data-kind="api"]').filter({ hasText: "GET /userinfo" }).first().innerText();
+    assert.match(read, /Cookie: __Host-tessera_session/);
+    assert.doesNotMatch(read, /X-CSRF-Token|Authorization/);
+    await screenshot(page, "client-cookie-mode");
+
+    // A reload keeps the session (nothing stored: the client finds the readable CSRF cookie).
+    await page.reload();
+    await page.getByRole("status").filter({ hasText: `Signed in as ${username}` }).waitFor();
+    assert.deepEqual((await events(page)).slice(0, 1), ["SIGNED_IN:restored"]);
+
+    // A write: ending another session sends the CSRF header.
+    await server.request("POST", "/oauth/token", { form: { grant_type: "password", username, password: PASSWORD } });
+    await page.getByRole("button", { name: "List sessions" }).click();
+    await page.locator("#session-list li").nth(1).waitFor();
+    await page.locator("#session-list li:not(.current)").getByRole("button", { name: /End session/ }).click();
+    await page.locator("#session-list li:not(.current)").waitFor({ state: "detached" });
+    const write = await page.locator('#timeline [data-kind="api"]').filter({ hasText: "DELETE /auth/sessions/" }).first().innerText();
+    assert.match(write, /X-CSRF-Token: \S+/);
+    assert.match(write, /\b204\b/);
+
+    // Sign-out: POST /session/logout with the CSRF header; the server clears both cookies.
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("status").filter({ hasText: "Signed out" }).waitFor();
-    assert.equal(requests.count("/session/logout"), 1);
-    assert.equal(requests.count("/oauth/token"), 0);
-    await screenshot(page, "client-cookie-mode");
+    assert.match(await page.locator('#timeline [data-kind="cookie-logout"]').first().innerText(), /X-CSRF-Token: \S+.*both cookies cleared/s);
+    assert.deepEqual((await context.cookies()).filter((c) => c.name.includes("tessera")), []);
+    assert.equal(requests.count("/oauth/token"), 0, "no token was ever issued to the page");
     assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("the SDK across tabs: a new tab finds the session, sign-out reaches the other tab, an ended session raises SESSION_EXPIRED", async () => {
+    const context = await newContext({ settings: cookieSettings });
+    const first = await open(context);
+    const username = await newUser();
+    await signIn(first.page, username);
+    const second = await open(context);
+    await second.page.getByRole("status").filter({ hasText: `Signed in as ${username}` }).waitFor();
+    assert.deepEqual(await events(second.page), ["SIGNED_IN:restored"]);
+
+    await first.page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await second.page.getByRole("status").filter({ hasText: "Signed out" }).waitFor();
+    assert.deepEqual((await events(second.page)).slice(-1), ["SIGNED_OUT:other_tab"]);
+
+    await signIn(first.page, username);
+    const [current] = await first.page.evaluate(() => window.tessera.client.getSessions());
+    const other = await server.request<{ access_token: string }>("POST", "/oauth/token", { form: { grant_type: "password", username, password: PASSWORD } });
+    assert.equal((await server.request("DELETE", `/auth/sessions/${current?.id}`, { token: other.body.access_token })).status, 204);
+    const outcome = await first.page.evaluate(() => window.tessera.client.fetch("/userinfo").then((r) => r.status, (e: { code?: string }) => e.code));
+    assert.equal(outcome, "session_expired");
+    assert.deepEqual((await events(first.page)).slice(-1), ["SESSION_EXPIRED:invalid_session"]);
+    await second.page.getByRole("alert").filter({ hasText: "Your session has ended" }).waitFor();
+    assert.deepEqual(refusals([...first.problems, ...second.problems]), []);
+    await context.close();
+  });
+
+  test("on http://127.0.0.1 (the address the server prints) cookie mode works too: the server trusts its loopback aliases", async () => {
+    const context = await newContext({ settings: cookieSettings });
+    const { page, problems } = await open(context, `http://127.0.0.1:${port}/`);
+    await signIn(page, await newUser());
+    const cookies = await context.cookies(`http://127.0.0.1:${port}/`);
+    assert.deepEqual(
+      cookies.map((c) => [c.name, c.secure, c.httpOnly, c.domain]).sort(),
+      [["__Host-tessera_csrf", true, false, "127.0.0.1"], ["__Host-tessera_session", true, true, "127.0.0.1"]],
+    );
+    assert.equal(await page.locator("#origin-warning").isHidden(), true, "no false alarm");
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: /Signed out/ }).waitFor();
+    assert.deepEqual(await context.cookies(`http://127.0.0.1:${port}/`), [], "the server cleared both cookies");
+    assert.deepEqual(refusals(problems), []);
     await context.close();
   });
 });

@@ -1,11 +1,12 @@
 // The demo page: wires tessera/client to the forms, buttons and panels, and
 // feeds every request and auth event to the timeline and the diagram.
 import { createClient, TesseraError, type AuthChangeEvent, type Session, type TesseraClient } from "../../src/client/index.js";
+import { createCookiePanel } from "./cookie-panel.js";
 import { createDiagram, type StepId } from "./diagram.js";
 import { byId, fillList, h } from "./dom.js";
 import { renderSessions } from "./sessions-panel.js";
 import { loadSettings, saveSettings, STORAGE_HELP, type StorageChoice } from "./settings.js";
-import { createTimeline } from "./timeline.js";
+import { createTimeline, reasonText } from "./timeline.js";
 import { createTokenPanel } from "./token-panel.js";
 import { tracedFetch, type TraceEntry } from "./trace.js";
 
@@ -21,6 +22,7 @@ declare global {
 const timeline = createTimeline(byId<HTMLOListElement>("timeline"));
 const diagram = createDiagram(byId("diagram"), byId("diagram-caption"));
 const tokenPanel = createTokenPanel(LEEWAY);
+const cookiePanel = createCookiePanel();
 const events: { type: string; reason: string }[] = [];
 let settings = loadSettings();
 let client: TesseraClient;
@@ -49,6 +51,8 @@ const traced = tracedFetch((entry, done) => {
   timeline.request(entry, done);
   const step = stepFor(entry, done);
   if (step) diagram.light(step);
+  // Answers set and clear cookies: show scripts' view of them as it is now.
+  if (done) cookiePanel.update();
 });
 
 // ---- state and rendering -------------------------------------------------
@@ -58,11 +62,13 @@ const clientId = () => (settings.demo ? "tessera-demo" : "tessera-web");
 
 function start(): void {
   client?.close();
+  const cookie = mode() === "cookie";
   client = createClient({
     baseUrl: location.origin,
     clientId: clientId(),
-    // Cookie mode keeps only its CSRF token, per tab.
-    storage: settings.storage === "cookie" ? "sessionStorage" : settings.storage,
+    // Cookie mode stores nothing: the browser holds the session cookie, and
+    // the client finds its CSRF token in the readable cookie after a reload.
+    storage: settings.storage === "cookie" ? "memory" : settings.storage,
     mode: mode(),
     refreshLeeway: LEEWAY,
     fetch: traced,
@@ -72,9 +78,41 @@ function start(): void {
   byId<HTMLSelectElement>("storage-mode").value = settings.storage;
   byId<HTMLInputElement>("demo-mode").checked = settings.demo;
   byId("storage-help").textContent = STORAGE_HELP[settings.storage];
+  byId("cookie-note").hidden = !cookie;
+  byId("demo-help").hidden = cookie;
+  byId("rotate").hidden = cookie;
+  byId("token-title").textContent = cookie ? "Session cookie" : "Access token";
+  void checkOrigin();
   void client.getSession().then((session) => {
     if (!session) render(null);
   });
+}
+
+// Cookie sessions trust writes only from the issuer's origin (and those in
+// TESSERA_ALLOWED_ORIGINS). A page opened under another name for the same
+// server — 127.0.0.1 for localhost — signs in, then sees its writes refused.
+let issuerOrigin: string | undefined;
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** The server trusts its loopback aliases on its own port (localhost = 127.0.0.1), as it does the issuer. */
+function sameServer(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [x, y] = [new URL(a), new URL(b)];
+  return LOOPBACK.has(x.hostname) && LOOPBACK.has(y.hostname) && x.port === y.port && x.protocol === y.protocol;
+}
+
+async function checkOrigin(): Promise<void> {
+  const warning = byId("origin-warning");
+  warning.hidden = true;
+  if (mode() !== "cookie") return;
+  issuerOrigin ??= await traced("/.well-known/oauth-authorization-server")
+    .then((res) => res.json() as Promise<{ issuer?: unknown }>)
+    .then((metadata) => new URL(String(metadata.issuer)).origin)
+    .catch(() => undefined);
+  if (!issuerOrigin || sameServer(issuerOrigin, location.origin) || mode() !== "cookie") return;
+  warning.textContent = `This page is open at ${location.origin}, but the server's issuer is ${issuerOrigin}. In cookie mode the server accepts writes (sign-out, ending a session) only from origins it trusts — its CSRF defence — so unless TESSERA_ALLOWED_ORIGINS lists ${location.origin}, open ${issuerOrigin}/ instead.`;
+  warning.hidden = false;
 }
 
 function render(session: Session | null): void {
@@ -82,7 +120,8 @@ function render(session: Session | null): void {
   byId("signed-out").hidden = signedIn;
   byId("signed-in").hidden = !signedIn;
   byId<HTMLSelectElement>("storage-mode").disabled = signedIn;
-  byId<HTMLInputElement>("demo-mode").disabled = signedIn;
+  // Cookie sessions always belong to the built-in tessera-web client.
+  byId<HTMLInputElement>("demo-mode").disabled = signedIn || mode() === "cookie";
   const status = byId("status");
   status.dataset.state = signedIn ? "in" : "out";
   if (!signedIn) {
@@ -92,6 +131,7 @@ function render(session: Session | null): void {
     byId("api-result").textContent = "";
   }
   tokenPanel.show(session, mode(), clientId());
+  cookiePanel.show(session, mode());
 }
 
 function onAuthChange(event: AuthChangeEvent): void {
@@ -102,12 +142,13 @@ function onAuthChange(event: AuthChangeEvent): void {
     hideError();
     void showUser();
   }
-  if (event.type === "SESSION_EXPIRED") showError(`Your session has ended (${event.reason}). Sign in again.`);
+  if (event.type === "SESSION_EXPIRED") showError(`Your session has ended: ${reasonText(event.reason)}. Sign in again.`);
 }
 
 async function showUser(): Promise<void> {
   const user = await client.getUser();
   byId("status").textContent = `Signed in as ${user.username}`;
+  cookiePanel.confirmed(user.auth);
   fillList(byId("user"), [
     ["Username", user.username],
     ["User id", h("code", { text: user.sub })],
@@ -120,8 +161,9 @@ async function showUser(): Promise<void> {
 
 async function listSessions(): Promise<void> {
   const sessions = await client.getSessions();
-  tokenPanel.sessionLimits(sessions.find((s) => s.current));
   const skew = (await client.getSession())?.skew ?? 0;
+  tokenPanel.sessionLimits(sessions.find((s) => s.current));
+  cookiePanel.sessionLimits(sessions.find((s) => s.current), skew);
   renderSessions(sessions, skew, (session) =>
     run(null, async () => {
       await client.endSession(session.id);
@@ -146,7 +188,10 @@ function hideError(): void {
 function describe(error: unknown): string {
   if (error instanceof TesseraError) {
     if (error.code === "session_expired") return "Your session has ended. Sign in again.";
-    if (error.status === 404 && mode() === "cookie") return "This server has no cookie sessions yet. Pick a token storage mode.";
+    if (error.code === "csrf_failed") {
+      const elsewhere = issuerOrigin && issuerOrigin !== location.origin;
+      return `The server refused this write as a possible cross-site request (csrf_failed).${elsewhere ? ` This page's origin ${location.origin} is not the issuer's (${issuerOrigin}): open ${issuerOrigin}/, or add ${location.origin} to TESSERA_ALLOWED_ORIGINS.` : ""}`;
+    }
     return `${error.message} (${error.code})`;
   }
   return error instanceof Error ? `Network problem: ${error.message}` : String(error);

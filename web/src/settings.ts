@@ -19,7 +19,7 @@ export const STORAGE_HELP: Record<StorageChoice, string> = {
   sessionStorage:
     "Survives reloads of this tab only and disappears when it closes; any script in the tab (XSS) can still read it.",
   cookie:
-    "The session is an HttpOnly cookie that no script can read, so XSS cannot steal it; the client adds the X-CSRF-Token header on writes. Needs cookie sessions on the server.",
+    "No token in the page at all: the session is an HttpOnly cookie that no script can read, so XSS cannot carry it away (an injected script can still make requests while the page is open). The price is CSRF, which the client answers by adding the X-CSRF-Token header on writes. Same site only.",
 };
 
 export function loadSettings(): Settings {

@@ -13,6 +13,7 @@ const LABELS: Record<RequestKind, string> = {
   "logout-all": "Sign out everywhere",
   "cookie-login": "Sign in · cookie session",
   "cookie-logout": "Sign out · cookie session",
+  discovery: "Discovery · server metadata",
 };
 
 const REASONS: Record<string, string> = {
@@ -25,7 +26,17 @@ const REASONS: Record<string, string> = {
   sign_out: "by you",
   everywhere: "every session ended",
   session_ended: "this session was ended",
+  reuse: "a spent refresh token was replayed (reuse detection)",
+  idle_timeout: "it went unused past the idle timeout",
+  absolute_lifetime: "it reached its absolute lifetime",
+  revoked: "it was ended elsewhere (a sign-out, another session, an admin)",
+  invalid: "the refresh token is not valid",
+  invalid_grant: "the server refused the refresh token",
+  invalid_session: "the server no longer accepts this session cookie",
 };
+
+/** A reason code of an auth event, in words. */
+export const reasonText = (reason: string): string => REASONS[reason] ?? reason;
 
 const LIMIT = 200;
 
@@ -49,7 +60,12 @@ export function createTimeline(list: HTMLOListElement): Timeline {
     const status = !done ? "…" : entry.status === undefined ? "network error" : String(entry.status);
     const details: string[] = [];
     if (entry.authorization) details.push(`Authorization: ${abbreviate(entry.authorization, 16, 6)}`);
-    if (entry.csrf) details.push("X-CSRF-Token sent");
+    // The page cannot see the Cookie header (the browser adds it, and the
+    // session cookie is HttpOnly), only that it asked for cookies to go along.
+    if (entry.cookies && entry.kind !== "cookie-login") details.push("Cookie: __Host-tessera_session (HttpOnly: sent by the browser, unreadable here)");
+    if (entry.csrf) details.push(`X-CSRF-Token: ${abbreviate(entry.csrf, 8, 4)}`);
+    if (entry.kind === "cookie-login" && entry.status === 200) details.push("Set-Cookie: __Host-tessera_session (HttpOnly; Secure; SameSite=Lax) and __Host-tessera_csrf (readable)");
+    if (entry.kind === "cookie-logout" && entry.status === 204) details.push("Set-Cookie: both cookies cleared");
     if (entry.kind === "refresh") details.push("spends the refresh token once");
     if (entry.error) details.push(entry.error);
     return h(
@@ -72,7 +88,7 @@ export function createTimeline(list: HTMLOListElement): Timeline {
       rows.set(entry.id, row);
     },
     event(event) {
-      const reason = REASONS[event.reason] ?? event.reason;
+      const reason = reasonText(event.reason);
       const text = event.description ? `${reason} — ${event.description}` : reason;
       add(
         h(

@@ -59,19 +59,17 @@ export function createTokenPanel(leewaySeconds: number): TokenPanel {
       // A refresh keeps the session: its limits stay; a new sign-in drops them.
       if (limits && limits.id !== next?.claims?.sid) limits = undefined;
       const hasToken = Boolean(next?.accessToken);
-      empty.hidden = hasToken;
+      // Signed in by cookie: the cookie panel shows the session instead.
+      empty.hidden = hasToken || (mode === "cookie" && next !== null);
       view.hidden = !hasToken;
       if (!next) {
-        empty.textContent = "No token yet. Sign in to receive one.";
+        empty.textContent =
+          mode === "cookie"
+            ? "No session cookie yet. Sign in and the server sets one — HttpOnly, so this page will never see it."
+            : "No token yet. Sign in to receive one.";
         return;
       }
-      if (mode === "cookie") {
-        empty.replaceChildren(
-          h("p", { text: "No token in this page: the session is an HttpOnly cookie that scripts cannot read." }),
-          h("p", { text: `CSRF token (sent as X-CSRF-Token on writes): ${abbreviate(next.csrfToken ?? "unknown")}` }),
-        );
-        return;
-      }
+      if (mode === "cookie") return;
       const jwt = next.accessToken ? decodeJwt(next.accessToken) : null;
       header.textContent = JSON.stringify(jwt?.header ?? {}, null, 2);
       const body = claims.tBodies[0] ?? claims.createTBody();

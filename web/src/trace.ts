@@ -10,7 +10,8 @@ export type RequestKind =
   | "revoke"
   | "logout-all"
   | "cookie-login"
-  | "cookie-logout";
+  | "cookie-logout"
+  | "discovery";
 
 export interface TraceEntry {
   id: number;
@@ -20,7 +21,10 @@ export interface TraceEntry {
   startedAt: number;
   /** Abbreviation-ready Authorization header value, when one was sent. */
   authorization?: string;
-  csrf?: boolean;
+  /** The X-CSRF-Token header value, when one was sent (cookie mode, unsafe methods). */
+  csrf?: string;
+  /** Whether the browser attaches this origin's cookies (`credentials: "include"`). */
+  cookies: boolean;
   status?: number;
   ms?: number;
   /** The OAuth error code or the network failure, when the request failed. */
@@ -34,6 +38,7 @@ function classify(method: string, path: string, grant: string | null): RequestKi
   if (path === "/auth/logout-all") return "logout-all";
   if (path === "/session/login") return "cookie-login";
   if (path === "/session/logout") return "cookie-logout";
+  if (path.startsWith("/.well-known/")) return "discovery";
   return method === "POST" && path === "/auth/logout" ? "revoke" : "api";
 }
 
@@ -52,7 +57,8 @@ export function tracedFetch(report: (entry: TraceEntry, done: boolean) => void):
       path,
       startedAt: Date.now(),
       authorization: request.headers.get("authorization") ?? undefined,
-      csrf: request.headers.has("x-csrf-token"),
+      csrf: request.headers.get("x-csrf-token") ?? undefined,
+      cookies: request.credentials === "include",
     };
     report(entry, false);
     try {

@@ -6,7 +6,13 @@ import type { FastifyRequest } from "fastify";
 import type { Config } from "../../core/config.js";
 
 export function allowedOrigins(config: Config): Set<string> {
-  return new Set([new URL(config.issuer).origin, ...config.allowedOrigins]);
+  const origins = new Set([new URL(config.issuer).origin, ...config.allowedOrigins]);
+  // On a loopback listener the page is opened as localhost or 127.0.0.1
+  // interchangeably (the server prints the latter); both are this server.
+  if (["127.0.0.1", "localhost", "::1"].includes(config.host) && config.port !== 0) {
+    for (const host of ["localhost", "127.0.0.1", "[::1]"]) origins.add(`http://${host}:${config.port}`);
+  }
+  return origins;
 }
 
 /** The origin a request says it comes from: `Origin`, or failing that the `Referer`'s origin. */
