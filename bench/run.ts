@@ -3,12 +3,14 @@
  * Markdown and saved to bench/results/latest.json. Ratios measured side by
  * side are the figures to trust; absolute numbers wander on a shared machine.
  *
- * `npm run bench -- server|verify|compare` runs one section.
+ * `npm run bench -- server|verify|compare|security|cluster` runs one section.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { benchCluster } from "./cluster.js";
 import { benchCompare } from "./compare.js";
 import { table } from "./lib.js";
+import { benchCommonPasswords, benchEnumeration } from "./security.js";
 import { benchServer } from "./server.js";
 import { benchVerify, benchVerifyHttp } from "./verify.js";
 
@@ -42,6 +44,23 @@ if (wanted("compare")) {
   const rows = await benchCompare();
   console.log(table(rows), "\n");
   results.compare = rows;
+}
+
+if (wanted("cluster")) {
+  console.log("## Cluster on PostgreSQL (issue #6)\n");
+  const cluster = await benchCluster();
+  console.log(table(cluster.rows));
+  console.log(`\nseeded ${cluster.seeded.users.toLocaleString("en")} users and sessions in ${cluster.seeded.seconds} s; refresh p99, 1M vs almost empty: ×${cluster.refreshP99Ratio}; two instances vs one:`, cluster.scaling, "\n");
+  results.cluster = cluster;
+}
+
+if (wanted("security")) {
+  console.log("## Security (issue #7)\n");
+  const list = benchCommonPasswords();
+  const enumeration = await benchEnumeration();
+  console.log("common-password list:", list);
+  console.log("unknown user vs wrong password, medians of 200 interleaved sign-ins:", enumeration, "\n");
+  results.security = { list, enumeration };
 }
 
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });

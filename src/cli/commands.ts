@@ -6,6 +6,7 @@ import { GRANT_TYPES, type GrantType } from "../core/clients.js";
 import { createTessera, type Tessera } from "../core/tessera.js";
 import { parseRoles } from "../core/users.js";
 import { startServer } from "../server/start.js";
+import { adminCommands } from "./admin-commands.js";
 import { UsageError } from "./usage-error.js";
 
 export interface CommandContext {
@@ -23,13 +24,13 @@ export interface Command {
 }
 
 
-function arg(ctx: CommandContext, index: number, name: string): string {
+export function arg(ctx: CommandContext, index: number, name: string): string {
   const value = ctx.positionals[index];
   if (value === undefined) throw new UsageError(`missing <${name}>`);
   return value;
 }
 
-async function withCore<T>(config: Config, act: (t: Tessera) => Promise<T>): Promise<T> {
+export async function withCore<T>(config: Config, act: (t: Tessera) => Promise<T>): Promise<T> {
   const tessera = await createTessera(config);
   try {
     return await act(tessera);
@@ -38,7 +39,7 @@ async function withCore<T>(config: Config, act: (t: Tessera) => Promise<T>): Pro
   }
 }
 
-async function findUser(t: Tessera, who: string) {
+export async function findUser(t: Tessera, who: string) {
   const user = await t.users.find(who);
   if (!user) throw new Error(`no user "${who}"`);
   return user;
@@ -53,6 +54,9 @@ async function readStdinLine(): Promise<string> {
   throw new Error("no password on stdin");
 }
 
+/** The actor the audit log records for what the CLI does. */
+export const CLI = { id: "cli" };
+
 export const commands: Record<string, Command> = {
   serve: {
     summary: "Run the server (SQLite in TESSERA_DATA_DIR, or DATABASE_URL).",
@@ -63,15 +67,22 @@ export const commands: Record<string, Command> = {
       if (typeof ctx.values.host === "string") config.host = ctx.values.host;
       const server = await startServer(config);
       ctx.io.out(`Tessera listening on ${server.url} (issuer ${config.issuer}, data ${config.databaseUrl ? "PostgreSQL" : config.dataDir})`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          server.app.log.info("shutting down");
-          server.close().then(resolve, resolve);
+      return new Promise<number>((resolve) => {
+        const stop = (signal: string) => {
+          server.app.log.info({ signal }, "shutting down: finishing in-flight requests");
+          // Last resort if closing the pools hangs; in-flight requests are cut earlier, at TESSERA_SHUTDOWN_TIMEOUT.
+          setTimeout(() => process.exit(1), (config.shutdownTimeout + 5) * 1000).unref();
+          server.close().then(() => {
+            server.app.log.info("shutdown complete");
+            resolve(0);
+          }, (error: unknown) => {
+            server.app.log.error({ err: error }, "shutdown failed");
+            resolve(1);
+          });
         };
         process.once("SIGTERM", stop);
         process.once("SIGINT", stop);
       });
-      return 0;
     },
   },
   migrate: {
@@ -96,7 +107,7 @@ export const commands: Record<string, Command> = {
       const generated = ctx.values["password-stdin"] ? undefined : randomBytes(18).toString("base64url");
       const password = generated ?? (await readStdinLine());
       const roles = [...((ctx.values.role as string[] | undefined) ?? ["user"]), ...(ctx.values.admin ? ["admin"] : [])];
-      const user = await withCore(ctx.config, (t) => t.users.register({ username, password, email: (ctx.values.email as string | undefined) ?? null, roles }));
+      const { user } = await withCore(ctx.config, (t) => t.admin.users.create({ username, password, email: (ctx.values.email as string | undefined) ?? null, roles }, CLI));
       ctx.io.out(`created user ${user.username} (${user.id}) with roles ${parseRoles(user).join(",")}`);
       if (generated) ctx.io.out(`password (shown once): ${generated}`);
       return 0;
@@ -121,7 +132,7 @@ export const commands: Record<string, Command> = {
       const who = arg(ctx, 0, "user");
       const roles = ctx.positionals.slice(1);
       if (roles.length === 0) throw new UsageError("name at least one role");
-      const user = await withCore(ctx.config, async (t) => t.users.setRoles((await findUser(t, who)).id, roles));
+      const user = await withCore(ctx.config, async (t) => t.admin.users.setRoles((await findUser(t, who)).id, roles, CLI));
       ctx.io.out(`${user.username}: roles ${parseRoles(user).join(",")} (takes effect in new access tokens)`);
       return 0;
     },
@@ -131,7 +142,7 @@ export const commands: Record<string, Command> = {
     args: "<user>",
     async run(ctx) {
       const who = arg(ctx, 0, "user");
-      const user = await withCore(ctx.config, async (t) => t.setUserDisabled((await findUser(t, who)).id, true));
+      const user = await withCore(ctx.config, async (t) => t.admin.users.setDisabled((await findUser(t, who)).id, true, CLI));
       ctx.io.out(`${user.username} disabled`);
       return 0;
     },
@@ -141,7 +152,7 @@ export const commands: Record<string, Command> = {
     args: "<user>",
     async run(ctx) {
       const who = arg(ctx, 0, "user");
-      const user = await withCore(ctx.config, async (t) => t.setUserDisabled((await findUser(t, who)).id, false));
+      const user = await withCore(ctx.config, async (t) => t.admin.users.setDisabled((await findUser(t, who)).id, false, CLI));
       ctx.io.out(`${user.username} enabled`);
       return 0;
     },
@@ -158,14 +169,14 @@ export const commands: Record<string, Command> = {
     },
     async run(ctx) {
       const name = arg(ctx, 0, "name");
-      const { client, secret } = await withCore(ctx.config, (t) => t.clients.register({
+      const { client, secret } = await withCore(ctx.config, (t) => t.admin.resources.createClient({
         name,
         ...(typeof ctx.values.id === "string" ? { id: ctx.values.id } : {}),
         ...(ctx.values.grant ? { grantTypes: ctx.values.grant as GrantType[] } : {}),
         ...(ctx.values.scope ? { scopes: ctx.values.scope as string[] } : {}),
         firstParty: ctx.values["first-party"] === true,
         public: ctx.values.public === true,
-      }));
+      }, CLI));
       ctx.io.out(`client_id: ${client.id}`);
       if (secret) ctx.io.out(`client_secret (shown once, stored hashed): ${secret}`);
       return 0;
@@ -191,7 +202,7 @@ export const commands: Record<string, Command> = {
   "keys rotate": {
     summary: "Publish a new signing key; it signs after the JWKS cache lifetime, the old one retires then.",
     async run(ctx) {
-      const row = await withCore(ctx.config, (t) => t.keys.rotate());
+      const row = await withCore(ctx.config, (t) => t.keyRotation.rotate(CLI.id));
       ctx.io.out(`new key ${row.kid} published; signs from ${new Date(row.activates_at).toISOString()}`);
       return 0;
     },
@@ -212,10 +223,11 @@ export const commands: Record<string, Command> = {
     args: "<session-id>",
     async run(ctx) {
       const id = arg(ctx, 0, "session-id");
-      const ended = await withCore(ctx.config, (t) => t.sessions.end(id, "admin"));
+      const ended = await withCore(ctx.config, (t) => t.sessions.end(id, "admin", { actor: CLI.id }));
       if (!ended) throw new Error(`no live session "${id}"`);
       ctx.io.out(`session ${id} ended`);
       return 0;
     },
   },
+  ...adminCommands,
 };

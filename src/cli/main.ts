@@ -31,6 +31,12 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
   }
   const name = second !== undefined && `${first} ${second}` in commands ? `${first} ${second}` : first;
   const command = commands[name];
+  const group = Object.entries(commands).filter(([n]) => n.startsWith(`${first} `));
+  if (!command && group.length > 0 && (second === undefined || second === "--help" || second === "-h")) {
+    // "tessera users" or "tessera users --help": list the group's commands.
+    io.out(`Usage: tessera ${first} <${group.map(([n]) => n.split(" ")[1]).join("|")}> [options]\n\n${group.map(([n, c]) => `  ${n.padEnd(18)} ${c.summary}`).join("\n")}`);
+    return second === "--help" || second === "-h" ? 0 : 2;
+  }
   if (!command) {
     io.err(`tessera: unknown command "${name}". Run "tessera --help".`);
     return 2;

@@ -47,7 +47,8 @@ const ALLOWED_CLOCK_SKEW = 0; // issuer and verifier share this clock
 
 export class AccessTokens {
   readonly #options: AccessTokenOptions;
-  readonly #cache = new Map<string, AccessTokenClaims>();
+  /** Verified tokens with the kid that signed them: a revoked key must stop its cached tokens too. */
+  readonly #cache = new Map<string, { claims: AccessTokenClaims; kid: string }>();
   readonly #cacheSize: number;
 
   constructor(options: AccessTokenOptions) {
@@ -78,23 +79,23 @@ export class AccessTokens {
     const nowSeconds = this.#options.now() / 1000;
     const cached = this.#cache.get(token);
     if (cached) {
-      if (cached.exp > nowSeconds - ALLOWED_CLOCK_SKEW) return cached;
+      if (cached.claims.exp > nowSeconds - ALLOWED_CLOCK_SKEW && this.#options.keys.verificationKey(cached.kid)) return cached.claims;
       this.#cache.delete(token);
     }
-    const claims = this.#verifyUncached(token, nowSeconds);
+    const { claims, kid } = this.#verifyUncached(token, nowSeconds);
     if (this.#cacheSize > 0) {
       // Map keeps insertion order: dropping the oldest entry is FIFO eviction, enough here.
       if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value as string);
-      this.#cache.set(token, claims);
+      this.#cache.set(token, { claims, kid });
     }
     return claims;
   }
 
-  #verifyUncached(token: string, nowSeconds: number): AccessTokenClaims {
+  #verifyUncached(token: string, nowSeconds: number): { claims: AccessTokenClaims; kid: string } {
     const jws = decodeJws(token);
     if (!jws) throw invalidToken("not a compact JWS");
     const { header, payload } = jws;
-    if (header.typ !== "at+jwt" && header.typ !== "application/at+jwt") throw invalidToken(`typ ${String(header.typ)}`);
+    if (header.typ !== "at+jwt" && header.typ !== "application/at+jwt") throw invalidToken(`typ ${JSON.stringify(header.typ)?.slice(0, 40)}`); // String() of {"toString":null} throws
     if (header.crit !== undefined) throw invalidToken("crit header present");
     if (typeof header.kid !== "string") throw invalidToken("no kid");
     const key = this.#options.keys.verificationKey(header.kid);
@@ -110,7 +111,7 @@ export class AccessTokens {
     if (typeof c.nbf === "number" && c.nbf > nowSeconds + ALLOWED_CLOCK_SKEW) throw invalidToken("not yet valid");
     if (typeof c.iat !== "number" || typeof c.sub !== "string" || typeof c.client_id !== "string") throw invalidToken("missing claims");
     if (c.sid !== undefined && typeof c.sid !== "string") throw invalidToken("bad sid");
-    return {
+    const claims: AccessTokenClaims = {
       iss: c.iss, sub: c.sub, aud: this.#options.audience, exp: c.exp, iat: c.iat,
       jti: typeof c.jti === "string" ? c.jti : "",
       client_id: c.client_id,
@@ -118,5 +119,6 @@ export class AccessTokens {
       scope: typeof c.scope === "string" ? c.scope : "",
       roles: Array.isArray(c.roles) ? c.roles.filter((r): r is string => typeof r === "string") : [],
     };
+    return { claims, kid: header.kid };
   }
 }

@@ -86,7 +86,7 @@ export class ClientService {
       first_party: input.firstParty ? 1 : 0, grant_types: JSON.stringify(grantTypes), scopes: JSON.stringify(scopes),
       access_token_ttl: null, created_at: this.#now(),
     };
-    if (!(await this.#store.insertClient(client))) throw new TesseraError("username_taken", "A client with that id exists.");
+    if (!(await this.#store.insertClient(client))) throw new TesseraError("client_exists", "A client with that id exists.");
     return secret === undefined ? { client } : { client, secret };
   }
 

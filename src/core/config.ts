@@ -4,6 +4,7 @@
  * setting), and `scripts/config-table.ts` prints it for the README.
  */
 import { resolve } from "node:path";
+import { parseRedisUrl, parseSchemaName, parseTrustProxy, type TrustProxy } from "./cluster/config-parsers.js";
 
 export type SigningAlgorithm = "ES256" | "RS256" | "EdDSA";
 
@@ -15,6 +16,22 @@ export interface Config {
   dataDir: string;
   /** Database URL: empty for the embedded SQLite file in dataDir. */
   databaseUrl: string;
+  /** PostgreSQL connections per instance. */
+  pgPoolSize: number;
+  /** Seconds a PostgreSQL statement may run; 0: no limit. */
+  pgStatementTimeout: number;
+  /** PostgreSQL schema to create and use; empty: the connection's search_path. */
+  pgSchema: string;
+  /** Redis URL (shared throttle counters, revocation and key notices); empty: no Redis. */
+  redisUrl: string;
+  /** Prefix of every Redis key and channel this deployment uses. */
+  redisPrefix: string;
+  /** Fastify trustProxy: which X-Forwarded-* headers to believe (the load balancer's). */
+  trustProxy: TrustProxy;
+  /** Seconds in-flight requests get to finish after SIGTERM. */
+  shutdownTimeout: number;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <this>`. */
+  metricsToken: string | undefined;
   masterKey: string | undefined;
   signingAlg: SigningAlgorithm;
   /** Seconds. */
@@ -42,6 +59,28 @@ export interface Config {
   demoPage: boolean;
   /** Combined mode: `/bff/*` forwards cookie-authenticated requests here with a Bearer token; empty disables. */
   bffUpstream: string;
+  /** Throttles (docs/security.md): free attempts per window for each dimension; 0 turns one off. */
+  throttleSignInAccount: number;
+  throttleSignInIp: number;
+  throttleRegisterIp: number;
+  throttleTokenIp: number;
+  /** Seconds. */
+  throttleWindow: number;
+  /** Seconds. */
+  throttleBaseDelay: number;
+  /** Seconds. */
+  throttleMaxDelay: number;
+  /** Days a signing key signs before the schedule rotates it; 0: never. */
+  keyRotationDays: number;
+  /** Seconds an admin-issued password-reset token stays valid. */
+  passwordResetTtl: number;
+  /** Days audit rows are kept; 0: forever. */
+  auditRetentionDays: number;
+  /** Seconds a client has to send a whole request. */
+  requestTimeout: number;
+  /** First admin created at start when no user has this name (with adminPassword). */
+  adminUsername: string;
+  adminPassword: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +141,20 @@ export const settings = [
     if (r && !/^postgres(ql)?:\/\//.test(r)) throw new Error("must be a postgres:// URL or empty");
     return r;
   } }),
+  setting({ key: "pgPoolSize", env: "TESSERA_PG_POOL_SIZE", fallback: "10", doc: "PostgreSQL connections per instance (docs/deploy.md: instances × pool size must stay under the server's max_connections).", parse: int(1, 1000) }),
+  setting({ key: "pgStatementTimeout", env: "TESSERA_PG_STATEMENT_TIMEOUT", fallback: "5", doc: "Seconds a PostgreSQL statement may run before the server cancels it; 0: no limit.", parse: int(0, 3600) }),
+  setting({ key: "pgSchema", env: "TESSERA_PG_SCHEMA", fallback: "", doc: "PostgreSQL schema to create and use; empty: the connection's `search_path` (normally `public`).", parse: parseSchemaName }),
+  setting({ key: "redisUrl", env: "REDIS_URL", fallback: "", doc: "`redis://…` to share throttle counters and relay revocation and key notices between instances (docs/deploy.md); empty: none.", parse: parseRedisUrl }),
+  setting({ key: "redisPrefix", env: "TESSERA_REDIS_PREFIX", fallback: "tessera:", doc: "Prefix of every Redis key and channel, so several deployments can share one Redis.", parse: (r) => {
+    if (!/^[\w:.-]{1,64}$/.test(r)) throw new Error("must be 1 to 64 letters, digits or _ : . -");
+    return r;
+  } }),
+  setting({ key: "trustProxy", env: "TESSERA_TRUST_PROXY", fallback: "false", doc: "Behind a load balancer: `true`, a hop count, or the proxies' addresses/CIDRs (comma-separated), so client IPs come from `X-Forwarded-For`. Never `true` if clients can reach the port directly.", parse: parseTrustProxy }),
+  setting({ key: "shutdownTimeout", env: "TESSERA_SHUTDOWN_TIMEOUT", fallback: "10", doc: "Seconds in-flight requests get to finish after SIGTERM before connections are cut.", parse: int(1, 600) }),
+  setting({ key: "metricsToken", env: "TESSERA_METRICS_TOKEN", fallback: undefined, doc: "When set, `GET /metrics` requires `Authorization: Bearer <token>`; otherwise it is open (keep it off the public load balancer).", parse: (r) => {
+    if (r.length < 16) throw new Error("must be at least 16 characters");
+    return r;
+  } }),
   setting({ key: "masterKey", env: "TESSERA_MASTER_KEY", fallback: undefined, doc: "32 random bytes, base64url: encrypts private keys at rest. Default: `master.key` in the data folder, created with mode 0600.", parse: (r) => {
     if (Buffer.from(r, "base64url").length !== 32) throw new Error("must be 32 bytes encoded as base64url (43 characters)");
     return r;
@@ -132,6 +185,19 @@ export const settings = [
     if (r !== "true" && r !== "false") throw new Error("must be true or false");
     return r === "true";
   } }),
+  setting({ key: "throttleSignInAccount", env: "TESSERA_THROTTLE_SIGNIN_ACCOUNT", fallback: "5", doc: "Failed sign-ins per account and IP before exponential backoff (docs/security.md); 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleSignInIp", env: "TESSERA_THROTTLE_SIGNIN_IP", fallback: "100", doc: "Failed sign-ins per IP (any account) before backoff; 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleRegisterIp", env: "TESSERA_THROTTLE_REGISTER_IP", fallback: "20", doc: "Registrations per IP before backoff; 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleTokenIp", env: "TESSERA_THROTTLE_TOKEN_IP", fallback: "100", doc: "Refused refresh or reset tokens per IP before backoff; 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleWindow", env: "TESSERA_THROTTLE_WINDOW", fallback: "3600", doc: "Seconds the throttles remember attempts (from the first one).", parse: int(1, 7 * DAY) }),
+  setting({ key: "throttleBaseDelay", env: "TESSERA_THROTTLE_BASE_DELAY", fallback: "1", doc: "Seconds of the first backoff; each further attempt doubles it.", parse: int(1, DAY) }),
+  setting({ key: "throttleMaxDelay", env: "TESSERA_THROTTLE_MAX_DELAY", fallback: "900", doc: "Seconds a backoff lasts at most.", parse: int(1, DAY) }),
+  setting({ key: "keyRotationDays", env: "TESSERA_KEY_ROTATION_DAYS", fallback: "90", doc: "Days a signing key signs before the server rotates it (checked every minute); 0: only by hand.", parse: int(0, 3650) }),
+  setting({ key: "passwordResetTtl", env: "TESSERA_PASSWORD_RESET_TTL", fallback: String(DAY), doc: "Seconds an admin-issued password-reset token stays valid.", parse: int(60, 30 * DAY) }),
+  setting({ key: "auditRetentionDays", env: "TESSERA_AUDIT_RETENTION_DAYS", fallback: "365", doc: "Days audit events are kept (deleted by the sweeper); 0: forever.", parse: int(0, 36500) }),
+  setting({ key: "requestTimeout", env: "TESSERA_REQUEST_TIMEOUT", fallback: "30", doc: "Seconds a client has to send a whole request (slow-loris defence).", parse: int(1, 3600) }),
+  setting({ key: "adminUsername", env: "TESSERA_ADMIN_USERNAME", fallback: "", doc: "With `TESSERA_ADMIN_PASSWORD`: the first admin, created at start if no user has this name.", parse: (r) => r }),
+  setting({ key: "adminPassword", env: "TESSERA_ADMIN_PASSWORD", fallback: undefined, doc: "The first admin's password (never logged; used only to create that user).", parse: (r) => r }),
 ] as const;
 
 /**
@@ -151,7 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     try {
       (config as Record<string, unknown>)[s.key] = s.parse(raw, config);
     } catch (error) {
-      problems.push(`${s.env}=${JSON.stringify(s.key === "masterKey" ? "<hidden>" : raw)}: ${(error as Error).message}`);
+      problems.push(`${s.env}=${JSON.stringify(s.key === "masterKey" || s.key === "adminPassword" || s.key === "metricsToken" ? "<hidden>" : raw)}: ${(error as Error).message}`);
     }
   }
   if (problems.length === 0) {

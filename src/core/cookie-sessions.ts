@@ -13,6 +13,7 @@ import { randomToken, safeEqual, sha256 } from "./crypto-utils.js";
 import type { AuthEvents } from "./events.js";
 import type { RequestMeta, SessionService } from "./sessions.js";
 import { checkSignIn } from "./sign-in.js";
+import type { Throttle } from "./throttle.js";
 import type { UserService } from "./users.js";
 
 export interface CookieSessionOptions {
@@ -25,6 +26,8 @@ export interface CookieSessionOptions {
   now: () => number;
   /** ms between writes of last_used_at (sliding expiry without a write per request). */
   touchInterval?: number;
+  /** Sign-in throttles (checkSignIn applies them). */
+  throttle?: Throttle;
 }
 
 export interface CookieLogin {

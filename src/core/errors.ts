@@ -5,7 +5,7 @@
  */
 export const errorCodes = {
   invalid_request: { status: 400, doc: "The request is malformed: a missing, mistyped or out-of-range field (named in the description)." },
-  invalid_grant: { status: 400, doc: "Wrong credentials, or a refresh token that is expired, revoked, reused or of a disabled user. One message for all." },
+  invalid_grant: { status: 400, doc: "Wrong credentials, or a refresh token that is expired, revoked, reused or of a disabled user (one message for all); also an unknown, spent or expired password-reset token." },
   invalid_client: { status: 401, doc: "Client authentication failed (unknown client, wrong secret)." },
   unauthorized_client: { status: 400, doc: "The client may not use this grant type (e.g. the password grant by a third-party client)." },
   unsupported_grant_type: { status: 400, doc: "The grant type is not one Tessera offers." },
@@ -15,6 +15,7 @@ export const errorCodes = {
   unauthorized: { status: 401, doc: "No credentials were sent to a protected route." },
   invalid_credentials: { status: 400, doc: "The current password given to change a password is wrong." },
   username_taken: { status: 409, doc: "Another user already has this username (compared after normalisation, without case)." },
+  client_exists: { status: 409, doc: "A client with this client_id is already registered." },
   not_found: { status: 404, doc: "No such route or resource (also for a session that is not the caller's)." },
   method_not_allowed: { status: 405, doc: "The route exists but not for this method." },
   payload_too_large: { status: 413, doc: "The request body is over 16 KiB." },

@@ -1,6 +1,7 @@
 /**
- * What the core reports as it works, for metrics, logs and (later) the audit
- * log. Listeners must not throw; they run synchronously after the fact.
+ * What the core reports as it works, for metrics, logs and the audit log
+ * (audit-log.ts records every event that matters for security). Listeners
+ * must not throw; they run synchronously after the fact.
  */
 import { EventEmitter } from "node:events";
 
@@ -8,14 +9,32 @@ export type SignInOutcome = "success" | "invalid_credentials" | "unknown_user" |
 export type RefreshOutcome = "rotated" | "grace" | "reuse" | "invalid" | "expired" | "revoked";
 export type ReuseCause = "benign_race" | "suspected_theft";
 
+/** Where a request came from, carried by the events the audit log records. */
+export interface EventOrigin {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+/** Who did an administrative act: an admin's user id, `cli`, or `schedule`. */
+export interface Actor extends EventOrigin {
+  id: string;
+}
+
 export interface AuthEventMap {
-  "sign-in": [{ outcome: SignInOutcome; userId?: string; sessionId?: string; clientId: string; ip?: string | undefined; userAgent?: string | undefined }];
-  "refresh": [{ outcome: RefreshOutcome; sessionId?: string; userId?: string }];
-  "refresh-reuse": [{ cause: ReuseCause; sessionId: string; userId: string }];
-  "sessions-ended": [{ sessionIds: string[]; reason: string; userId?: string }];
-  "password-changed": [{ userId: string }];
-  "user-registered": [{ userId: string }];
+  "sign-in": [{ outcome: SignInOutcome; userId?: string | undefined; sessionId?: string; clientId: string; ip?: string | undefined; userAgent?: string | undefined }];
+  "refresh": [{ outcome: RefreshOutcome; sessionId?: string; userId?: string; clientId?: string } & EventOrigin];
+  "refresh-reuse": [{ cause: ReuseCause; sessionId: string; userId: string } & EventOrigin];
+  "sessions-ended": [{ sessionIds: string[]; reason: string; userId?: string | undefined; actor?: string | undefined } & EventOrigin];
+  "password-changed": [{ userId: string; via?: "self" | "reset" } & EventOrigin];
+  "user-registered": [{ userId: string } & EventOrigin];
   "password-rehashed": [{ userId: string }];
+  /** A one-time reset token was presented and refused (unknown, spent or expired). */
+  "password-reset-refused": [EventOrigin];
+  "key-rotated": [{ kid: string; previousKid?: string | undefined; actor: string }];
+  "key-revoked": [{ kid: string; actor: string }];
+  "keys-deleted": [{ kids: string[] }];
+  /** An administrative act (admin API or CLI); `target` names what it acted on, never a secret. */
+  "admin-action": [{ action: string; actor: Actor; userId?: string | undefined; target?: string | undefined; detail?: Record<string, unknown> }];
 }
 
 export class AuthEvents extends EventEmitter<AuthEventMap> {}

@@ -48,9 +48,33 @@ function generate(alg: SigningAlgorithm): { publicKey: KeyObject; privateKey: Ke
 export class KeyRing {
   readonly #options: KeyRingOptions;
   #keys = new Map<string, LoadedKey>();
+  #unknownKidReload: { at: number; done: Promise<void> } | undefined;
+
+  /**
+   * Called after this ring created, rotated or revoked a key, so that the other
+   * instances reload at once (cluster/cluster-bus.ts) instead of at their next tick.
+   */
+  onChange: () => void = () => undefined;
 
   constructor(options: KeyRingOptions) {
     this.#options = options;
+  }
+
+  /**
+   * A token names a kid this ring has never seen: another instance may have
+   * created it since our last load (an emergency revocation signs with a new key
+   * at once). Reloads from the store, at most once per 5 s of real time so that
+   * forged kids cannot turn every request into a store read. True when the kid
+   * is now published here.
+   */
+  async reloadForUnknownKid(kid: string): Promise<boolean> {
+    if (this.#keys.has(kid)) return false;
+    const now = Date.now();
+    if (!this.#unknownKidReload || now - this.#unknownKidReload.at >= 5000) {
+      this.#unknownKidReload = { at: now, done: this.load() };
+    }
+    await this.#unknownKidReload.done.catch(() => undefined);
+    return this.verificationKey(kid) !== undefined;
   }
 
   /** Reads keys from the store; creates the first one if there is none for the configured algorithm. */
@@ -66,6 +90,7 @@ export class KeyRing {
       // Nothing can sign right now (first start, or the algorithm changed): a key
       // that signs at once. Planned rotations go through rotate(), which publishes first.
       await this.#create(this.#options.now());
+      this.onChange();
     }
     // Open the signing key now: a master key that did not seal it must stop the start, not fail the first sign-in.
     try {
@@ -86,6 +111,7 @@ export class KeyRing {
       await this.#options.store.updateSigningKey(current.row.kid, changes);
       Object.assign(current.row, changes);
     }
+    this.onChange();
     return created;
   }
 
@@ -94,6 +120,7 @@ export class KeyRing {
     const now = this.#options.now();
     await this.#options.store.updateSigningKey(kid, { revoked_at: now, expires_at: now });
     await this.load();
+    this.onChange();
   }
 
   /** Deletes keys whose last token has expired. Returns their kids. */

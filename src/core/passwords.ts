@@ -6,7 +6,9 @@
  */
 import { availableParallelism } from "node:os";
 import { hash, parseOptions, verify } from "@node-rs/argon2";
+import { isCommonPassword } from "./common-passwords.js";
 import { Gate } from "./gate.js";
+import { usernameKey } from "./usernames.js";
 
 export interface PasswordPolicy {
   memoryKib: number;
@@ -74,12 +76,21 @@ export class PasswordHasher {
   }
 }
 
-/** Length rule (NIST SP 800-63B): 8 to 128 characters after normalisation, no composition rules. */
-export function passwordProblem(password: string): string | undefined {
+/**
+ * The password policy (NIST SP 800-63B §5.1.1.2): 8 to 128 characters after
+ * normalisation, no composition rules; not on the list of common and breached
+ * passwords; not the username (or containing it) nor the service's name.
+ */
+export function passwordProblem(password: string, context: { username?: string } = {}): string | undefined {
   // An unpaired surrogate reaches argon2 as U+FFFD: two different passwords would hash alike.
   if (/\p{Cs}/u.test(password)) return "must be valid Unicode text";
   const length = [...password.normalize("NFKC")].length;
   if (length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
   if (length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;
+  if (isCommonPassword(password)) return "is too common (it is on a list of common and breached passwords); choose a longer or less predictable one";
+  const folded = password.normalize("NFKC").toLowerCase();
+  const name = context.username === undefined ? "" : usernameKey(context.username);
+  if (name.length >= 3 && folded.includes(name)) return "must not contain the username";
+  if (folded.includes("tessera")) return "must not contain the name of this service";
   return undefined;
 }

@@ -19,6 +19,7 @@ export class RevocationFeed {
   readonly #now: () => number;
   readonly #pollInterval: number;
   readonly #wake = new EventEmitter();
+  #stopped = false;
 
   constructor(store: Store, now: () => number, pollInterval = 1000) {
     this.#store = store;
@@ -32,6 +33,16 @@ export class RevocationFeed {
     this.#wake.emit("wake");
   }
 
+  /**
+   * Shutting down: every held long-poll answers now (its cursor unchanged) and
+   * new ones do not wait, so a draining instance finishes its in-flight
+   * requests at once and verifiers simply re-ask another instance.
+   */
+  stop(): void {
+    this.#stopped = true;
+    this.#wake.emit("wake");
+  }
+
   /** Entries after `since` (all live ones when absent), waiting up to `waitMs` for the first. */
   async read(since: string | undefined, waitMs: number, signal?: AbortSignal): Promise<FeedPage> {
     const after = since === undefined ? 0 : parseCursor(since);
@@ -42,7 +53,7 @@ export class RevocationFeed {
         return { cursor: String(rows[rows.length - 1]!.seq), revoked: rows.map((r) => ({ sid: r.sessionId, exp: r.exp })) };
       }
       const left = deadline - Date.now();
-      if (left <= 0 || signal?.aborted) {
+      if (left <= 0 || signal?.aborted || this.#stopped) {
         const cursor = since === undefined ? String(await this.#store.latestRevocationSeq()) : String(after);
         return { cursor, revoked: [] };
       }

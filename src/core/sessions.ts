@@ -50,7 +50,14 @@ export interface RefreshResult {
 
 export type SessionEndReason =
   | "logout" | "logout_all" | "revoked" | "password_changed" | "refresh_token_reuse"
-  | "idle_timeout" | "absolute_lifetime" | "user_disabled" | "admin";
+  | "idle_timeout" | "absolute_lifetime" | "user_disabled" | "admin" | "password_reset";
+
+/** Who ended a session and from where, for the audit log (all optional). */
+export interface EndContext extends RequestMeta {
+  userId?: string | undefined;
+  /** An admin's id or `cli`, when not the user. */
+  actor?: string | undefined;
+}
 
 export class SessionService {
   readonly #o: SessionServiceOptions;
@@ -95,22 +102,23 @@ export class SessionService {
     return found;
   }
 
-  async refresh(token: string, client: ClientRow): Promise<RefreshResult> {
+  async refresh(token: string, client: ClientRow, meta: RequestMeta = {}): Promise<RefreshResult> {
     if (!looksLikeRefreshToken(token)) throw invalidRefreshToken("malformed");
+    const origin = { clientId: client.id, ip: meta.ip, userAgent: meta.userAgent };
     const found = await this.#o.store.findRefreshToken(hashRefreshToken(token));
     if (!found) {
-      this.#o.events.emit("refresh", { outcome: "invalid" });
+      this.#o.events.emit("refresh", { outcome: "invalid", ...origin });
       throw invalidRefreshToken("unknown token");
     }
     const { session, user, generation } = found;
-    const ids = { sessionId: session.id, userId: user.id };
+    const ids = { sessionId: session.id, userId: user.id, ...origin };
     if (session.client_id !== client.id || session.kind !== "token") {
       this.#o.events.emit("refresh", { outcome: "invalid", ...ids });
       throw invalidRefreshToken("token of another client");
     }
     const ended = this.endedReason(session, user);
     if (ended !== undefined) {
-      if (ended === "idle_timeout" || ended === "absolute_lifetime") await this.end(session.id, ended);
+      if (ended === "idle_timeout" || ended === "absolute_lifetime") await this.end(session.id, ended, { userId: user.id });
       this.#o.events.emit("refresh", { outcome: session.revoked_at === null ? "expired" : "revoked", ...ids });
       const reason = ended === "idle_timeout" || ended === "absolute_lifetime" ? ended
         : session.revoked_reason === "refresh_token_reuse" ? "reuse" : "revoked";
@@ -127,13 +135,13 @@ export class SessionService {
       // (or ended the session). Judge again against the fresh row.
       const fresh = await this.#o.store.findSession(session.id);
       if (!fresh || fresh.revoked_at !== null) throw invalidRefreshToken("session ended during refresh", "revoked");
-      return this.#predecessor(fresh, user, generation, successor);
+      return this.#predecessor(fresh, user, generation, successor, origin);
     }
-    return this.#predecessor(session, user, generation, successor);
+    return this.#predecessor(session, user, generation, successor, origin);
   }
 
-  async #predecessor(session: SessionRow, user: UserRow, generation: number, successor: string): Promise<RefreshResult> {
-    const ids = { sessionId: session.id, userId: user.id };
+  async #predecessor(session: SessionRow, user: UserRow, generation: number, successor: string, origin: RequestMeta): Promise<RefreshResult> {
+    const ids = { sessionId: session.id, userId: user.id, ip: origin.ip, userAgent: origin.userAgent };
     const withinGrace = session.rotated_at !== null && this.#o.now() - session.rotated_at <= this.#o.policy.graceWindow;
     if (generation === session.refresh_generation - 1 && withinGrace) {
       this.#o.events.emit("refresh-reuse", { cause: "benign_race", ...ids });
@@ -142,7 +150,7 @@ export class SessionService {
     }
     this.#o.events.emit("refresh-reuse", { cause: "suspected_theft", ...ids });
     this.#o.events.emit("refresh", { outcome: "reuse", ...ids });
-    await this.end(session.id, "refresh_token_reuse");
+    await this.end(session.id, "refresh_token_reuse", { userId: user.id, ...origin });
     throw invalidRefreshToken(`reuse of generation ${generation}, current ${session.refresh_generation}`, "reuse");
   }
 
@@ -152,21 +160,25 @@ export class SessionService {
   }
 
   /** Ends one session of `userId` (404 when it is not theirs or already ended). */
-  async endOwn(userId: string, sessionId: string, reason: SessionEndReason): Promise<void> {
+  async endOwn(userId: string, sessionId: string, reason: SessionEndReason, context: EndContext = {}): Promise<void> {
     const session = sessionId.length <= 64 ? await this.#o.store.findSession(sessionId) : undefined;
     if (!session || session.user_id !== userId || session.revoked_at !== null) throw new TesseraError("not_found", "No such session.");
-    await this.end(sessionId, reason);
+    await this.end(sessionId, reason, { userId, ...context });
   }
 
-  async end(sessionId: string, reason: SessionEndReason): Promise<boolean> {
+  async end(sessionId: string, reason: SessionEndReason, context: EndContext = {}): Promise<boolean> {
     const ended = await this.#o.store.endSession(sessionId, this.#endRecord(reason));
-    if (ended) this.#o.events.emit("sessions-ended", { sessionIds: [sessionId], reason });
+    if (ended) {
+      // The audit log wants the user; callers that did not say are rare (not a hot path): look it up.
+      const userId = context.userId ?? (await this.#o.store.findSession(sessionId))?.user_id;
+      this.#o.events.emit("sessions-ended", { sessionIds: [sessionId], reason, ...context, userId });
+    }
     return ended;
   }
 
-  async endAll(userId: string, reason: SessionEndReason): Promise<string[]> {
+  async endAll(userId: string, reason: SessionEndReason, context: EndContext = {}): Promise<string[]> {
     const ids = await this.#o.store.endUserSessions(userId, this.#endRecord(reason));
-    if (ids.length > 0) this.#o.events.emit("sessions-ended", { sessionIds: ids, reason, userId });
+    if (ids.length > 0) this.#o.events.emit("sessions-ended", { sessionIds: ids, reason, ...context, userId });
     return ids;
   }
 

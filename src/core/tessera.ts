@@ -7,6 +7,7 @@ import type { Store, SessionRow, UserRow } from "../store/index.js";
 import { openSqliteStore } from "../store/index.js";
 import { AccessTokens, type AccessTokenClaims } from "./access-tokens.js";
 import { ClientService } from "./clients.js";
+import { joinCluster, openRedisLink, verifyWithKeyReload, watchKeysUntilJoined } from "./cluster/cluster.js";
 import { CookieSessionService } from "./cookie-sessions.js";
 import type { Config } from "./config.js";
 import { invalidField, invalidToken, TesseraError } from "./errors.js";
@@ -18,6 +19,14 @@ import { RevocationFeed } from "./revocation-feed.js";
 import { SessionService } from "./sessions.js";
 import { TokenService } from "./token-service.js";
 import { parseRoles, UserService } from "./users.js";
+import { AdminUsers } from "./admin.js";
+import { AdminResources } from "./admin-resources.js";
+import { AuditLog } from "./audit-log.js";
+import type { CounterStore } from "./backoff.js";
+import { KeyRotation } from "./key-rotation.js";
+import { PasswordResets } from "./password-resets.js";
+import { Throttle, throttlePolicy } from "./throttle.js";
+import type { RequestMeta } from "./sessions.js";
 
 export interface TesseraDeps {
   /** A store to use instead of opening the configured one (tests, benchmarks). */
@@ -26,6 +35,8 @@ export interface TesseraDeps {
   now?: () => number;
   /** Concurrent password hashes (default: cores - 1). */
   hashConcurrency?: number;
+  /** Shared throttle counters (an ioredis client and key prefix); default: this process's memory. */
+  redis?: CounterStore;
 }
 
 /** Who is calling a protected route, and how they proved it. */
@@ -41,7 +52,10 @@ export type Tessera = Awaited<ReturnType<typeof createTessera>>;
 export async function openStore(config: Config): Promise<Store> {
   if (config.databaseUrl) {
     const { openPostgresStore } = await import("../store/postgres/postgres-store.js");
-    return openPostgresStore({ connectionString: config.databaseUrl });
+    return openPostgresStore({
+      connectionString: config.databaseUrl, poolSize: config.pgPoolSize, statementTimeout: config.pgStatementTimeout * 1000,
+      ...(config.pgSchema ? { schema: config.pgSchema } : {}),
+    });
   }
   return openSqliteStore({ filename: join(config.dataDir, "tessera.db") });
 }
@@ -55,7 +69,10 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     store, sealingKey: deriveKey(masterKey, "key-encryption"), alg: config.signingAlg,
     publishAhead: config.jwksMaxAge * 1000, tokenLifetime: config.accessTokenTtl * 1000, now,
   });
+  const keyWatch = watchKeysUntilJoined(keys);
   await keys.load();
+  // Optional (REDIS_URL): shared throttle counters and notices between instances (cluster/).
+  const redisLink = await openRedisLink(config);
   const hasher = new PasswordHasher({
     memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism,
     ...((deps.hashConcurrency ?? config.hashConcurrency) === undefined ? {} : { concurrency: deps.hashConcurrency ?? config.hashConcurrency }),
@@ -71,14 +88,25 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     },
   });
   const accessTokens = new AccessTokens({ keys, issuer: config.issuer, audience: config.audience, now });
-  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now });
-  const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now });
+  // Issue #7. Throttle counters: this process's memory, or Redis when instances share them
+  // (deps.redis: the cluster setup's ioredis client and key prefix).
+  const throttle = new Throttle(throttlePolicy(config), deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {}));
+  const audit = new AuditLog({ store, events, now });
+  const keyRotation = new KeyRotation({ keys, events, now, rotationDays: config.keyRotationDays });
+  const resets = new PasswordResets({ store, hasher, sessions, events, now, ttl: config.passwordResetTtl * 1000 });
+  const admin = {
+    users: new AdminUsers({ store, users, sessions, resets, events }),
+    resources: new AdminResources({ clients, keys, rotation: keyRotation, audit, events }),
+  };
+  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle });
+  const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle });
   const feed = new RevocationFeed(store, now);
   events.on("sessions-ended", () => feed.notify());
+  const cluster = joinCluster(redisLink, { events, feed, keys }, keyWatch.changed());
 
   /** Resolves a Bearer token to a live user session; throws invalid_token otherwise. */
   async function authenticateBearer(token: string): Promise<Principal> {
-    const claims = accessTokens.verify(token);
+    const claims = await verifyWithKeyReload(accessTokens, keys, token);
     if (claims.sid === undefined) throw invalidToken("no sid", "This token does not represent a signed-in user.");
     const live = await sessions.liveSession(claims.sid, claims.sub);
     if (!live) throw invalidToken("session ended", "The session of this token has ended.");
@@ -97,15 +125,18 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     }));
   }
 
-  async function changePassword(p: Principal, current: string, next: string): Promise<void> {
-    const problem = passwordProblem(next);
+  async function changePassword(p: Principal, current: string, next: string, meta: RequestMeta = {}): Promise<void> {
+    const problem = passwordProblem(next, { username: p.user.username });
     if (problem) throw invalidField("new_password", problem);
-    const check = await hasher.verify(p.user.password_hash, current);
-    if (!check.ok) throw new TesseraError("invalid_credentials", "The current password is incorrect.");
+    // Throttled like a sign-in: a stolen access token must not become an unlimited password oracle.
+    await throttle.signIn(p.user.username, meta.ip, async () => {
+      const check = await hasher.verify(p.user.password_hash, current);
+      if (!check.ok) throw new TesseraError("invalid_credentials", "The current password is incorrect.");
+    }, "invalid_credentials");
     const hash = await hasher.hash(next);
     const ended = await store.changePassword(p.user.id, hash, p.session.id, sessions.endRecord("password_changed"));
-    events.emit("password-changed", { userId: p.user.id });
-    if (ended.length > 0) events.emit("sessions-ended", { sessionIds: ended, reason: "password_changed", userId: p.user.id });
+    events.emit("password-changed", { userId: p.user.id, via: "self", ip: meta.ip, userAgent: meta.userAgent });
+    if (ended.length > 0) events.emit("sessions-ended", { sessionIds: ended, reason: "password_changed", userId: p.user.id, ip: meta.ip, userAgent: meta.userAgent });
   }
 
   async function setUserDisabled(userId: string, disabled: boolean): Promise<UserRow> {
@@ -138,8 +169,19 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
 
   return {
     config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
+    throttle, audit, keyRotation, resets, admin,
+    /** The shared Redis command client (REDIS_URL), or undefined; keys go under `config.redisPrefix`. */
+    redis: redisLink?.client,
+    /** Redis connection state and round trips (readiness, metrics); undefined without REDIS_URL. */
+    redisLink,
+    /** Notices to and from the other instances; undefined without Redis. */
+    cluster,
     authenticateBearer, userinfo, listSessions, changePassword, setUserDisabled, discovery,
     async close(): Promise<void> {
+      feed.stop();
+      await audit.close(); // buffered audit rows reach the store before it closes
+      await cluster?.flush(); // notices already sent (a CLI `keys rotate`) reach Redis before it closes
+      await redisLink?.close();
       await store.close();
     },
   };

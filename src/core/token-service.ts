@@ -6,6 +6,7 @@ import { TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
 import { hashRefreshToken, looksLikeRefreshToken } from "./refresh-tokens.js";
 import { checkSignIn } from "./sign-in.js";
+import type { Throttle } from "./throttle.js";
 import type { RequestMeta, SessionService } from "./sessions.js";
 import { parseRoles, type UserService } from "./users.js";
 import type { Store } from "../store/index.js";
@@ -28,6 +29,8 @@ export interface TokenServiceOptions {
   defaultScopes: string[];
   accessTokenTtl: number;
   now: () => number;
+  /** Sign-in throttles (checkSignIn applies them). */
+  throttle?: Throttle;
 }
 
 export type Introspection =
@@ -64,10 +67,10 @@ export class TokenService {
     return { access_token: access.token, token_type: "Bearer", expires_in: access.ttl, refresh_token: refreshToken, scope };
   }
 
-  async refreshGrant(credentials: ClientCredentials, input: { refreshToken: string; scope?: string | undefined }): Promise<TokenResponse> {
+  async refreshGrant(credentials: ClientCredentials, input: { refreshToken: string; scope?: string | undefined }, meta: RequestMeta = {}): Promise<TokenResponse> {
     const client = await this.#o.clients.authenticate(credentials);
     this.#o.clients.assertGrant(client, "refresh_token");
-    const result = await this.#o.sessions.refresh(input.refreshToken, client);
+    const result = await this.#o.sessions.refresh(input.refreshToken, client, meta);
     const scope = narrowScope(result.session.scope, input.scope);
     const access = this.sessionAccessToken(result.session, result.user, client, scope);
     return { access_token: access.token, token_type: "Bearer", expires_in: access.ttl, refresh_token: result.refreshToken, scope };
@@ -88,7 +91,7 @@ export class TokenService {
     const client = await this.#o.clients.authenticate(credentials);
     if (looksLikeRefreshToken(token)) {
       const found = await this.#o.store.findRefreshToken(hashRefreshToken(token));
-      if (found && found.session.client_id === client.id) await this.#o.sessions.end(found.session.id, "revoked");
+      if (found && found.session.client_id === client.id) await this.#o.sessions.end(found.session.id, "revoked", { userId: found.user.id });
       return;
     }
     let claims: AccessTokenClaims;
@@ -99,7 +102,7 @@ export class TokenService {
     }
     if (claims.sid !== undefined && claims.client_id === client.id) {
       const found = await this.#o.sessions.liveSession(claims.sid, claims.sub);
-      if (found) await this.#o.sessions.end(claims.sid, "revoked");
+      if (found) await this.#o.sessions.end(claims.sid, "revoked", { userId: found.user.id });
     }
   }
 

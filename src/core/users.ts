@@ -4,6 +4,7 @@ import type { Store, UserRow } from "../store/index.js";
 import { invalidCredentials, invalidField, TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
 import { passwordProblem, type PasswordHasher } from "./passwords.js";
+import type { RequestMeta } from "./sessions.js";
 import { normaliseUsername, usernameKey } from "./usernames.js";
 
 export interface UserServiceOptions {
@@ -40,13 +41,13 @@ export class UserService {
     this.#o = options;
   }
 
-  async register(input: NewUser): Promise<UserRow> {
+  async register(input: NewUser, meta: RequestMeta = {}): Promise<UserRow> {
     const name = normaliseUsername(input.username);
     if ("problem" in name) throw invalidField("username", name.problem);
-    const problem = passwordProblem(input.password);
-    if (problem) throw invalidField("password", problem);
     const email = input.email?.normalize("NFKC").trim() || null;
     if (email !== null && !EMAIL.test(email)) throw invalidField("email", "is not an email address");
+    const problem = passwordProblem(input.password, { username: name.display });
+    if (problem) throw invalidField("password", problem);
     const roles = validateRoles(input.roles ?? ["user"]);
     // Hash before touching the store: never hold the database while hashing.
     const passwordHash = await this.#o.hasher.hash(input.password);
@@ -56,7 +57,7 @@ export class UserService {
       roles: JSON.stringify(roles), disabled_at: null, password_changed_at: now, created_at: now, updated_at: now,
     };
     if (!(await this.#o.store.insertUser(user))) throw new TesseraError("username_taken", "That username is taken.");
-    this.#o.events.emit("user-registered", { userId: user.id });
+    this.#o.events.emit("user-registered", { userId: user.id, ip: meta.ip, userAgent: meta.userAgent });
     return user;
   }
 

@@ -13,6 +13,9 @@ import { makeCookieResolver } from "./shared/cookie-auth.js";
 import { registerCors } from "./shared/cors.js";
 import { installErrorHandling, sendError } from "./shared/errors.js";
 import { bffRoutes } from "./routes/bff.js";
+import { adminRoutes } from "./routes/admin/index.js";
+import { passwordResetRoute } from "./routes/password-reset.js";
+import { openApiRoutes, registerOpenApi } from "./openapi.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { healthRoutes } from "./routes/health.js";
 import { introspectRoute } from "./routes/introspect.js";
@@ -26,6 +29,8 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { tokenRoute } from "./routes/token.js";
 import { userinfoRoute } from "./routes/userinfo.js";
 import { webRoutes } from "./routes/web.js";
+import { installMetrics } from "./metrics/install.js";
+import { loggerOptions, trustProxyOption, type LogStream } from "./shared/logging.js";
 
 export const BODY_LIMIT = 16 * 1024;
 
@@ -33,6 +38,8 @@ export interface BuildOptions {
   tessera: Tessera;
   /** Fastify logger option; defaults to JSON logs at the configured level with secrets redacted. */
   logger?: FastifyServerOptions["logger"];
+  /** With the default logger: where the JSON lines go (default stdout; tests capture them). */
+  logStream?: LogStream;
   /** Folder of the built demo page (default web/dist). */
   webRoot?: string;
 }
@@ -43,10 +50,9 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   const { tessera } = options;
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
-    logger: options.logger ?? {
-      level: tessera.config.logLevel,
-      redact: { paths: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-cookie"]'], censor: "[redacted]" },
-    },
+    logger: options.logger ?? loggerOptions(tessera.config.logLevel, options.logStream),
+    // Behind a load balancer: request.ip (sessions, throttles, logs) from X-Forwarded-For (docs/deploy.md).
+    trustProxy: trustProxyOption(tessera.config.trustProxy),
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
@@ -54,6 +60,10 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
     requestIdHeader: false,
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // Slow-loris defence: the whole request within TESSERA_REQUEST_TIMEOUT; an idle socket
+    // closes after 65 s (longer than the revocation feed's 30 s long-poll).
+    requestTimeout: tessera.config.requestTimeout * 1000,
+    connectionTimeout: 65_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // The router's own failures (a URL that does not percent-decode, a path parameter
     // over its length limit) skip the error handler: answer them in the contract's shape.
@@ -75,10 +85,12 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(cookie);
   await registerCors(app, tessera.config);
+  await registerOpenApi(app, tessera); // before the routes: it collects them as they are added
 
   const authenticate = makeAuthenticate(tessera, [makeCookieResolver(tessera)]);
   discoveryRoutes(app, tessera);
   healthRoutes(app, tessera);
+  installMetrics(app, tessera);
   registerRoute(app, tessera);
   tokenRoute(app, tessera);
   revokeRoute(app, tessera);
@@ -90,6 +102,9 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   sessionLoginRoute(app, tessera);
   sessionLogoutRoute(app, tessera);
   bffRoutes(app, tessera, authenticate);
+  passwordResetRoute(app, tessera);
+  await adminRoutes(app, tessera, authenticate);
+  await openApiRoutes(app);
   if (tessera.config.demoPage) webRoutes(app, options.webRoot);
   return app;
 }

@@ -3,6 +3,8 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "../core/config.js";
 import { createTessera, type Tessera, type TesseraDeps } from "../core/tessera.js";
 import { buildServer, type BuildOptions } from "./build.js";
+import { startMaintenance } from "./maintenance.js";
+import { logClusterState } from "./cluster-logs.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -14,16 +16,31 @@ export interface RunningServer {
 
 export async function startServer(config: Config, deps: TesseraDeps = {}, build: Omit<BuildOptions, "tessera"> = {}): Promise<RunningServer> {
   const tessera = await createTessera(config, deps);
-  const app = await buildServer({ ...build, tessera });
+  // A start that fails from here on must not leave the pool or the Redis link holding the process open.
+  const app = await buildServer({ ...build, tessera }).catch(async (error: unknown) => { await tessera.close(); throw error; });
+  logClusterState(app, tessera);
   const sweeper = config.sweepInterval > 0 ? setInterval(() => {
     const now = tessera.now();
     tessera.store.sweep(now, now - config.sessionIdleTimeout * 1000, 86_400_000)
       .then((swept) => app.log.info({ swept }, "expired sessions swept"))
       .catch((error: unknown) => app.log.warn({ err: error }, "session sweep failed"));
-    tessera.keys.prune().catch((error: unknown) => app.log.warn({ err: error }, "key prune failed"));
   }, config.sweepInterval * 1000) : undefined;
   sweeper?.unref();
-  await app.listen({ host: config.host, port: config.port });
+  // Key schedule (it also prunes keys), audit retention, first admin. A refused first admin
+  // (e.g. a common password) stops the start: release what is open before saying so.
+  const stopMaintenance = await startMaintenance(app, tessera).catch(async (error: unknown) => {
+    if (sweeper) clearInterval(sweeper);
+    await app.close();
+    await tessera.close();
+    throw error;
+  });
+  await app.listen({ host: config.host, port: config.port }).catch(async (error: unknown) => {
+    if (sweeper) clearInterval(sweeper);
+    stopMaintenance();
+    await app.close();
+    await tessera.close();
+    throw error;
+  });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -33,7 +50,16 @@ export async function startServer(config: Config, deps: TesseraDeps = {}, build:
     close() {
       closing ??= (async () => {
         if (sweeper) clearInterval(sweeper);
-        await app.close();
+        stopMaintenance();
+        // Graceful stop (docs/deploy.md): held long-polls answer now; app.close() stops
+        // accepting, closes idle keep-alive sockets and waits for in-flight requests,
+        // cut after TESSERA_SHUTDOWN_TIMEOUT; then the pools and Redis close.
+        tessera.feed.stop();
+        const cut = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeout * 1000);
+        // A keep-alive socket whose last request finishes during the stop would
+        // otherwise stay open until the cut: close each one as soon as it is idle.
+        const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+        await app.close().finally(() => { clearTimeout(cut); clearInterval(idle); });
         await tessera.close();
       })();
       return closing;

@@ -90,6 +90,36 @@ export interface RevocationsTable {
   created_at: number;
 }
 
+export interface AuditEventsTable {
+  /** Sequence number: the paging cursor (newest first). */
+  id: Generated<number>;
+  /** Epoch ms. */
+  at: number;
+  /** What happened: sign_in, refresh, logout, admin_action, … (docs/security.md). */
+  type: string;
+  /** success, failure, or a finer word for the type (suspected_theft, …). */
+  outcome: string;
+  user_id: string | null;
+  session_id: string | null;
+  client_id: string | null;
+  /** Who acted, when not the user (an admin's id, `cli`, `schedule`). */
+  actor: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  /** JSON object of non-secret facts (a reason, an admin action's target). Never a token or password. */
+  detail: string | null;
+}
+
+export interface PasswordResetsTable {
+  /** SHA-256 (base64url) of the one-time reset token; the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  /** The admin (or `cli`) who forced the reset. */
+  created_by: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   clients: ClientsTable;
@@ -97,4 +127,6 @@ export interface Database {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   revocations: RevocationsTable;
+  audit_events: AuditEventsTable;
+  password_resets: PasswordResetsTable;
 }

@@ -3,12 +3,28 @@
  * these methods; every SQL statement lives behind them (kysely-store.ts), and
  * writes that belong together happen inside one method, in one transaction.
  */
-import type { ClientsTable, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
+import type { AuditEventsTable, ClientsTable, PasswordResetsTable, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
 
 export type UserRow = UsersTable;
 export type ClientRow = ClientsTable;
 export type SessionRow = SessionsTable;
 export type SigningKeyRow = SigningKeysTable;
+/** An audit row as read back (with its sequence number). */
+export type AuditEventRow = Omit<AuditEventsTable, "id"> & { id: number };
+export type NewAuditEvent = Omit<AuditEventsTable, "id">;
+export type PasswordResetRow = PasswordResetsTable;
+
+export interface AuditQuery {
+  types?: string[];
+  userId?: string;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, exclusive. */
+  to?: number;
+  /** Only rows with id below this (keyset paging, newest first). */
+  before?: number;
+  limit: number;
+}
 
 /** A refresh token looked up by its hash, with the session and user it belongs to. */
 export interface RefreshTokenLookup {
@@ -90,6 +106,27 @@ export interface Store {
 
   /** Deletes sessions past their absolute or idle end and revocations past their exp. */
   sweep(now: number, idleCutoff: number, graceMs: number): Promise<{ sessions: number; revocations: number }>;
+  /** Sessions neither ended nor past their absolute or idle end (the active-sessions metric). */
+  countLiveSessions(now: number, idleCutoff: number): Promise<number>;
+
+  /** Appends audit rows (one statement per chunk). */
+  insertAuditEvents(rows: NewAuditEvent[]): Promise<void>;
+  /** Newest first. */
+  queryAuditEvents(query: AuditQuery): Promise<AuditEventRow[]>;
+  /** Deletes audit rows older than `before` (epoch ms); returns how many. */
+  pruneAuditEvents(before: number): Promise<number>;
+
+  /**
+   * Forced reset: sets an unguessable password hash, replaces any earlier reset
+   * token of the user with this one, and ends every session — together.
+   */
+  forcePasswordReset(reset: PasswordResetRow, passwordHash: string, end: SessionEnd): Promise<string[]>;
+  /**
+   * Spends a reset token: if it exists and has not expired at `end.now`, deletes it,
+   * sets the new hash and ends every session of its user — together. Undefined otherwise.
+   */
+  consumePasswordReset(tokenHash: string, passwordHash: string, end: SessionEnd): Promise<{ userId: string; ended: string[] } | undefined>;
+  findPasswordReset(tokenHash: string): Promise<PasswordResetRow | undefined>;
 
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;

@@ -12,6 +12,8 @@ import { loadConfig, type Config } from "../../src/core/config.js";
 import type { TesseraDeps } from "../../src/core/tessera.js";
 import { startServer, type RunningServer } from "../../src/server/start.js";
 import type { Store } from "../../src/store/index.js";
+import type { LogStream } from "../../src/server/shared/logging.js";
+import { dropSchema, PG_TEST_URL, schemaFor, usePostgres } from "./pg-schema.js";
 
 export interface TestClock {
   now(): number;
@@ -33,6 +35,8 @@ export interface TestServerOptions {
   /** Keep the data folder (e.g. to inspect the database file). */
   keepData?: boolean;
   hashConcurrency?: number;
+  /** Log with the server's real logger (at config.logLevel) into this stream, instead of not at all. */
+  logStream?: LogStream;
 }
 
 export interface Answer<T = unknown> {
@@ -86,16 +90,26 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tessera-test-"));
   const port = options.config?.port ?? (await freePort());
   const issuer = options.config?.issuer ?? `http://127.0.0.1:${port}`;
+  const pgSchema = usePostgres() && !options.store ? schemaFor(dataDir) : undefined;
   const config = loadConfig({}, {
     host: "127.0.0.1", port, issuer, dataDir, logLevel: "silent", sweepInterval: 0,
     masterKey: randomBytes(32).toString("base64url"),
+    // Every test client is 127.0.0.1: the throttles are off unless a test sets its own limits
+    // (test/server/throttle.test.ts, which also checks the defaults).
+    throttleSignInAccount: 0, throttleSignInIp: 0, throttleRegisterIp: 0, throttleTokenIp: 0,
+    // TESSERA_TEST_STORE=postgres (test/server-pg): the same tests on a schema of their own.
+    ...(pgSchema === undefined ? {} : { databaseUrl: PG_TEST_URL, pgSchema }),
     ...options.config,
   });
   const deps: TesseraDeps = {};
   if (options.clock) deps.now = options.clock.now;
   if (options.store) deps.store = options.store;
   if (options.hashConcurrency) deps.hashConcurrency = options.hashConcurrency;
-  const running = await startServer(config, deps, { logger: false });
+  const dropStore = async () => {
+    if (!options.keepData && pgSchema !== undefined) await dropSchema(pgSchema);
+  };
+  const running = await startServer(config, deps, options.logStream ? { logStream: options.logStream } : { logger: false })
+    .catch(async (error: unknown) => { if (!options.dataDir) await dropStore(); throw error; });
   const base = `http://127.0.0.1:${port}`;
 
   async function request<T>(method: string, path: string, o: RequestOptions = {}): Promise<Answer<T>> {
@@ -137,8 +151,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     request,
     signUpAndSignIn,
     async close() {
-      await running.close();
-      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await running.close();
+      } finally {
+        if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+        await dropStore();
+      }
     },
   };
 }

@@ -58,12 +58,12 @@ describe("POST /auth/register", () => {
 
 describe("password grant", () => {
   before(async () => {
-    await server.request("POST", "/auth/register", { json: { username: "carol", password: "carol's password" } });
+    await server.request("POST", "/auth/register", { json: { username: "carol", password: "violet garden gate" } });
   });
 
   test("signs in with a form body and with a JSON body", async () => {
-    const form = await server.request<Record<string, unknown>>("POST", "/oauth/token", { form: { grant_type: "password", username: "carol", password: "carol's password" } });
-    const json = await server.request<Record<string, unknown>>("POST", "/oauth/token", { json: { grant_type: "password", username: "CAROL", password: "carol's password" } });
+    const form = await server.request<Record<string, unknown>>("POST", "/oauth/token", { form: { grant_type: "password", username: "carol", password: "violet garden gate" } });
+    const json = await server.request<Record<string, unknown>>("POST", "/oauth/token", { json: { grant_type: "password", username: "CAROL", password: "violet garden gate" } });
     for (const res of [form, json]) {
       assert.equal(res.status, 200);
       assert.equal(res.headers.get("cache-control"), "no-store");
@@ -77,13 +77,13 @@ describe("password grant", () => {
   });
 
   test("wrong password, unknown user and disabled account get one identical answer", async () => {
-    await server.request("POST", "/auth/register", { json: { username: "dave", password: "dave's password" } });
+    await server.request("POST", "/auth/register", { json: { username: "dave", password: "dusty road ahead" } });
     const dave = await server.tessera.users.find("dave");
     await server.tessera.setUserDisabled(dave!.id, true);
     const attempts = [
       { username: "carol", password: "wrong password" },
       { username: "nobody-here", password: "whatever pw" },
-      { username: "dave", password: "dave's password" },
+      { username: "dave", password: "dusty road ahead" },
     ];
     const bodies = [];
     for (const a of attempts) {
@@ -115,16 +115,16 @@ describe("password grant", () => {
   });
 
   test("a scope is granted only if known", async () => {
-    const ok = await server.request<Record<string, unknown>>("POST", "/oauth/token", { form: { grant_type: "password", username: "carol", password: "carol's password", scope: "openid" } });
+    const ok = await server.request<Record<string, unknown>>("POST", "/oauth/token", { form: { grant_type: "password", username: "carol", password: "violet garden gate", scope: "openid" } });
     assert.equal(ok.body.scope, "openid");
-    const bad = await server.request<ErrorBody>("POST", "/oauth/token", { form: { grant_type: "password", username: "carol", password: "carol's password", scope: "openid admin:everything" } });
+    const bad = await server.request<ErrorBody>("POST", "/oauth/token", { form: { grant_type: "password", username: "carol", password: "violet garden gate", scope: "openid admin:everything" } });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error, "invalid_scope");
   });
 
   test("third-party clients may not use the password grant", async () => {
     const { secret } = await server.tessera.clients.register({ name: "Third party", id: "third-party", grantTypes: ["password", "client_credentials"] });
-    const res = await server.request<ErrorBody>("POST", "/oauth/token", { form: { grant_type: "password", username: "carol", password: "carol's password", client_id: "third-party", client_secret: secret! } });
+    const res = await server.request<ErrorBody>("POST", "/oauth/token", { form: { grant_type: "password", username: "carol", password: "violet garden gate", client_id: "third-party", client_secret: secret! } });
     assert.equal(res.status, 400);
     assert.equal(res.body.error, "unauthorized_client");
   });
@@ -138,15 +138,15 @@ describe("password grant", () => {
   test("raising the argon2 cost re-hashes the password at the next sign-in", async () => {
     const masterKey = randomBytes(32).toString("base64url");
     const first = await startTestServer({ keepData: true, config: { masterKey } });
-    await first.signUpAndSignIn("erin", "erin's password");
+    await first.signUpAndSignIn("erin", "quiet harbour light");
     assert.match((await first.tessera.users.find("erin"))!.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     await first.close();
     const second = await startTestServer({ dataDir: first.dataDir, config: { masterKey, argon2Iterations: 3 } });
     try {
-      const res = await second.request("POST", "/oauth/token", { form: { grant_type: "password", username: "erin", password: "erin's password" } });
+      const res = await second.request("POST", "/oauth/token", { form: { grant_type: "password", username: "erin", password: "quiet harbour light" } });
       assert.equal(res.status, 200);
       assert.match((await second.tessera.users.find("erin"))!.password_hash, /^\$argon2id\$v=19\$m=19456,t=3,p=1\$/);
-      const again = await second.request("POST", "/oauth/token", { form: { grant_type: "password", username: "erin", password: "erin's password" } });
+      const again = await second.request("POST", "/oauth/token", { form: { grant_type: "password", username: "erin", password: "quiet harbour light" } });
       assert.equal(again.status, 200, "the new hash verifies");
     } finally {
       await second.close();

@@ -33,7 +33,7 @@ export function sessionLoginRoute(app: FastifyInstance, tessera: Tessera): void 
     const previous = request.cookies[SESSION_COOKIE];
     if (previous) {
       const old = await tessera.cookieSessions.resolve(previous);
-      if (old) await tessera.sessions.end(old.session.id, "logout");
+      if (old) await tessera.sessions.end(old.session.id, "logout", { userId: old.user.id, ...requestMeta(request) });
     }
     setSessionCookies(reply, login.secret, login.csrfToken, login.maxAge);
     return { csrf_token: login.csrfToken, expires_in: login.maxAge };

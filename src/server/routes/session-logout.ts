@@ -8,6 +8,7 @@ import type { Tessera } from "../../core/tessera.js";
 import { assertCsrf } from "../shared/cookie-auth.js";
 import { clearSessionCookies, SESSION_COOKIE } from "../shared/cookies.js";
 import { allowedOrigins } from "../shared/origins.js";
+import { requestMeta } from "../shared/request-meta.js";
 
 export function sessionLogoutRoute(app: FastifyInstance, tessera: Tessera): void {
   const trusted = allowedOrigins(tessera.config);
@@ -16,7 +17,7 @@ export function sessionLogoutRoute(app: FastifyInstance, tessera: Tessera): void
     const found = secret ? await tessera.cookieSessions.resolve(secret) : undefined;
     if (found) {
       assertCsrf(tessera, request, found.session.id, trusted);
-      await tessera.sessions.end(found.session.id, "logout");
+      await tessera.sessions.end(found.session.id, "logout", { userId: found.user.id, ...requestMeta(request) });
     }
     clearSessionCookies(reply);
     return reply.code(204).send();

@@ -3,6 +3,7 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
 import type { Tessera } from "../../core/tessera.js";
 import { principalOf } from "../shared/authenticate.js";
 import { noStore } from "../shared/no-store.js";
+import { requestMeta } from "../shared/request-meta.js";
 
 export function sessionRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
   app.get("/auth/sessions", { preHandler: authenticate }, async (request, reply) => {
@@ -12,17 +13,18 @@ export function sessionRoutes(app: FastifyInstance, tessera: Tessera, authentica
 
   app.delete<{ Params: { id: string } }>("/auth/sessions/:id", { preHandler: authenticate }, async (request, reply) => {
     const p = principalOf(request);
-    await tessera.sessions.endOwn(p.user.id, request.params.id, "revoked");
+    await tessera.sessions.endOwn(p.user.id, request.params.id, "revoked", requestMeta(request));
     return reply.code(204).send();
   });
 
   app.post("/auth/logout", { preHandler: authenticate }, async (request, reply) => {
-    await tessera.sessions.end(principalOf(request).session.id, "logout");
+    const p = principalOf(request);
+    await tessera.sessions.end(p.session.id, "logout", { userId: p.user.id, ...requestMeta(request) });
     return reply.code(204).send();
   });
 
   app.post("/auth/logout-all", { preHandler: authenticate }, async (request, reply) => {
-    await tessera.sessions.endAll(principalOf(request).user.id, "logout_all");
+    await tessera.sessions.endAll(principalOf(request).user.id, "logout_all", requestMeta(request));
     return reply.code(204).send();
   });
 }

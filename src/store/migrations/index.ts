@@ -6,6 +6,7 @@
  */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
 import * as initial from "./001-initial.js";
+import * as security from "./002-security.js";
 
 export interface MigrationContext {
   dialect: "sqlite" | "postgres";
@@ -16,6 +17,7 @@ export interface MigrationContext {
 type Step = (db: Kysely<unknown>, ctx: MigrationContext) => Promise<void>;
 const steps: Record<string, { up: Step }> = {
   "001-initial": initial,
+  "002-security": security,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -32,9 +34,15 @@ class StaticMigrationProvider implements MigrationProvider {
 }
 
 /** Brings the schema to the latest version; throws with the failing migration named. */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: MigrationContext["dialect"]): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<unknown>, dialect: MigrationContext["dialect"], schema?: string): Promise<string[]> {
   const ctx: MigrationContext = { dialect, autoIncrementType: dialect === "sqlite" ? "integer" : "bigserial" };
-  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(ctx), migrationTableName: "tessera_migrations", migrationLockTableName: "tessera_migrations_lock" });
+  // On PostgreSQL the schema must be named: without it Kysely's "does the migration
+  // table exist?" check matches a table of that name in *any* schema of the database
+  // (another deployment's, another test's) and then skips creating ours.
+  const migrator = new Migrator({
+    db, provider: new StaticMigrationProvider(ctx), migrationTableName: "tessera_migrations", migrationLockTableName: "tessera_migrations_lock",
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");
   if (error) {

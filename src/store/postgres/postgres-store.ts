@@ -3,10 +3,11 @@
  * epoch-ms times fit easily in 2^53), an optional schema (tests give each run
  * its own), a statement timeout, and PostgreSQL's unique-violation code.
  */
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely } from "kysely";
 import pg from "pg";
 import { KyselyStore } from "../kysely-store.js";
 import { migrateToLatest } from "../migrations/index.js";
+import { SchemaBoundPostgresDialect } from "./postgres-introspector.js";
 import type { Database } from "../schema.js";
 
 export interface PostgresStoreOptions {
@@ -20,6 +21,22 @@ export interface PostgresStoreOptions {
 }
 
 const INT8_OID = 20;
+
+/**
+ * `CREATE SCHEMA IF NOT EXISTS` is not safe against itself: two instances
+ * starting at once can both pass the check, and the second fails on the
+ * catalog's unique index. Losing that race is fine if the schema now exists.
+ */
+async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
+  // Look first: a role without CREATE on the database may still use an existing schema.
+  const exists = async () => (await pool.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema])).rowCount === 1;
+  if (await exists()) return;
+  try {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } catch (error) {
+    if (!(await exists())) throw error;
+  }
+}
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<KyselyStore> {
@@ -29,12 +46,20 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
     statement_timeout: options.statementTimeout ?? 5000,
+    // Waiting for a free connection (or for an unreachable server) fails after 10 s
+    // instead of for ever, so requests cannot pile up behind a dead database.
+    connectionTimeoutMillis: 10_000,
     types: types as pg.CustomTypesConfig,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
-  if (options.schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db as Kysely<unknown>, "postgres");
+  // An idle client whose connection the server dropped (restart, failover) emits
+  // 'error' on the pool; unhandled, that would kill the process. The pool has
+  // already discarded the client, and the next query opens a fresh connection.
+  pool.on("error", () => undefined);
+  if (options.schema !== undefined) await createSchema(pool, options.schema);
+  const schema = options.schema ?? (await pool.query<{ schema: string }>("SELECT current_schema() AS schema")).rows[0]!.schema;
+  const db = new Kysely<Database>({ dialect: new SchemaBoundPostgresDialect({ pool }, schema) });
+  await migrateToLatest(db as Kysely<unknown>, "postgres", schema);
   return new KyselyStore(db, {
     name: "postgres",
     isUniqueViolation: (error) => typeof error === "object" && error !== null && "code" in error && error.code === "23505",

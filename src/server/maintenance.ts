@@ -1,0 +1,44 @@
+/**
+ * What a running server does besides answering requests, for issue #7: the
+ * first admin from the environment, the key-rotation schedule, audit-log
+ * retention, and logging the audit log's write failures.
+ */
+import type { FastifyInstance } from "fastify";
+import { ensureFirstAdmin } from "../core/first-admin.js";
+import type { Tessera } from "../core/tessera.js";
+
+/** ms between key-schedule steps: well inside the JWKS cache lifetime, so a key rotated elsewhere is published here in time. */
+export const KEY_TICK_INTERVAL = 60_000;
+const DAY = 86_400_000;
+
+export async function startMaintenance(app: FastifyInstance, tessera: Tessera): Promise<() => void> {
+  const { config } = tessera;
+  tessera.audit.onError = (error) => app.log.error({ err: error, pending: tessera.audit.pending, dropped: tessera.audit.dropped }, "audit log write failed; will retry");
+
+  const admin = await ensureFirstAdmin(tessera, config.adminUsername, config.adminPassword);
+  if (admin) app.log.info({ username: admin.username, id: admin.id }, "first admin created from TESSERA_ADMIN_USERNAME"); // never the password
+
+  const keyTick = () => {
+    tessera.keyRotation.tick()
+      .then((r) => {
+        if (r.rotated) app.log.info({ kid: r.rotated }, "signing key rotated by schedule");
+        if (r.deleted.length > 0) app.log.info({ kids: r.deleted }, "expired signing keys deleted");
+      })
+      .catch((error: unknown) => app.log.warn({ err: error }, "key schedule step failed"));
+  };
+  keyTick(); // a server started after a long stop rotates at once if due
+  const keyTimer = setInterval(keyTick, KEY_TICK_INTERVAL);
+  keyTimer.unref();
+
+  const retention = config.auditRetentionDays > 0 && config.sweepInterval > 0 ? setInterval(() => {
+    tessera.store.pruneAuditEvents(tessera.now() - config.auditRetentionDays * DAY)
+      .then((n) => { if (n > 0) app.log.info({ deleted: n }, "old audit events deleted"); })
+      .catch((error: unknown) => app.log.warn({ err: error }, "audit retention failed"));
+  }, config.sweepInterval * 1000) : undefined;
+  retention?.unref();
+
+  return () => {
+    clearInterval(keyTimer);
+    if (retention) clearInterval(retention);
+  };
+}

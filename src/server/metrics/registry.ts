@@ -1,0 +1,86 @@
+/**
+ * The Prometheus metrics (docs/metrics.md lists every one). Counters follow
+ * the core's events, so the routes hold no metric code; gauges read their
+ * value when scraped. Each server gets its own registry rather than
+ * prom-client's global one, so several servers in one process (tests) never
+ * share or clash over a metric.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Tessera } from "../../core/tessera.js";
+
+/** The active-sessions count is a table scan on a large store: reuse it for this long (ms). */
+const ACTIVE_SESSIONS_TTL = 15_000;
+
+export interface Metrics {
+  registry: Registry;
+  /** Records one answered request; `route` is the route pattern (never the raw URL). */
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+}
+
+export function createMetrics(tessera: Tessera): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const signIns = new Counter({ name: "tessera_sign_ins_total", help: "Password sign-ins (token and cookie), by outcome.", labelNames: ["outcome"], registers });
+  const refreshes = new Counter({ name: "tessera_refreshes_total", help: "Refresh-token grants, by outcome.", labelNames: ["outcome"], registers });
+  const reuse = new Counter({ name: "tessera_refresh_reuse_total", help: "Refresh tokens presented again after rotation, by cause.", labelNames: ["cause"], registers });
+  const ended = new Counter({ name: "tessera_sessions_ended_total", help: "Sessions ended, by reason.", labelNames: ["reason"], registers });
+  const registrations = new Counter({ name: "tessera_registrations_total", help: "Accounts created.", registers });
+  tessera.events.on("sign-in", (e) => signIns.inc({ outcome: e.outcome }));
+  tessera.events.on("refresh", (e) => refreshes.inc({ outcome: e.outcome }));
+  tessera.events.on("refresh-reuse", (e) => reuse.inc({ cause: e.cause }));
+  tessera.events.on("sessions-ended", (e) => ended.inc({ reason: e.reason }, e.sessionIds.length));
+  tessera.events.on("user-registered", () => registrations.inc());
+  // Labels known in advance start at 0, so rate() and alerts work before the first event.
+  for (const outcome of ["success", "invalid_credentials", "unknown_user", "disabled"]) signIns.inc({ outcome }, 0);
+  for (const outcome of ["rotated", "grace", "reuse", "invalid", "expired", "revoked"]) refreshes.inc({ outcome }, 0);
+  for (const cause of ["benign_race", "suspected_theft"]) reuse.inc({ cause }, 0);
+
+  const requests = new Histogram({
+    name: "tessera_http_request_duration_seconds",
+    help: "Time to answer an HTTP request, by method, route pattern and status class.",
+    labelNames: ["method", "route", "status"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+
+  const { hasher } = tessera;
+  new Gauge({ name: "tessera_password_hash_queue_depth", help: "Password hashes waiting for a hashing slot.", registers, collect() { this.set(hasher.queueDepth); } });
+  new Gauge({ name: "tessera_password_hash_running", help: "Password hashes running now.", registers, collect() { this.set(hasher.running); } });
+
+  let cached: { at: number; value: number } | undefined;
+  new Gauge({
+    name: "tessera_active_sessions",
+    help: "Sessions not ended and not past their idle or absolute end (recounted at most every 15 s).",
+    registers,
+    async collect() {
+      if (!cached || Date.now() - cached.at >= ACTIVE_SESSIONS_TTL) {
+        const now = tessera.now();
+        try {
+          cached = { at: Date.now(), value: await tessera.store.countLiveSessions(now, now - tessera.sessions.policy.idleTimeout) };
+        } catch {
+          // The store is down: the scrape still answers (readiness reports the store).
+          cached = { at: Date.now(), value: Number.NaN };
+        }
+      }
+      this.set(cached.value);
+    },
+  });
+
+  const { redisLink, cluster } = tessera;
+  if (redisLink) {
+    new Gauge({ name: "tessera_redis_up", help: "1 when this instance's Redis link is up, else 0.", registers, collect() { this.set(redisLink.state === "up" ? 1 : 0); } });
+  }
+  if (cluster) {
+    const traffic = new Counter({ name: "tessera_cluster_messages_total", help: "Notices between instances over Redis, by direction (sent, received, unsent) and type.", labelNames: ["direction", "type"], registers });
+    cluster.on("traffic", (direction, type) => traffic.inc({ direction, type }));
+  }
+
+  return {
+    registry,
+    observeRequest(method, route, status, seconds) {
+      requests.observe({ method, route, status: `${Math.floor(status / 100)}xx` }, seconds);
+    },
+  };
+}

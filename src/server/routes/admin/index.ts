@@ -1,0 +1,26 @@
+/**
+ * Everything under `/admin/` (docs/admin.md): Bearer token or cookie session,
+ * then the `admin` role. Both steps run before the body is validated, so an
+ * anonymous or non-admin caller learns nothing about the routes' inputs:
+ * 401 without credentials, 403 `forbidden` without the role.
+ */
+import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
+import type { Tessera } from "../../../core/tessera.js";
+import { noStore } from "../../shared/no-store.js";
+import { requireRole } from "../../shared/require-role.js";
+import { adminAuditRoute } from "./audit.js";
+import { adminResourceRoutes } from "./resources.js";
+import { adminUserRoutes } from "./users.js";
+
+export async function adminRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): Promise<void> {
+  await app.register(async (admin) => {
+    admin.addHook("preValidation", authenticate);
+    admin.addHook("preValidation", requireRole("admin"));
+    admin.addHook("onSend", async (_request, reply) => {
+      noStore(reply);
+    });
+    adminUserRoutes(admin, tessera);
+    adminResourceRoutes(admin, tessera);
+    adminAuditRoute(admin, tessera);
+  }, { prefix: "/admin" });
+}

@@ -1,0 +1,72 @@
+/** `/admin/sessions`, `/admin/clients`, `/admin/keys`: list and act. */
+import type { FastifyInstance } from "fastify";
+import { sessionView } from "../../../core/admin.js";
+import { clientView } from "../../../core/admin-resources.js";
+import type { GrantType } from "../../../core/clients.js";
+import type { Tessera } from "../../../core/tessera.js";
+import { actorOf } from "../../shared/require-role.js";
+import { adminErrors, clientSchema, keySchema, sessionSchema } from "./schemas.js";
+
+const tags = ["admin"];
+const list = (items: object, key: string) => ({ type: "object", properties: { [key]: { type: "array", items } } });
+
+export function adminResourceRoutes(app: FastifyInstance, tessera: Tessera): void {
+  const { users, resources } = tessera.admin;
+
+  app.get<{ Querystring: { user: string } }>("/sessions", {
+    schema: {
+      tags, summary: "List a user's live sessions", querystring: { type: "object", required: ["user"], additionalProperties: false, properties: { user: { type: "string", maxLength: 256, description: "User id or username." } } },
+      response: { 200: list(sessionSchema, "sessions"), ...adminErrors },
+    },
+  }, async (request) => ({ sessions: (await users.sessions(request.query.user)).map((s) => sessionView(s, tessera.sessions.policy.idleTimeout)) }));
+
+  app.delete<{ Params: { id: string } }>("/sessions/:id", {
+    schema: { tags, summary: "End a session (its tokens are refused at once; verifiers following the feed learn it within seconds)", params: { type: "object", properties: { id: { type: "string", maxLength: 64 } } }, response: { 204: { type: "null" }, ...adminErrors } },
+  }, async (request, reply) => {
+    await users.revokeSession(request.params.id, actorOf(request));
+    return reply.code(204).send();
+  });
+
+  app.get("/clients", { schema: { tags, summary: "List OAuth clients", response: { 200: list(clientSchema, "clients"), ...adminErrors } } },
+    async () => ({ clients: (await tessera.clients.list()).map(clientView) }));
+
+  app.post<{ Body: { name: string; client_id?: string; grant_types?: GrantType[]; scopes?: string[]; first_party?: boolean; public?: boolean } }>("/clients", {
+    schema: {
+      tags, summary: "Register a client", description: "A confidential client's `client_secret` is in this answer only; it is stored as a SHA-256 hash.",
+      body: {
+        type: "object", required: ["name"], additionalProperties: false,
+        properties: {
+          name: { type: "string", maxLength: 100 }, client_id: { type: "string", maxLength: 64 },
+          grant_types: { type: "array", maxItems: 3, items: { type: "string", enum: ["password", "refresh_token", "client_credentials"] } },
+          scopes: { type: "array", maxItems: 64, items: { type: "string", maxLength: 128 } }, first_party: { type: "boolean" }, public: { type: "boolean" },
+        },
+      },
+      response: { 201: clientSchema, ...adminErrors, 409: adminErrors[400] },
+    },
+  }, async (request, reply) => {
+    const b = request.body;
+    const { client, secret } = await resources.createClient({
+      name: b.name, ...(b.client_id === undefined ? {} : { id: b.client_id }), ...(b.grant_types ? { grantTypes: b.grant_types } : {}),
+      ...(b.scopes ? { scopes: b.scopes } : {}), firstParty: b.first_party === true, public: b.public === true,
+    }, actorOf(request));
+    reply.code(201).header("cache-control", "no-store");
+    return secret === undefined ? clientView(client) : { ...clientView(client), client_secret: secret };
+  });
+
+  app.get("/keys", { schema: { tags, summary: "List signing keys and their state", response: { 200: list(keySchema, "keys"), ...adminErrors } } },
+    async () => ({ keys: resources.listKeys() }));
+
+  app.post("/keys/rotate", {
+    schema: { tags, summary: "Rotate the signing key", description: "The new key is published now and signs after the JWKS cache lifetime; the old one retires then and is deleted once its last token has expired.", response: { 201: keySchema, ...adminErrors } },
+  }, async (request, reply) => {
+    const key = await resources.rotateKey(actorOf(request));
+    return reply.code(201).send(key);
+  });
+
+  app.post<{ Params: { kid: string } }>("/keys/:kid/revoke", {
+    schema: { tags, summary: "Revoke a compromised key at once", description: "Every token it signed is refused from now on; if it was signing, a new key signs at once.", params: { type: "object", properties: { kid: { type: "string", maxLength: 128 } } }, response: { 200: list(keySchema, "keys"), ...adminErrors } },
+  }, async (request) => {
+    await resources.revokeKey(request.params.kid, actorOf(request));
+    return { keys: resources.listKeys() };
+  });
+}

@@ -1,0 +1,126 @@
+// Property-based fuzzing of token parsing (issue #7): whatever string arrives
+// as a token, the parsers answer `undefined` or throw a TesseraError — never a
+// TypeError, never a crash — and a token is accepted only when genuinely
+// signed by our key with well-formed claims. Signed tokens with arbitrary
+// claims check the claim validation behind a valid signature, where a parser
+// is most tempted to trust types.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, test } from "node:test";
+import fc from "fast-check";
+import { AccessTokens } from "../../src/core/access-tokens.js";
+import { TesseraError } from "../../src/core/errors.js";
+import { decodeJws, signJws } from "../../src/core/jws.js";
+import { KeyRing } from "../../src/core/key-ring.js";
+import { looksLikeRefreshToken } from "../../src/core/refresh-tokens.js";
+import { bearerToken } from "../../src/server/shared/authenticate.js";
+import { openSqliteStore, type KyselyStore } from "../../src/store/index.js";
+import type { FastifyRequest } from "fastify";
+
+const ISSUER = "https://issuer.test";
+let store: KyselyStore;
+let keys: KeyRing;
+let tokens: AccessTokens;
+let valid: string;
+const RUNS = { numRuns: 400 };
+
+before(async () => {
+  store = await openSqliteStore({ filename: ":memory:" });
+  keys = new KeyRing({ store, sealingKey: randomBytes(32), alg: "ES256", publishAhead: 0, tokenLifetime: 900_000, now: Date.now });
+  await keys.load();
+  tokens = new AccessTokens({ keys, issuer: ISSUER, audience: ISSUER, now: Date.now, cacheSize: 0 });
+  valid = tokens.issue({ sub: "u1", clientId: "c1", sid: "s1", scope: "openid", roles: ["user"], ttl: 900 }).token;
+});
+after(() => store.close());
+
+/** Runs verify; passes if it returned claims of the right types or threw invalid_token. */
+function verifyIsSafe(token: string): "accepted" | "refused" {
+  try {
+    const c = tokens.verify(token);
+    assert.equal(typeof c.sub, "string");
+    assert.equal(typeof c.exp, "number");
+    assert.ok(Array.isArray(c.roles) && c.roles.every((r) => typeof r === "string"));
+    assert.equal(typeof c.scope, "string");
+    return "accepted";
+  } catch (error) {
+    if (!(error instanceof TesseraError)) throw error;
+    assert.equal(error.code, "invalid_token");
+    return "refused";
+  }
+}
+
+const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+const segment = fc.oneof(fc.string(), fc.base64String().map((s) => s.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")), fc.jsonValue().map(b64));
+
+test("decodeJws never throws, whatever the string", () => {
+  fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 400 }), fc.string({ unit: "binary", maxLength: 200 }), fc.array(segment, { maxLength: 5 }).map((p) => p.join("."))), (s) => {
+    const decoded = decodeJws(s);
+    assert.ok(decoded === undefined || (typeof decoded.header.alg === "string" && typeof decoded.payload === "object"));
+  }), RUNS);
+});
+
+test("AccessTokens.verify refuses garbage with invalid_token and nothing else", () => {
+  fc.assert(fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }).map((p) => p.join(".")), (s) => {
+    assert.equal(verifyIsSafe(s), "refused");
+  }), RUNS);
+});
+
+test("any change to a valid token is refused", () => {
+  fc.assert(fc.property(fc.nat(valid.length - 1), fc.constantFrom(..."ABCabc012-_."), (at, c) => {
+    fc.pre(valid[at] !== c);
+    const mutated = valid.slice(0, at) + c + valid.slice(at + 1);
+    // Changing only the unused low bits of the last base64url character can leave the bytes equal.
+    fc.pre(decodeJws(mutated)?.signature.toString("base64url") !== decodeJws(valid)!.signature.toString("base64url") || at < valid.lastIndexOf("."));
+    assert.equal(verifyIsSafe(mutated), "refused");
+  }), RUNS);
+});
+
+test("headers of every shape with our signature: only ours with typ at+jwt pass", () => {
+  const [, payload] = valid.split(".");
+  const { kid, key } = keys.signingKey();
+  const header = fc.record({
+    alg: fc.oneof(fc.constantFrom("ES256", "none", "HS256", "RS256", "EdDSA", "es256"), fc.jsonValue()),
+    kid: fc.oneof(fc.constant(kid), fc.string(), fc.jsonValue()),
+    typ: fc.oneof(fc.constantFrom("at+jwt", "JWT", "application/at+jwt"), fc.jsonValue()),
+    crit: fc.option(fc.array(fc.string()), { nil: undefined }),
+    jwk: fc.option(fc.jsonValue(), { nil: undefined }),
+  }, { requiredKeys: [] });
+  fc.assert(fc.property(header, (h) => {
+    const input = `${b64(h)}.${payload}`;
+    const forged = `${input}.${signJws({ alg: "ES256" }, {}, key).split(".")[2]}`;
+    assert.equal(verifyIsSafe(forged), "refused", "a signature over other bytes never verifies");
+    const signed = (() => { try { return signJws({ ...(h as object), alg: "ES256" } as never, JSON.parse(Buffer.from(payload!, "base64url").toString()) as object, key); } catch { return undefined; } })();
+    if (signed) {
+      const outcome = verifyIsSafe(signed);
+      const ok = h.kid === kid && (h.typ === "at+jwt" || h.typ === "application/at+jwt") && h.crit === undefined;
+      assert.equal(outcome, ok ? "accepted" : "refused", JSON.stringify(h));
+    }
+  }), RUNS);
+});
+
+test("claims of every type behind a valid signature: accepted only when well-formed", () => {
+  const { kid, key } = keys.signingKey();
+  const now = Math.floor(Date.now() / 1000);
+  const claims = fc.record({
+    iss: fc.oneof(fc.constant(ISSUER), fc.jsonValue()), aud: fc.oneof(fc.constant(ISSUER), fc.constant([ISSUER, "x"]), fc.jsonValue()),
+    sub: fc.oneof(fc.string(), fc.jsonValue()), exp: fc.oneof(fc.constant(now + 600), fc.constant(now - 1), fc.jsonValue()),
+    iat: fc.oneof(fc.constant(now), fc.jsonValue()), nbf: fc.option(fc.oneof(fc.constant(now + 600), fc.jsonValue()), { nil: undefined }),
+    client_id: fc.oneof(fc.string(), fc.jsonValue()), sid: fc.option(fc.oneof(fc.string(), fc.jsonValue()), { nil: undefined }),
+    scope: fc.jsonValue(), roles: fc.jsonValue(), jti: fc.jsonValue(),
+  }, { requiredKeys: [] });
+  fc.assert(fc.property(claims, (c) => {
+    verifyIsSafe(signJws({ alg: "ES256", kid, typ: "at+jwt" }, c, key));
+  }), RUNS);
+});
+
+test("refresh-token shape check and the Authorization header parser never throw anything but TesseraError", () => {
+  fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => {
+    assert.equal(typeof looksLikeRefreshToken(s), "boolean");
+    try {
+      const token = bearerToken({ headers: { authorization: s } } as unknown as FastifyRequest);
+      assert.ok(token === null || /^[A-Za-z0-9\-._~+/]+=*$/.test(token));
+    } catch (error) {
+      assert.ok(error instanceof TesseraError && error.code === "invalid_token", String(error));
+    }
+  }), RUNS);
+});
