@@ -200,6 +200,14 @@ export const settings = [
   setting({ key: "adminPassword", env: "TESSERA_ADMIN_PASSWORD", fallback: undefined, doc: "The first admin's password (never logged; used only to create that user).", parse: (r) => r }),
 ] as const;
 
+const SECRET_SETTINGS: ReadonlySet<keyof Config> = new Set(["masterKey", "adminPassword", "metricsToken"]);
+
+/** A bad value as the error may show it: secrets hidden, passwords inside URLs masked. */
+function shown(key: keyof Config, raw: string): string {
+  if (SECRET_SETTINGS.has(key)) return "<hidden>";
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, "$1<hidden>@");
+}
+
 /**
  * Reads the configuration from an environment (process.env by default) and
  * explicit overrides; throws a ConfigError listing every bad setting.
@@ -217,7 +225,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     try {
       (config as Record<string, unknown>)[s.key] = s.parse(raw, config);
     } catch (error) {
-      problems.push(`${s.env}=${JSON.stringify(s.key === "masterKey" || s.key === "adminPassword" || s.key === "metricsToken" ? "<hidden>" : raw)}: ${(error as Error).message}`);
+      problems.push(`${s.env}=${JSON.stringify(shown(s.key, raw))}: ${(error as Error).message}`);
     }
   }
   if (problems.length === 0) {

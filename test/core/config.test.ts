@@ -142,3 +142,16 @@ describe("each bad setting is named", () => {
     assert.match(problems[0]!, /TESSERA_DEFAULT_SCOPES.*admin/);
   });
 });
+
+test("a bad URL setting is named without echoing the password inside it", () => {
+  assert.throws(
+    () => loadConfig({ DATABASE_URL: "mysql://app:s3cret-pw@db.internal/tessera", REDIS_URL: "http://user:r3dis-pw@cache" }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /DATABASE_URL="mysql:\/\/app:<hidden>@db\.internal\/tessera"/);
+      assert.match(error.message, /REDIS_URL="http:\/\/user:<hidden>@cache"/);
+      assert.ok(!error.message.includes("s3cret-pw") && !error.message.includes("r3dis-pw"));
+      return true;
+    },
+  );
+});
