@@ -1,6 +1,5 @@
 /** Issue #7's operator commands: the audit log, key revocation, forced password resets. */
-import { UsageError } from "./usage-error.js";
-import { arg, CLI, findUser, withCore, type Command } from "./commands.js";
+import { arg, CLI, findUser, limitOption, withCore, type Command } from "./commands.js";
 
 const AUDIT_OPTIONS = {
   type: { type: "string", doc: "Only these event types (comma-separated): sign_in, refresh, logout, admin_action, …" },
@@ -19,8 +18,7 @@ export const adminCommands: Record<string, Command> = {
     summary: "Query the audit log (newest first), with filters.",
     options: AUDIT_OPTIONS,
     async run(ctx) {
-      const limit = Number(ctx.values.limit ?? 50);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UsageError("--limit must be 1 to 500");
+      const limit = limitOption(ctx, 50, 500);
       const page = await withCore(ctx.config, (t) => t.admin.resources.audit(
         { type: str(ctx.values.type), user: str(ctx.values.user), from: str(ctx.values.from), to: str(ctx.values.to), limit, cursor: str(ctx.values.cursor) },
         async (who) => (await t.users.find(who))?.id ?? who,

@@ -30,6 +30,13 @@ export function arg(ctx: CommandContext, index: number, name: string): string {
   return value;
 }
 
+/** `--limit`: a whole number from 1 to `max`, `fallback` when absent. */
+export function limitOption(ctx: CommandContext, fallback: number, max: number): number {
+  const limit = Number(ctx.values.limit ?? fallback);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new UsageError(`--limit must be 1 to ${max}`);
+  return limit;
+}
+
 export async function withCore<T>(config: Config, act: (t: Tessera) => Promise<T>): Promise<T> {
   const tessera = await createTessera(config);
   try {
@@ -117,8 +124,7 @@ export const commands: Record<string, Command> = {
     summary: "List users.",
     options: { search: { type: "string", doc: "Only usernames or emails containing this." }, limit: { type: "string", doc: "At most this many (default 100)." } },
     async run(ctx) {
-      const limit = Number(ctx.values.limit ?? 100);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError("--limit must be 1 to 10000");
+      const limit = limitOption(ctx, 100, 10_000);
       const users = await withCore(ctx.config, (t) => t.store.listUsers({ limit, ...(typeof ctx.values.search === "string" ? { search: ctx.values.search } : {}) }));
       for (const u of users) ctx.io.out(`${u.id}  ${u.username}  roles=${parseRoles(u).join(",")}${u.disabled_at ? "  DISABLED" : ""}`);
       if (users.length === 0) ctx.io.out("no users");

@@ -9,7 +9,7 @@ import { randomToken } from "./crypto-utils.js";
 import { TesseraError } from "./errors.js";
 import type { Actor, AuthEvents } from "./events.js";
 import type { IssuedReset, PasswordResets } from "./password-resets.js";
-import type { SessionService } from "./sessions.js";
+import { sessionDeadline, type SessionService } from "./sessions.js";
 import { parseRoles, type UserService } from "./users.js";
 import type { Store } from "../store/index.js";
 
@@ -28,7 +28,7 @@ export function userView(u: UserRow): UserView {
 export function sessionView(s: SessionRow, idleTimeout: number) {
   return {
     id: s.id, user_id: s.user_id, kind: s.kind, client_id: s.client_id, scope: s.scope, created_at: iso(s.created_at),
-    last_used_at: iso(s.last_used_at), expires_at: iso(Math.min(s.expires_at, s.last_used_at + idleTimeout)), ip: s.ip, user_agent: s.user_agent,
+    last_used_at: iso(s.last_used_at), expires_at: iso(sessionDeadline(s, idleTimeout)), ip: s.ip, user_agent: s.user_agent,
   };
 }
 

@@ -82,8 +82,7 @@ export class CookieSessionService {
 
   /** Seconds until the session ends if unused: the earlier of idle and absolute deadlines. */
   maxAge(session: SessionRow): number {
-    const end = Math.min(session.expires_at, session.last_used_at + this.#o.sessions.policy.idleTimeout);
-    return Math.max(0, Math.floor((end - this.#o.now()) / 1000));
+    return Math.max(0, Math.floor((this.#o.sessions.deadline(session) - this.#o.now()) / 1000));
   }
 
   csrfTokenFor(sessionId: string): string {

@@ -59,6 +59,11 @@ export interface EndContext extends RequestMeta {
   actor?: string | undefined;
 }
 
+/** The earlier of a session's absolute end and its idle deadline (epoch ms). */
+export function sessionDeadline(session: Pick<SessionRow, "expires_at" | "last_used_at">, idleTimeout: number): number {
+  return Math.min(session.expires_at, session.last_used_at + idleTimeout);
+}
+
 export class SessionService {
   readonly #o: SessionServiceOptions;
 
@@ -83,6 +88,11 @@ export class SessionService {
     const session = this.#newSession(user, client, scope, "cookie", cookieHash, meta);
     await this.#o.store.createSession(session, null);
     return session;
+  }
+
+  /** When the session ends unless used again first: the earlier of its absolute end and its idle deadline (epoch ms). */
+  deadline(session: Pick<SessionRow, "expires_at" | "last_used_at">): number {
+    return sessionDeadline(session, this.#o.policy.idleTimeout);
   }
 
   /** Why a session is no longer usable, or undefined if it is live. */

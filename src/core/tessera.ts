@@ -19,7 +19,7 @@ import { RevocationFeed } from "./revocation-feed.js";
 import { SessionService } from "./sessions.js";
 import { TokenService } from "./token-service.js";
 import { parseRoles, UserService } from "./users.js";
-import { AdminUsers } from "./admin.js";
+import { AdminUsers, iso } from "./admin.js";
 import { AdminResources } from "./admin-resources.js";
 import { AuditLog } from "./audit-log.js";
 import type { CounterStore } from "./backoff.js";
@@ -120,7 +120,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   async function listSessions(p: Principal) {
     const rows = await sessions.list(p.user.id);
     return rows.map((s) => ({
-      id: s.id, created_at: iso(s.created_at), last_used_at: iso(s.last_used_at), expires_at: iso(Math.min(s.expires_at, s.last_used_at + sessions.policy.idleTimeout)),
+      id: s.id, created_at: iso(s.created_at), last_used_at: iso(s.last_used_at), expires_at: iso(sessions.deadline(s)),
       user_agent: s.user_agent, ip: s.ip, kind: s.kind, client_id: s.client_id, current: s.id === p.session.id,
     }));
   }
@@ -137,12 +137,6 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     const ended = await store.changePassword(p.user.id, hash, p.session.id, sessions.endRecord("password_changed"));
     events.emit("password-changed", { userId: p.user.id, via: "self", ip: meta.ip, userAgent: meta.userAgent });
     if (ended.length > 0) events.emit("sessions-ended", { sessionIds: ended, reason: "password_changed", userId: p.user.id, ip: meta.ip, userAgent: meta.userAgent });
-  }
-
-  async function setUserDisabled(userId: string, disabled: boolean): Promise<UserRow> {
-    const user = await users.setDisabled(userId, disabled);
-    if (disabled) await sessions.endAll(userId, "user_disabled");
-    return user;
   }
 
   function discovery() {
@@ -176,7 +170,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     redisLink,
     /** Notices to and from the other instances; undefined without Redis. */
     cluster,
-    authenticateBearer, userinfo, listSessions, changePassword, setUserDisabled, discovery,
+    authenticateBearer, userinfo, listSessions, changePassword, discovery,
     async close(): Promise<void> {
       feed.stop();
       await audit.close(); // buffered audit rows reach the store before it closes
@@ -185,8 +179,4 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
       await store.close();
     },
   };
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

@@ -128,7 +128,7 @@ export class TokenService {
     if (!found || found.generation !== found.session.refresh_generation) return { active: false };
     const { session, user } = found;
     if (this.#o.sessions.endedReason(session, user) !== undefined) return { active: false };
-    const exp = Math.floor(Math.min(session.expires_at, session.last_used_at + this.#o.sessions.policy.idleTimeout) / 1000);
+    const exp = Math.floor(this.#o.sessions.deadline(session) / 1000);
     return {
       active: true, sub: user.id, client_id: session.client_id, scope: session.scope, exp,
       iat: Math.floor(session.last_used_at / 1000), sid: session.id, token_type: "refresh_token",

@@ -79,7 +79,7 @@ describe("password grant", () => {
   test("wrong password, unknown user and disabled account get one identical answer", async () => {
     await server.request("POST", "/auth/register", { json: { username: "dave", password: "dusty road ahead" } });
     const dave = await server.tessera.users.find("dave");
-    await server.tessera.setUserDisabled(dave!.id, true);
+    await server.tessera.admin.users.setDisabled(dave!.id, true, { id: "test" });
     const attempts = [
       { username: "carol", password: "wrong password" },
       { username: "nobody-here", password: "whatever pw" },

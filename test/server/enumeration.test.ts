@@ -14,7 +14,7 @@ before(async () => {
   server = await startTestServer();
   await server.request("POST", "/auth/register", { json: { username: "real-user", password: PASSWORD } });
   await server.request("POST", "/auth/register", { json: { username: "off-user", password: PASSWORD } });
-  await server.tessera.setUserDisabled((await server.tessera.users.find("off-user"))!.id, true);
+  await server.tessera.admin.users.setDisabled((await server.tessera.users.find("off-user"))!.id, true, { id: "test" });
 });
 after(() => server.close());
 

@@ -390,7 +390,7 @@ describe("tokens of the wrong kind or of an ended session", () => {
 
   test("a token of a disabled user", async () => {
     const user = await server.signUpAndSignIn();
-    await server.tessera.setUserDisabled(user.userId, true);
+    await server.tessera.admin.users.setDisabled(user.userId, true, { id: "test" });
     await assertRefused(user.access_token);
   });
 

@@ -178,7 +178,7 @@ describe("session lifetime", () => {
 
   test("a disabled user cannot refresh", async () => {
     const user = await server.signUpAndSignIn();
-    await server.tessera.setUserDisabled(user.userId, true);
+    await server.tessera.admin.users.setDisabled(user.userId, true, { id: "test" });
     const res = await refresh(user.refresh_token);
     assert.equal(res.body.error, "invalid_grant");
   });

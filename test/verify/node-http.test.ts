@@ -1,8 +1,7 @@
 /** The node:http adapter, over real HTTP on loopback. */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { nodeAuth, requireRole, requireScope } from "../../src/verify/index.js";
-import { adapterSuite, meBody } from "./helpers/adapter-suite.js";
+import { adapterSuite, meBody, overHttp } from "./helpers/adapter-suite.js";
 
 adapterSuite("node:http", async (verifier, options) => {
   const auth = nodeAuth(verifier, options);
@@ -15,12 +14,6 @@ adapterSuite("node:http", async (verifier, options) => {
     res.writeHead(200, { "content-type": "application/json" }).end(path === "/me" ? meBody(req.auth?.sub) : "{}");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    async request(path, headers = {}) {
-      const response = await fetch(base + path, { headers });
-      return { status: response.status, headers: response.headers, body: await response.text() };
-    },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
+  return overHttp(server);
+
 });

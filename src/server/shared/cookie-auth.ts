@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { TesseraError } from "../../core/errors.js";
 import type { Principal, Tessera } from "../../core/tessera.js";
 import type { CredentialResolver } from "./authenticate.js";
-import { clearSessionCookies, extendSessionCookies, SESSION_COOKIE } from "./cookies.js";
+import { clearSessionCookies, SESSION_COOKIE, setSessionCookies } from "./cookies.js";
 import { allowedOrigins, requestOrigin } from "./origins.js";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -28,7 +28,8 @@ export function makeCookieResolver(tessera: Tessera): CredentialResolver {
     }
     if (!SAFE_METHODS.has(request.method)) assertCsrf(tessera, request, found.session.id, trusted);
     const maxAge = await tessera.cookieSessions.touch(found.session);
-    if (maxAge !== undefined) extendSessionCookies(reply, secret, tessera.cookieSessions.csrfTokenFor(found.session.id), maxAge);
+    // Sliding expiry: the same cookie values with a new Max-Age.
+    if (maxAge !== undefined) setSessionCookies(reply, secret, tessera.cookieSessions.csrfTokenFor(found.session.id), maxAge);
     return { auth: "cookie", user: found.user, session: found.session };
   };
 }

@@ -17,11 +17,6 @@ export function setSessionCookies(reply: FastifyReply, secret: string, csrfToken
   reply.setCookie(CSRF_COOKIE, csrfToken, { ...base, httpOnly: false, maxAge });
 }
 
-/** Sliding expiry: the same values, a new Max-Age. */
-export function extendSessionCookies(reply: FastifyReply, secret: string, csrfToken: string, maxAge: number): void {
-  setSessionCookies(reply, secret, csrfToken, maxAge);
-}
-
 export function clearSessionCookies(reply: FastifyReply): void {
   reply.setCookie(SESSION_COOKIE, "", { ...base, httpOnly: true, maxAge: 0, expires: new Date(0) });
   reply.setCookie(CSRF_COOKIE, "", { ...base, httpOnly: false, maxAge: 0, expires: new Date(0) });

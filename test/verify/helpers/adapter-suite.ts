@@ -4,6 +4,8 @@
  * /admin needing role admin) and runs these RFC 6750 cases against it.
  */
 import assert from "node:assert/strict";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createVerifier, type AuthOptions, type Verifier } from "../../../src/verify/index.js";
 import { claimsFor, makeKey, signToken } from "./tokens.js";
@@ -149,4 +151,17 @@ export function adapterSuite(name: string, build: BuildApp): void {
 /** Routes' shared answer for /me. */
 export function meBody(sub: string | undefined): string {
   return JSON.stringify({ sub: sub ?? null });
+}
+
+/** An app under test over real HTTP on loopback: `server` is listening, or about to. */
+export async function overHttp(server: Server): Promise<AppUnderTest> {
+  if (!server.listening) await new Promise<void>((resolve) => server.once("listening", resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    async request(path, headers = {}) {
+      const response = await fetch(base + path, { headers });
+      return { status: response.status, headers: response.headers, body: await response.text() };
+    },
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
 }
