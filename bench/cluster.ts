@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { hash } from "@node-rs/argon2";
 import pg from "pg";
 import { measure, postJson, startBenchServer, type BenchServer, type Measured } from "./lib.js";
-import { seedMillion, seedToken } from "./seed-million.js";
+import { claimSeededSession, seedMillion } from "./seed-million.js";
 
 const PG_URL = process.env.TESSERA_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -122,24 +122,27 @@ export async function benchCluster(seedCount = 1_000_000): Promise<ClusterBenchR
       return [pool];
     };
     const drawn = new Set<number>();
-    const bigPool = () => {
+    const seedDb = new pg.Client({ connectionString: PG_URL });
+    await seedDb.connect();
+    const bigPool = async () => {
       const pool: string[] = [];
       while (pool.length < 48) {
         const i = 1 + Math.floor(Math.random() * seedCount);
-        if (!drawn.has(i)) pool.push(seedToken(i));
+        if (!drawn.has(i)) pool.push(await claimSeededSession(seedDb, large, big.masterKey, i));
         drawn.add(i);
       }
       return [pool];
     };
     await refreshLoad("warm-up", [baseline.url], await smallPool(), 2);
-    await refreshLoad("warm-up", [big.url], bigPool(), 2);
+    await refreshLoad("warm-up", [big.url], await bigPool(), 2);
     const label = `refresh grant, 1 instance, ${seedCount.toLocaleString("en")} users and sessions`;
     const runs: Measured[] = [];
     for (let round = 1; round <= 2; round++) {
       runs.push(await refreshLoad(`refresh grant, 1 instance, almost empty database (run ${round})`, [baseline.url], await smallPool()));
-      runs.push(await refreshLoad(`${label} (run ${round})`, [big.url], bigPool()));
+      runs.push(await refreshLoad(`${label} (run ${round})`, [big.url], await bigPool()));
     }
     rows.push(...runs);
+    await seedDb.end();
     const meanP99 = (side: number) => (runs[side]!.p99 + runs[side + 2]!.p99) / 2;
     return {
       rows,

@@ -28,7 +28,7 @@ export interface BenchServer {
 
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "tessera-bench-"));
-  const masterKey = randomBytes(32).toString("base64url");
+  const masterKey = env.TESSERA_MASTER_KEY ?? randomBytes(32).toString("base64url");
   const port = await freePort();
   const child = fork(new URL("./server-child.ts", import.meta.url).pathname, [], {
     execArgv: ["--import", "tsx"],

@@ -44,10 +44,21 @@ function invalidClient(detail: string): TesseraError {
   return new TesseraError("invalid_client", "Client authentication failed.", { detail });
 }
 
+/**
+ * Clients found by id are kept this long. Every token request starts by finding
+ * its client, and client rows are only ever inserted (built-ins are rewritten at
+ * start), so the read is pure overhead on the hot path; the bound still lets a
+ * change made by another process show within a minute. Unknown ids are never
+ * cached: a client registered with the CLI works at once.
+ */
+const CLIENT_CACHE_MS = 60_000;
+const CLIENT_CACHE_SIZE = 1000;
+
 export class ClientService {
   readonly #store: Store;
   readonly #now: () => number;
   readonly #supportedScopes: string[];
+  readonly #cache = new Map<string, { client: ClientRow; until: number }>();
 
   constructor(store: Store, now: () => number, supportedScopes: string[]) {
     this.#store = store;
@@ -100,7 +111,7 @@ export class ClientService {
    */
   async authenticate(credentials: ClientCredentials, options: { requireConfidential?: boolean } = {}): Promise<ClientRow> {
     const id = credentials.clientId ?? WEB_CLIENT_ID;
-    const client = id.length <= 64 ? await this.#store.findClient(id) : undefined;
+    const client = id.length <= 64 ? await this.#find(id) : undefined;
     if (!client) throw invalidClient("unknown client");
     if (client.type === "confidential") {
       if (credentials.clientSecret === undefined) throw invalidClient("secret missing");
@@ -109,6 +120,17 @@ export class ClientService {
       if (credentials.clientSecret !== undefined) throw invalidClient("public client sent a secret");
       if (options.requireConfidential) throw invalidClient("confidential client required");
     }
+    return client;
+  }
+
+  async #find(id: string): Promise<ClientRow | undefined> {
+    const now = this.#now();
+    const cached = this.#cache.get(id);
+    if (cached && cached.until > now) return cached.client;
+    const client = await this.#store.findClient(id);
+    if (!client) return undefined;
+    if (this.#cache.size >= CLIENT_CACHE_SIZE) this.#cache.clear();
+    this.#cache.set(id, { client, until: now + CLIENT_CACHE_MS });
     return client;
   }
 

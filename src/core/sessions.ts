@@ -10,10 +10,12 @@
  *   session ends, since a thief and the user now hold the same family.
  */
 import type { ClientRow, SessionRow, Store, UserRow } from "../store/index.js";
-import { randomToken } from "./crypto-utils.js";
+import { randomToken, safeEqual } from "./crypto-utils.js";
 import { invalidRefreshToken, TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
-import { hashRefreshToken, looksLikeRefreshToken, newRefreshToken, successorOf } from "./refresh-tokens.js";
+import {
+  hashRefreshToken, looksLikeRefreshToken, newRefreshToken, parseRefreshToken, successorOf, type RefreshTokenKeys,
+} from "./refresh-tokens.js";
 
 export interface SessionPolicy {
   /** ms without use after which a session ends. */
@@ -30,8 +32,8 @@ export interface SessionServiceOptions {
   store: Store;
   events: AuthEvents;
   policy: SessionPolicy;
-  /** HMAC key for successor tokens (derived from the master key). */
-  successorKey: Buffer;
+  /** HMAC keys for successor tokens and their tags (derived from the master key). */
+  refreshKeys: RefreshTokenKeys;
   now: () => number;
 }
 
@@ -46,6 +48,13 @@ export interface RefreshResult {
   refreshToken: string;
   /** True when this answer repeated a rotation that already happened (grace window). */
   repeated: boolean;
+}
+
+/** A refresh token the server issued, with its session, user, and whether it is the current one. */
+export interface RefreshTokenOwner {
+  session: SessionRow;
+  user: UserRow;
+  current: boolean;
 }
 
 export type SessionEndReason =
@@ -77,16 +86,17 @@ export class SessionService {
 
   /** Starts a token session and returns its first refresh token. */
   async startTokenSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta): Promise<{ session: SessionRow; refreshToken: string }> {
-    const refreshToken = newRefreshToken();
     const session = this.#newSession(user, client, scope, "token", null, meta);
-    await this.#o.store.createSession(session, hashRefreshToken(refreshToken));
+    const refreshToken = newRefreshToken(this.#o.refreshKeys, session.id);
+    session.refresh_hash = hashRefreshToken(refreshToken);
+    await this.#o.store.createSession(session);
     return { session, refreshToken };
   }
 
   /** Starts a cookie session; the caller hashes and stores `secret` in the cookie. */
   async startCookieSession(user: UserRow, client: ClientRow, scope: string, cookieHash: string, meta: RequestMeta): Promise<SessionRow> {
     const session = this.#newSession(user, client, scope, "cookie", cookieHash, meta);
-    await this.#o.store.createSession(session, null);
+    await this.#o.store.createSession(session);
     return session;
   }
 
@@ -112,15 +122,23 @@ export class SessionService {
     return found;
   }
 
+  /** The session of a refresh token the server issued (current or spent); undefined for anything else. */
+  async refreshTokenOwner(token: string): Promise<RefreshTokenOwner | undefined> {
+    const parsed = parseRefreshToken(this.#o.refreshKeys, token);
+    const found = parsed && (await this.#o.store.findSessionWithUser(parsed.sessionId));
+    if (!found) return undefined;
+    return { ...found, current: isCurrent(found.session, token) };
+  }
+
   async refresh(token: string, client: ClientRow, meta: RequestMeta = {}): Promise<RefreshResult> {
     if (!looksLikeRefreshToken(token)) throw invalidRefreshToken("malformed");
     const origin = { clientId: client.id, ip: meta.ip, userAgent: meta.userAgent };
-    const found = await this.#o.store.findRefreshToken(hashRefreshToken(token));
-    if (!found) {
+    const owner = await this.refreshTokenOwner(token);
+    if (!owner) {
       this.#o.events.emit("refresh", { outcome: "invalid", ...origin });
       throw invalidRefreshToken("unknown token");
     }
-    const { session, user, generation } = found;
+    const { session, user } = owner;
     const ids = { sessionId: session.id, userId: user.id, ...origin };
     if (session.client_id !== client.id || session.kind !== "token") {
       this.#o.events.emit("refresh", { outcome: "invalid", ...ids });
@@ -134,26 +152,32 @@ export class SessionService {
         : session.revoked_reason === "refresh_token_reuse" ? "reuse" : "revoked";
       throw invalidRefreshToken(ended, reason);
     }
-    const successor = successorOf(this.#o.successorKey, token);
-    if (generation === session.refresh_generation) {
+    const successor = successorOf(this.#o.refreshKeys, session.id, token);
+    if (owner.current) {
       const now = this.#o.now();
-      if (await this.#o.store.rotateRefreshToken(session.id, generation, hashRefreshToken(successor), now)) {
+      const successorHash = hashRefreshToken(successor);
+      const generation = session.refresh_generation;
+      if (await this.#o.store.rotateRefreshToken(session.id, generation, successorHash, now)) {
         this.#o.events.emit("refresh", { outcome: "rotated", ...ids });
-        return { session: { ...session, refresh_generation: generation + 1, rotated_at: now, last_used_at: now }, user, refreshToken: successor, repeated: false };
+        const rotated = { ...session, refresh_generation: generation + 1, refresh_hash: successorHash, rotated_at: now, last_used_at: now };
+        return { session: rotated, user, refreshToken: successor, repeated: false };
       }
       // Lost the compare-and-set: someone rotated this very token a moment ago
       // (or ended the session). Judge again against the fresh row.
       const fresh = await this.#o.store.findSession(session.id);
       if (!fresh || fresh.revoked_at !== null) throw invalidRefreshToken("session ended during refresh", "revoked");
-      return this.#predecessor(fresh, user, generation, successor, origin);
+      return this.#spent(fresh, user, successor, origin);
     }
-    return this.#predecessor(session, user, generation, successor, origin);
+    return this.#spent(session, user, successor, origin);
   }
 
-  async #predecessor(session: SessionRow, user: UserRow, generation: number, successor: string, origin: RequestMeta): Promise<RefreshResult> {
+  /** A genuine token of this session that is no longer current: the grace path, or reuse. */
+  async #spent(session: SessionRow, user: UserRow, successor: string, origin: RequestMeta): Promise<RefreshResult> {
     const ids = { sessionId: session.id, userId: user.id, ip: origin.ip, userAgent: origin.userAgent };
+    // The immediate predecessor is the one token whose successor is current.
+    const predecessor = isCurrent(session, successor);
     const withinGrace = session.rotated_at !== null && this.#o.now() - session.rotated_at <= this.#o.policy.graceWindow;
-    if (generation === session.refresh_generation - 1 && withinGrace) {
+    if (predecessor && withinGrace) {
       this.#o.events.emit("refresh-reuse", { cause: "benign_race", ...ids });
       this.#o.events.emit("refresh", { outcome: "grace", ...ids });
       return { session, user, refreshToken: successor, repeated: true };
@@ -161,7 +185,8 @@ export class SessionService {
     this.#o.events.emit("refresh-reuse", { cause: "suspected_theft", ...ids });
     this.#o.events.emit("refresh", { outcome: "reuse", ...ids });
     await this.end(session.id, "refresh_token_reuse", { userId: user.id, ...origin });
-    throw invalidRefreshToken(`reuse of generation ${generation}, current ${session.refresh_generation}`, "reuse");
+    const which = predecessor ? "the predecessor after the grace window" : "an older token";
+    throw invalidRefreshToken(`reuse of ${which}, session at generation ${session.refresh_generation}`, "reuse");
   }
 
   list(userId: string): Promise<SessionRow[]> {
@@ -207,8 +232,13 @@ export class SessionService {
     return {
       id: randomToken(16), user_id: user.id, client_id: client.id, kind, scope, cookie_hash: cookieHash,
       created_at: now, last_used_at: now, expires_at: now + this.#o.policy.absoluteLifetime,
-      refresh_generation: 0, rotated_at: null, revoked_at: null, revoked_reason: null,
+      refresh_generation: 0, refresh_hash: null, rotated_at: null, revoked_at: null, revoked_reason: null,
       user_agent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip?.slice(0, 64) ?? null,
     };
   }
+}
+
+/** Whether `token` is the session's current refresh token (compared by hash, in constant time). */
+function isCurrent(session: SessionRow, token: string): boolean {
+  return session.refresh_hash !== null && safeEqual(hashRefreshToken(token), session.refresh_hash);
 }

@@ -16,6 +16,7 @@ import { KeyRing } from "./key-ring.js";
 import { deriveKey, loadMasterKey } from "./master-key.js";
 import { PasswordHasher, passwordProblem } from "./passwords.js";
 import { RevocationFeed } from "./revocation-feed.js";
+import { refreshTokenKeys } from "./refresh-tokens.js";
 import { SessionService } from "./sessions.js";
 import { TokenService } from "./token-service.js";
 import { parseRoles, UserService } from "./users.js";
@@ -81,7 +82,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   await clients.ensureBuiltins(config.accessTokenTtl);
   const users = new UserService({ store, hasher, events, now });
   const sessions = new SessionService({
-    store, events, now, successorKey: deriveKey(masterKey, "refresh-successor"),
+    store, events, now,
+    refreshKeys: refreshTokenKeys(masterKey),
     policy: {
       idleTimeout: config.sessionIdleTimeout * 1000, absoluteLifetime: config.sessionAbsoluteLifetime * 1000,
       graceWindow: config.refreshGraceWindow * 1000, accessTokenTtl: config.accessTokenTtl,

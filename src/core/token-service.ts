@@ -4,7 +4,7 @@ import type { AccessTokens, AccessTokenClaims } from "./access-tokens.js";
 import { type ClientCredentials, type ClientService } from "./clients.js";
 import { TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
-import { hashRefreshToken, looksLikeRefreshToken } from "./refresh-tokens.js";
+import { looksLikeRefreshToken } from "./refresh-tokens.js";
 import { checkSignIn } from "./sign-in.js";
 import type { Throttle } from "./throttle.js";
 import type { RequestMeta, SessionService } from "./sessions.js";
@@ -90,8 +90,9 @@ export class TokenService {
   async revoke(credentials: ClientCredentials, token: string): Promise<void> {
     const client = await this.#o.clients.authenticate(credentials);
     if (looksLikeRefreshToken(token)) {
-      const found = await this.#o.store.findRefreshToken(hashRefreshToken(token));
-      if (found && found.session.client_id === client.id) await this.#o.sessions.end(found.session.id, "revoked", { userId: found.user.id });
+      // Any token of the session the server issued, current or spent, ends it.
+      const owner = await this.#o.sessions.refreshTokenOwner(token);
+      if (owner && owner.session.client_id === client.id) await this.#o.sessions.end(owner.session.id, "revoked", { userId: owner.user.id });
       return;
     }
     let claims: AccessTokenClaims;
@@ -124,9 +125,9 @@ export class TokenService {
   }
 
   async #introspectRefresh(token: string): Promise<Introspection> {
-    const found = await this.#o.store.findRefreshToken(hashRefreshToken(token));
-    if (!found || found.generation !== found.session.refresh_generation) return { active: false };
-    const { session, user } = found;
+    const owner = await this.#o.sessions.refreshTokenOwner(token);
+    if (!owner?.current) return { active: false };
+    const { session, user } = owner;
     if (this.#o.sessions.endedReason(session, user) !== undefined) return { active: false };
     const exp = Math.floor(this.#o.sessions.deadline(session) / 1000);
     return {

@@ -3,11 +3,11 @@
  * the same statements. Dialect differences stay in the `StoreDialect` given to the
  * constructor (how to spot a unique violation, what to call the dialect).
  */
-import type { Kysely, Transaction } from "kysely";
+import type { CompiledQuery, Kysely, QueryResult, Transaction } from "kysely";
 import { prepared } from "./prepared.js";
 import type { Database } from "./schema.js";
 import type {
-  ClientRow, RefreshTokenLookup, Revocation, SessionEnd, SessionRow, SigningKeyRow, Store, UserListQuery, UserRow,
+  ClientRow, Revocation, SessionEnd, SessionRow, SigningKeyRow, Store, UserListQuery, UserRow,
   AuditEventRow, AuditQuery, NewAuditEvent, PasswordResetRow,
 } from "./store.js";
 import * as security from "./security-queries.js";
@@ -17,6 +17,8 @@ export interface StoreDialect {
   isUniqueViolation(error: unknown): boolean;
   /** Runs after `close()` (e.g. to release a pool the dialect opened). */
   onClose?(): Promise<void>;
+  /** Runs a compiled hot-path query without the driver's machinery, or answers undefined when it cannot now. */
+  runDirect?(query: CompiledQuery): QueryResult<unknown> | undefined;
 }
 
 const userColumns = [
@@ -35,7 +37,7 @@ function splitJoined(row: Joined): { session: SessionRow; user: UserRow } {
   const session = {
     id: row.id, user_id: row.user_id, client_id: row.client_id, kind: row.kind, scope: row.scope,
     cookie_hash: row.cookie_hash, created_at: row.created_at, last_used_at: row.last_used_at,
-    expires_at: row.expires_at, refresh_generation: row.refresh_generation, rotated_at: row.rotated_at,
+    expires_at: row.expires_at, refresh_generation: row.refresh_generation, refresh_hash: row.refresh_hash, rotated_at: row.rotated_at,
     revoked_at: row.revoked_at, revoked_reason: row.revoked_reason, user_agent: row.user_agent, ip: row.ip,
   };
   return { session, user };
@@ -46,10 +48,16 @@ export class KyselyStore implements Store {
   readonly #dialect: StoreDialect;
   /** The hot-path statements, compiled once (prepared.ts). */
   readonly #q = this.#hotQueries();
+  /** Where the hot-path statements run: the dialect's direct path when it has one, else Kysely. */
+  readonly #hot: { executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> };
 
   constructor(db: Kysely<Database>, dialect: StoreDialect) {
     this.#db = db;
     this.#dialect = dialect;
+    const direct = dialect.runDirect;
+    this.#hot = direct
+      ? { executeQuery: <R>(query: CompiledQuery<R>) => { const result = direct(query); return result ? Promise.resolve(result as QueryResult<R>) : db.executeQuery(query); } }
+      : db;
   }
 
   get dialect(): "sqlite" | "postgres" {
@@ -112,7 +120,7 @@ export class KyselyStore implements Store {
 
   async findClient(id: string): Promise<ClientRow | undefined> {
     if (unmatchable(id)) return undefined;
-    return (await this.#q.client(this.#db, id)).rows[0];
+    return (await this.#q.client(this.#hot, id)).rows[0];
   }
 
   listClients(): Promise<ClientRow[]> {
@@ -135,24 +143,17 @@ export class KyselyStore implements Store {
     if (kids.length > 0) await this.#db.deleteFrom("signing_keys").where("kid", "in", kids).execute();
   }
 
-  async createSession(session: SessionRow, refreshTokenHash: string | null): Promise<void> {
-    await this.#db.transaction().execute(async (tx) => {
-      await tx.insertInto("sessions").values(session).execute();
-      if (refreshTokenHash !== null) {
-        await tx.insertInto("refresh_tokens")
-          .values({ token_hash: refreshTokenHash, session_id: session.id, generation: session.refresh_generation, created_at: session.created_at })
-          .execute();
-      }
-    });
+  async createSession(session: SessionRow): Promise<void> {
+    await this.#db.insertInto("sessions").values(session).execute();
   }
 
   async findSession(id: string): Promise<SessionRow | undefined> {
     if (unmatchable(id)) return undefined;
-    return (await this.#q.session(this.#db, id)).rows[0];
+    return (await this.#q.session(this.#hot, id)).rows[0];
   }
 
   async findSessionWithUser(id: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
-    const { rows } = await this.#q.sessionWithUser(this.#db, id);
+    const { rows } = await this.#q.sessionWithUser(this.#hot, id);
     return rows[0] && splitJoined(rows[0] as Joined);
   }
 
@@ -161,23 +162,12 @@ export class KyselyStore implements Store {
     return row && splitJoined(row as Joined);
   }
 
-  async findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | undefined> {
-    const { rows } = await this.#q.refreshToken(this.#db, tokenHash);
-    const row = rows[0];
-    if (!row) return undefined;
-    return { generation: row.r_generation, ...splitJoined(row as unknown as Joined) };
-  }
-
-  rotateRefreshToken(sessionId: string, fromGeneration: number, successorHash: string, now: number): Promise<boolean> {
-    return this.#db.transaction().execute(async (tx) => {
-      // Compare-and-set on the generation: of two requests racing with the same
-      // token, exactly one sees a row updated. On PostgreSQL the UPDATE takes the
-      // row lock, so the loser blocks, re-evaluates the WHERE and updates nothing.
-      const moved = await this.#q.advanceGeneration(tx, fromGeneration + 1, now, sessionId, fromGeneration);
-      if (Number(moved.numAffectedRows ?? 0) !== 1) return false;
-      await this.#q.insertRefreshToken(tx, successorHash, sessionId, fromGeneration + 1, now);
-      return true;
-    });
+  async rotateRefreshToken(sessionId: string, fromGeneration: number, successorHash: string, now: number): Promise<boolean> {
+    // Compare-and-set on the generation: of two requests racing with the same
+    // token, exactly one sees a row updated. On PostgreSQL the UPDATE takes the
+    // row lock, so the loser blocks, re-evaluates the WHERE and updates nothing.
+    const moved = await this.#q.advanceGeneration(this.#hot, fromGeneration + 1, successorHash, now, sessionId, fromGeneration);
+    return Number(moved.numAffectedRows ?? 0) === 1;
   }
 
   async touchSession(id: string, now: number): Promise<void> {
@@ -270,19 +260,13 @@ export class KyselyStore implements Store {
   #hotQueries() {
     return {
       sessionWithUser: prepared(1, (id: string) => this.#sessionWithUser().where("s.id", "=", id)),
-      refreshToken: prepared(1, (hash: string) => this.#sessionWithUser()
-        .innerJoin("refresh_tokens as r", "r.session_id", "s.id")
-        .select("r.generation as r_generation")
-        .where("r.token_hash", "=", hash)),
       session: prepared(1, (id: string) => this.#db.selectFrom("sessions").selectAll().where("id", "=", id)),
       client: prepared(1, (id: string) => this.#db.selectFrom("clients").selectAll().where("id", "=", id)),
-      advanceGeneration: prepared(4, (next: number, now: number, id: string, from: number) => this.#db.updateTable("sessions")
-        .set({ refresh_generation: next, rotated_at: now, last_used_at: now })
+      advanceGeneration: prepared(5, (next: number, hash: string, now: number, id: string, from: number) => this.#db.updateTable("sessions")
+        .set({ refresh_generation: next, refresh_hash: hash, rotated_at: now, last_used_at: now })
         .where("id", "=", id)
         .where("refresh_generation", "=", from)
         .where("revoked_at", "is", null)),
-      insertRefreshToken: prepared(4, (hash: string, sessionId: string, generation: number, now: number) => this.#db.insertInto("refresh_tokens")
-        .values({ token_hash: hash, session_id: sessionId, generation, created_at: now })),
     };
   }
 

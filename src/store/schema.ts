@@ -66,20 +66,15 @@ export interface SessionsTable {
   last_used_at: number;
   /** Absolute end of life. */
   expires_at: number;
+  /** How many times the refresh token rotated. */
   refresh_generation: number;
+  /** SHA-256 (base64url) of the current refresh token (token sessions only); the token itself is never stored. */
+  refresh_hash: string | null;
   rotated_at: number | null;
   revoked_at: number | null;
   revoked_reason: string | null;
   user_agent: string | null;
   ip: string | null;
-}
-
-export interface RefreshTokensTable {
-  /** SHA-256 (base64url) of the refresh token; the token itself is never stored. */
-  token_hash: string;
-  session_id: string;
-  generation: number;
-  created_at: number;
 }
 
 export interface RevocationsTable {
@@ -125,7 +120,6 @@ export interface Database {
   clients: ClientsTable;
   signing_keys: SigningKeysTable;
   sessions: SessionsTable;
-  refresh_tokens: RefreshTokensTable;
   revocations: RevocationsTable;
   audit_events: AuditEventsTable;
   password_resets: PasswordResetsTable;

@@ -26,13 +26,6 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** A refresh token looked up by its hash, with the session and user it belongs to. */
-export interface RefreshTokenLookup {
-  generation: number;
-  session: SessionRow;
-  user: UserRow;
-}
-
 export interface Revocation {
   seq: number;
   sessionId: string;
@@ -79,17 +72,17 @@ export interface Store {
   updateSigningKey(kid: string, changes: Partial<Pick<SigningKeyRow, "retires_at" | "expires_at" | "revoked_at" | "activates_at">>): Promise<void>;
   deleteSigningKeys(kids: string[]): Promise<void>;
 
-  /** Creates a session and (for token sessions) its first refresh token, together. */
-  createSession(session: SessionRow, refreshTokenHash: string | null): Promise<void>;
+  /** Creates a session (a token session's row holds the hash of its first refresh token). */
+  createSession(session: SessionRow): Promise<void>;
   findSession(id: string): Promise<SessionRow | undefined>;
   /** One round trip for protected routes: the session and its user. */
   findSessionWithUser(id: string): Promise<{ session: SessionRow; user: UserRow } | undefined>;
   findSessionByCookieHash(hash: string): Promise<{ session: SessionRow; user: UserRow } | undefined>;
-  findRefreshToken(tokenHash: string): Promise<RefreshTokenLookup | undefined>;
   /**
-   * Moves the session from generation `fromGeneration` to the next and records the
-   * successor token, atomically and only if no one else moved it first. Resolves
-   * false when the compare-and-set lost (another request rotated, or the session ended).
+   * Moves the session from generation `fromGeneration` to the next, holding the
+   * successor token's hash, in one statement and only if no one else moved it
+   * first. Resolves false when the compare-and-set lost (another request rotated,
+   * or the session ended).
    */
   rotateRefreshToken(sessionId: string, fromGeneration: number, successorHash: string, now: number): Promise<boolean>;
   /** Sliding expiry for cookie sessions (and last-use bookkeeping). */

@@ -10,7 +10,9 @@ import fc from "fast-check";
 import { Gate } from "../../src/core/gate.js";
 import { deriveKey, loadMasterKey, MASTER_KEY_FILE, seal, unseal } from "../../src/core/master-key.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from "../../src/core/passwords.js";
-import { hashRefreshToken, looksLikeRefreshToken, newRefreshToken, REFRESH_TOKEN_PREFIX, successorOf } from "../../src/core/refresh-tokens.js";
+import {
+  hashRefreshToken, looksLikeRefreshToken, newRefreshToken, parseRefreshToken, REFRESH_TOKEN_PREFIX, successorOf,
+} from "../../src/core/refresh-tokens.js";
 import { normaliseUsername, usernameKey } from "../../src/core/usernames.js";
 
 function keyOf(raw: string): string {
@@ -111,48 +113,63 @@ describe("password length rule", () => {
 });
 
 describe("refresh tokens", () => {
-  test("shape: tsr_ prefix and 256 random bits in base64url", () => {
-    const token = newRefreshToken();
-    assert.ok(token.startsWith(REFRESH_TOKEN_PREFIX));
+  const keys = { successor: randomBytes(32), tag: randomBytes(32) };
+  const sid = () => randomBytes(16).toString("base64url");
+
+  test("shape: tsr_, the session id, then 256 secret bits and a 128-bit tag in base64url", () => {
+    const sessionId = sid();
+    const token = newRefreshToken(keys, sessionId);
     assert.equal(REFRESH_TOKEN_PREFIX, "tsr_");
-    assert.match(token, /^tsr_[A-Za-z0-9_-]{43}$/);
-    assert.equal(Buffer.from(token.slice(4), "base64url").length, 32);
+    assert.match(token, /^tsr_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{64}$/);
+    assert.equal(token.slice(4, 26), sessionId);
+    assert.equal(Buffer.from(token.slice(27), "base64url").length, 48);
     assert.ok(looksLikeRefreshToken(token));
+    assert.deepEqual(parseRefreshToken(keys, token), { sessionId });
   });
 
-  test("a thousand tokens are all different", () => {
-    assert.equal(new Set(Array.from({ length: 1000 }, newRefreshToken)).size, 1000);
+  test("a thousand first tokens of one session are all different", () => {
+    const sessionId = sid();
+    assert.equal(new Set(Array.from({ length: 1000 }, () => newRefreshToken(keys, sessionId))).size, 1000);
   });
 
-  test("looksLikeRefreshToken refuses other shapes", () => {
-    const good = newRefreshToken();
-    for (const bad of ["", "tsr_", good.slice(0, -1), `${good}A`, good.replace("tsr_", "tsx_"), `${good.slice(0, -1)}=`, `${good.slice(0, -1)}+`, ` ${good}`, "eyJ.eyJ.sig"]) {
-      assert.equal(looksLikeRefreshToken(bad), false, bad);
-    }
+  test("parseRefreshToken refuses other shapes and every token the server did not issue", () => {
+    const sessionId = sid();
+    const good = newRefreshToken(keys, sessionId);
+    const body = good.slice(27);
+    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === "A" ? "B" : "A") + s.slice(i + 1);
+    const bad = [
+      "", "tsr_", good.slice(0, -1), `${good}A`, good.replace("tsr_", "tsx_"), ` ${good}`, "eyJ.eyJ.sig",
+      `tsr_${sid()}.${body}`, // a genuine body moved to another session
+      flip(good, 30), // secret altered
+      flip(good, good.length - 3), // tag altered
+      newRefreshToken({ successor: keys.successor, tag: randomBytes(32) }, sessionId), // another server's tag key
+      `tsr_${sessionId}.${randomBytes(48).toString("base64url")}`, // made up for a known session id
+    ];
+    for (const token of bad) assert.equal(parseRefreshToken(keys, token), undefined, token);
   });
 
-  test("the successor is deterministic per key and token, has the same shape, and differs from its predecessor", () => {
-    const key = randomBytes(32);
-    const token = newRefreshToken();
-    const next = successorOf(key, token);
-    assert.equal(successorOf(key, token), next);
-    assert.ok(looksLikeRefreshToken(next));
+  test("the successor is deterministic per key and token, genuine, of the same session, and differs from its predecessor", () => {
+    const sessionId = sid();
+    const token = newRefreshToken(keys, sessionId);
+    const next = successorOf(keys, sessionId, token);
+    assert.equal(successorOf(keys, sessionId, token), next);
+    assert.deepEqual(parseRefreshToken(keys, next), { sessionId });
     assert.notEqual(next, token);
-    assert.notEqual(successorOf(randomBytes(32), token), next, "another key, another successor");
-    assert.notEqual(successorOf(key, newRefreshToken()), next, "another token, another successor");
+    assert.notEqual(successorOf({ ...keys, successor: randomBytes(32) }, sessionId, token), next, "another key, another successor");
+    assert.notEqual(successorOf(keys, sessionId, newRefreshToken(keys, sessionId)), next, "another token, another successor");
     // A chain does not cycle quickly.
     const chain = new Set([token]);
     let current = token;
-    for (let i = 0; i < 100; i++) chain.add((current = successorOf(key, current)));
+    for (let i = 0; i < 100; i++) chain.add((current = successorOf(keys, sessionId, current)));
     assert.equal(chain.size, 101);
   });
 
-  test("the stored form is a SHA-256 that does not contain the token", () => {
-    const token = newRefreshToken();
+  test("the stored form is a SHA-256 that does not contain the token's secret", () => {
+    const token = newRefreshToken(keys, sid());
     const hash = hashRefreshToken(token);
     assert.match(hash, /^[A-Za-z0-9_-]{43}$/);
     assert.equal(hashRefreshToken(token), hash);
-    assert.ok(!hash.includes(token.slice(4, 20)));
+    assert.ok(!hash.includes(token.slice(27, 47)));
   });
 });
 

@@ -69,7 +69,7 @@ describe("password grant", () => {
       assert.equal(res.headers.get("cache-control"), "no-store");
       assert.equal(res.body.token_type, "Bearer");
       assert.equal(res.body.expires_in, 900);
-      assert.match(String(res.body.refresh_token), /^tsr_[A-Za-z0-9_-]{43}$/);
+      assert.match(String(res.body.refresh_token), /^tsr_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{64}$/);
       assert.equal(res.body.scope, "openid profile email");
       assert.equal(String(res.body.access_token).split(".").length, 3);
     }

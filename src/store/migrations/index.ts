@@ -4,9 +4,10 @@
  * that needs a dialect-specific type gets it from the context, never by
  * sniffing the connection.
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from "kysely";
 import * as initial from "./001-initial.js";
 import * as security from "./002-security.js";
+import * as refreshInSession from "./003-refresh-in-session.js";
 
 export interface MigrationContext {
   dialect: "sqlite" | "postgres";
@@ -18,6 +19,7 @@ type Step = (db: Kysely<unknown>, ctx: MigrationContext) => Promise<void>;
 const steps: Record<string, { up: Step }> = {
   "001-initial": initial,
   "002-security": security,
+  "003-refresh-in-session": refreshInSession,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -35,6 +37,15 @@ class StaticMigrationProvider implements MigrationProvider {
 
 /** Brings the schema to the latest version; throws with the failing migration named. */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: MigrationContext["dialect"], schema?: string): Promise<string[]> {
+  return migrate(db, dialect, schema, (migrator) => migrator.migrateToLatest());
+}
+
+/** Brings the schema to the version `name` (tests of an upgrade start from an older version). */
+export async function migrateTo(db: Kysely<unknown>, dialect: MigrationContext["dialect"], name: string): Promise<string[]> {
+  return migrate(db, dialect, undefined, (migrator) => migrator.migrateTo(name));
+}
+
+async function migrate(db: Kysely<unknown>, dialect: MigrationContext["dialect"], schema: string | undefined, run: (migrator: Migrator) => Promise<MigrationResultSet>): Promise<string[]> {
   const ctx: MigrationContext = { dialect, autoIncrementType: dialect === "sqlite" ? "integer" : "bigserial" };
   // On PostgreSQL the schema must be named: without it Kysely's "does the migration
   // table exist?" check matches a table of that name in *any* schema of the database
@@ -43,7 +54,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: MigrationCon
     db, provider: new StaticMigrationProvider(ctx), migrationTableName: "tessera_migrations", migrationLockTableName: "tessera_migrations_lock",
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await run(migrator);
   const failed = results?.find((r) => r.status === "Error");
   if (error) {
     const reason = error instanceof Error ? error.message : String(error);
