@@ -19,6 +19,8 @@ export interface StoreDialect {
   onClose?(): Promise<void>;
   /** Runs a compiled hot-path query without the driver's machinery, or answers undefined when it cannot now. */
   runDirect?(query: CompiledQuery): QueryResult<unknown> | undefined;
+  /** Runs a compiled hot-path write, committed together with the others of the same moment. */
+  runGrouped?(query: CompiledQuery): Promise<QueryResult<unknown>>;
 }
 
 const userColumns = [
@@ -43,13 +45,19 @@ function splitJoined(row: Joined): { session: SessionRow; user: UserRow } {
   return { session, user };
 }
 
+interface HotExecutor {
+  executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+}
+
 export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #dialect: StoreDialect;
   /** The hot-path statements, compiled once (prepared.ts). */
   readonly #q = this.#hotQueries();
   /** Where the hot-path statements run: the dialect's direct path when it has one, else Kysely. */
-  readonly #hot: { executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>> };
+  readonly #hot: HotExecutor;
+  /** Where the hot-path writes run: the dialect's group commit when it has one, else Kysely. */
+  readonly #hotWrites: HotExecutor;
 
   constructor(db: Kysely<Database>, dialect: StoreDialect) {
     this.#db = db;
@@ -58,6 +66,8 @@ export class KyselyStore implements Store {
     this.#hot = direct
       ? { executeQuery: <R>(query: CompiledQuery<R>) => { const result = direct(query); return result ? Promise.resolve(result as QueryResult<R>) : db.executeQuery(query); } }
       : db;
+    const grouped = dialect.runGrouped;
+    this.#hotWrites = grouped ? { executeQuery: <R>(query: CompiledQuery<R>) => grouped(query) as Promise<QueryResult<R>> } : db;
   }
 
   get dialect(): "sqlite" | "postgres" {
@@ -166,7 +176,7 @@ export class KyselyStore implements Store {
     // Compare-and-set on the generation: of two requests racing with the same
     // token, exactly one sees a row updated. On PostgreSQL the UPDATE takes the
     // row lock, so the loser blocks, re-evaluates the WHERE and updates nothing.
-    const moved = await this.#q.advanceGeneration(this.#hot, fromGeneration + 1, successorHash, now, sessionId, fromGeneration);
+    const moved = await this.#q.advanceGeneration(this.#hotWrites, fromGeneration + 1, successorHash, now, sessionId, fromGeneration);
     return Number(moved.numAffectedRows ?? 0) === 1;
   }
 
