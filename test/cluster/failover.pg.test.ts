@@ -93,6 +93,10 @@ describe("failures in a cluster of two", { skip: hasRedis ? false : "Redis is no
     await relay.open();
     const back = await within(8000, async () => (await Promise.all(cluster.instances.map((i) => readyz(i.url)))).every((r) => r.body.status === "ok"));
     assert.ok(back < 8000, "all report Redis again");
+    // /readyz pings with the command connection; the line is logged once the subscriber
+    // (which backs off up to 2 s between attempts) is back as well.
+    const logged = await within(5000, async () => cluster.instances.every((i) => count(i.output(), /"msg":"redis reachable again/) > 0));
+    assert.ok(logged < 5000, `every instance logs that Redis is back:\n${cluster.instances.map((i) => i.output()).join("\n")}`);
     for (const instance of cluster.instances) {
       assert.equal(count(instance.output(), /"msg":"redis unreachable/), 1, `one warning, not one per retry:\n${instance.output()}`);
       assert.equal(count(instance.output(), /"msg":"redis reachable again/), 1);
