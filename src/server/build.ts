@@ -74,9 +74,11 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
     },
   });
   app.decorateRequest("principal", null);
-  app.addHook("onSend", async (request, reply) => {
-    reply.header("x-request-id", request.id);
-    reply.header("x-content-type-options", "nosniff");
+  // Set when the request arrives (they hold for every answer, errors included); a
+  // callback hook, not an async one, since it runs on every request.
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.header("x-request-id", request.id).header("x-content-type-options", "nosniff");
+    done();
   });
   installErrorHandling(app);
   // Only JSON and form bodies: Fastify's built-in text/plain parser would let a

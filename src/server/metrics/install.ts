@@ -14,8 +14,9 @@ const UNMATCHED = "(unmatched)";
 
 export function installMetrics(app: FastifyInstance, tessera: Tessera): Metrics {
   const metrics = createMetrics(tessera);
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   const token = tessera.config.metricsToken;
