@@ -58,6 +58,12 @@ export async function benchServer(): Promise<{ rows: Measured[]; eventLoop: { p5
     const refresh = await refreshRun("POST /oauth/token refresh_token (rotation)", sessions.slice(0, 48).map((s) => s.refresh_token));
     rows.push(refresh);
 
+    // The floor under the refresh row: the same route and body parsing, client and
+    // throttle checks, answered 400 at the first check (no database read, no signature).
+    rows.push(await measure("POST /oauth/token refused at the first check (floor)", {
+      url: `${server.url}/oauth/token`, method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=refresh_token",
+    }));
+
     const signInBody = JSON.stringify({ grant_type: "password", username: "bench1", password });
     const signIn = await measure("POST /oauth/token password (argon2id)", {
       url: `${server.url}/oauth/token`, method: "POST", connections: 8, headers: { "content-type": "application/json" }, body: signInBody,
