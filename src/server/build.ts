@@ -80,7 +80,7 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
     reply.header("x-request-id", request.id).header("x-content-type-options", "nosniff");
     done();
   });
-  installErrorHandling(app);
+  installErrorHandling(app, (error) => tessera.store.isUnavailable(error));
   // Only JSON and form bodies: Fastify's built-in text/plain parser would let a
   // cross-site "simple request" reach the routes without a CORS preflight.
   app.removeContentTypeParser("text/plain");

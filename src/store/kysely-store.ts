@@ -15,6 +15,8 @@ import * as security from "./security-queries.js";
 export interface StoreDialect {
   name: "sqlite" | "postgres";
   isUniqueViolation(error: unknown): boolean;
+  /** True for a failure that says the database cannot answer now (locked, overloaded, unreachable), not that the request is wrong. */
+  isUnavailable(error: unknown): boolean;
   /** Runs after `close()` (e.g. to release a pool the dialect opened). */
   onClose?(): Promise<void>;
   /** Runs a compiled hot-path query without the driver's machinery, or answers undefined when it cannot now. */
@@ -72,6 +74,10 @@ export class KyselyStore implements Store {
 
   get dialect(): "sqlite" | "postgres" {
     return this.#dialect.name;
+  }
+
+  isUnavailable(error: unknown): boolean {
+    return this.#dialect.isUnavailable(error);
   }
 
   /** The query builder, for the migrator and for benchmarks that seed rows in bulk. */

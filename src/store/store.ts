@@ -124,4 +124,6 @@ export interface Store {
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** True when `error` means the database cannot answer now (the server answers 503, not 500). */
+  isUnavailable(error: unknown): boolean;
 }

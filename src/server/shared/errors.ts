@@ -63,7 +63,11 @@ export function sendError(reply: FastifyReply, error: TesseraError): FastifyRepl
   return reply.code(error.status).send(body);
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+/** Seconds a client is asked to wait when the store cannot answer now. */
+const STORE_RETRY_AFTER = 1;
+
+/** `storeUnavailable`: whether an error means the database cannot answer now (a 503 with Retry-After, not a 500). */
+export function installErrorHandling(app: FastifyInstance, storeUnavailable: (error: unknown) => boolean = () => false): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof TesseraError) {
       if (error.detail) request.log.info({ code: error.code, detail: error.detail }, "request refused");
@@ -71,6 +75,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const known = translate(error);
     if (known) return sendError(reply, new TesseraError(known.code, known.message));
+    if (storeUnavailable(error)) {
+      request.log.warn({ err: error }, "store unavailable");
+      return sendError(reply, new TesseraError("temporarily_unavailable", "The server cannot reach its database right now; try again shortly.", { retryAfter: STORE_RETRY_AFTER }));
+    }
     request.log.error({ err: error }, "unexpected error");
     return sendError(reply, new TesseraError("server_error", "The server failed to handle the request."));
   });

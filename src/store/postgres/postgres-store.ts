@@ -63,5 +63,23 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return new KyselyStore(db, {
     name: "postgres",
     isUniqueViolation: (error) => typeof error === "object" && error !== null && "code" in error && error.code === "23505",
+    isUnavailable: isUnavailable,
   });
+}
+
+/**
+ * Failures that mean "PostgreSQL cannot answer now": statement timeout or
+ * cancel (57014), shutdown or start-up (57P01–57P03), too many connections
+ * (53300), lock not available (55P03), deadlock (40P01), any connection
+ * exception (class 08), and the driver's own connection errors.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(["57014", "57P01", "57P02", "57P03", "53300", "55P03", "40P01"]);
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND"]);
+
+function isUnavailable(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const code = "code" in error && typeof error.code === "string" ? error.code : undefined;
+  if (code !== undefined && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith("08") || NETWORK_CODES.has(code))) return true;
+  const message = error instanceof Error ? error.message : "";
+  return /Connection terminated|timeout exceeded when trying to connect/i.test(message);
 }

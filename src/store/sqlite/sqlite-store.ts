@@ -107,6 +107,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Kyse
     name: "sqlite",
     runDirect: directRunner(database, statements),
     runGrouped: groupCommitter(database, statements),
+    // Another process (the CLI, a second server) held the write lock past busy_timeout.
+    isUnavailable: (error) => typeof error === "object" && error !== null && "code" in error &&
+      typeof error.code === "string" && /^SQLITE_(BUSY|LOCKED)/.test(error.code),
     isUniqueViolation: (error) =>
       typeof error === "object" && error !== null && "code" in error &&
       (error.code === "SQLITE_CONSTRAINT_UNIQUE" || error.code === "SQLITE_CONSTRAINT_PRIMARYKEY"),
