@@ -3,7 +3,7 @@
  * Markdown and saved to bench/results/latest.json. Ratios measured side by
  * side are the figures to trust; absolute numbers wander on a shared machine.
  *
- * `npm run bench -- server|verify|compare|security|cluster` runs one section.
+ * `npm run bench -- server|sqlite|verify|compare|security|cluster` runs one section.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -12,6 +12,7 @@ import { benchCompare } from "./compare.js";
 import { table } from "./lib.js";
 import { benchCommonPasswords, benchEnumeration } from "./security.js";
 import { benchServer } from "./server.js";
+import { benchSqlite } from "./sqlite.js";
 import { benchVerify, benchVerifyHttp } from "./verify.js";
 
 const only = process.argv[2];
@@ -28,6 +29,13 @@ if (wanted("server")) {
   console.log(`\nevent-loop delay during sign-in load: p50 ${server.eventLoop.p50.toFixed(1)} ms, p99 ${server.eventLoop.p99.toFixed(1)} ms, max ${server.eventLoop.max.toFixed(1)} ms`);
   console.log("ratios:", server.ratios, "\n");
   results.server = server;
+}
+
+if (wanted("sqlite")) {
+  console.log("## SQLite: token rows against the session row, alone and grouped (issue #2)\n");
+  const sqlite = await benchSqlite();
+  console.log("microseconds per operation (each includes hash_only_us for the new hash):", sqlite, "\n");
+  results.sqlite = sqlite;
 }
 
 if (wanted("verify")) {

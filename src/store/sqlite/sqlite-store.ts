@@ -58,8 +58,8 @@ function run(statements: ReturnType<typeof withStatementCache>, query: CompiledQ
  * Group commit for the hot writes (refresh-token rotations): the statements
  * queued during one turn of the event loop run in one transaction, right after
  * it. A commit in WAL mode costs locks, a WAL append and now and then a
- * checkpoint; sharing them between the rotations of a busy moment made a
- * rotation's UPDATE about five times cheaper (docs/performance.md). Each caller
+ * checkpoint; sharing them between the rotations of a busy moment roughly
+ * halves the cost of a rotation's UPDATE (`npm run bench -- sqlite`). Each caller
  * still gets its own result (a compare-and-set that lost sees 0 rows changed)
  * and its answer only after the commit; if the commit fails, every caller in
  * the group gets the error and none of their writes stays. While another
