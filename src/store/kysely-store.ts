@@ -4,7 +4,7 @@
  * constructor (how to spot a unique violation, what to call the dialect).
  */
 import type { CompiledQuery, Kysely, QueryResult, Transaction } from "kysely";
-import { prepared } from "./prepared.js";
+import { prepared, type Executor } from "./prepared.js";
 import type { Database } from "./schema.js";
 import type {
   ClientRow, Revocation, SessionEnd, SessionRow, SigningKeyRow, Store, UserListQuery, UserRow,
@@ -47,19 +47,15 @@ function splitJoined(row: Joined): { session: SessionRow; user: UserRow } {
   return { session, user };
 }
 
-interface HotExecutor {
-  executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
-}
-
 export class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   readonly #dialect: StoreDialect;
   /** The hot-path statements, compiled once (prepared.ts). */
   readonly #q = this.#hotQueries();
   /** Where the hot-path statements run: the dialect's direct path when it has one, else Kysely. */
-  readonly #hot: HotExecutor;
+  readonly #hot: Executor;
   /** Where the hot-path writes run: the dialect's group commit when it has one, else Kysely. */
-  readonly #hotWrites: HotExecutor;
+  readonly #hotWrites: Executor;
 
   constructor(db: Kysely<Database>, dialect: StoreDialect) {
     this.#db = db;

@@ -7,7 +7,8 @@
  */
 import type { CompiledQuery, Compilable, QueryResult } from "kysely";
 
-interface Executor {
+/** Anything that runs a compiled query: Kysely itself, or a dialect's faster path (kysely-store.ts). */
+export interface Executor {
   executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
 }
 

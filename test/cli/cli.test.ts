@@ -15,6 +15,7 @@ import { loadConfig } from "../../src/core/config.js";
 import { sha256 } from "../../src/core/crypto-utils.js";
 import { createTessera } from "../../src/core/tessera.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { sidOf } from "../helpers/tokens.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "tessera-cli-"));
@@ -231,7 +232,7 @@ describe("migrate and users", () => {
         form: { grant_type: "password", username: "carol", password: carolPassword },
       });
       assert.equal(signIn.status, 200, signIn.text);
-      const sid = JSON.parse(Buffer.from(signIn.body.access_token.split(".")[1]!, "base64url").toString()).sid as string;
+      const sid = sidOf(signIn.body.access_token);
       const listed = await cli("sessions", "list", "carol");
       assert.equal(listed.out.length, 1);
       assert.ok(listed.out[0]!.startsWith(`${sid}  token`), listed.out[0]);

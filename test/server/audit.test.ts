@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { AUDIT_TYPES } from "../../src/core/audit-events.js";
 import { signInAdmin } from "../helpers/admin.js";
 import { startTestServer, testClock, type SignedIn, type TestServer } from "../helpers/server.js";
+import { sidOf } from "../helpers/tokens.js";
 
 interface Event { id: number; at: string; type: string; outcome: string; user_id: string | null; session_id: string | null; client_id: string | null; actor: string | null; ip: string | null; user_agent: string | null; detail: Record<string, unknown> | null }
 
@@ -89,7 +90,7 @@ describe("every event type, recorded by its cause", () => {
     assert.equal(logout.user_agent, UA);
     const s2 = await server.request<{ access_token: string }>("POST", "/oauth/token", form({ grant_type: "password", username: "alice", password: alice.password }));
     const s3 = await server.request<{ access_token: string; refresh_token: string }>("POST", "/oauth/token", form({ grant_type: "password", username: "alice", password: alice.password }));
-    const sid3 = JSON.parse(Buffer.from(s3.body.access_token.split(".")[1]!, "base64url").toString()).sid as string;
+    const sid3 = sidOf(s3.body.access_token);
     await server.request("DELETE", `/admin/sessions/${sid3}`, { token: await adminToken() });
     const byAdmin = (await events("?type=session_revoked")).find((e) => e.session_id === sid3)!;
     assert.equal(byAdmin.actor, admin.userId);

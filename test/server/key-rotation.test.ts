@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createTessera } from "../../src/core/tessera.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
+import { kidOf } from "../helpers/tokens.js";
 
 const DAY = 86_400_000;
 const clock = testClock();
@@ -16,7 +17,6 @@ before(async () => { server = await startTestServer({ clock, config: { keyRotati
 after(() => server.close());
 
 const published = async () => (await server.request<{ keys: Array<{ kid: string }> }>("GET", "/.well-known/jwks.json")).body.keys.map((k) => k.kid).sort();
-const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as { kid: string }).kid;
 
 test("not due before 90 days; due after: published now, signs after the JWKS max-age, old key deleted after its last token", async () => {
   const first = server.tessera.keys.signingKey().kid;

@@ -4,13 +4,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { parsePrometheus, sample, type Samples } from "../helpers/prometheus.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
+import { sidOf } from "../helpers/tokens.js";
 
 type TokenBody = { access_token: string; refresh_token: string; error?: string };
 const DAY = 86_400_000;
-
-function sidOf(accessToken: string): string {
-  return JSON.parse(Buffer.from(accessToken.split(".")[1]!, "base64url").toString()).sid as string;
-}
 
 describe("/healthz and /readyz", () => {
   let server: TestServer;

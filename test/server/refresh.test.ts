@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { hashRefreshToken } from "../../src/core/refresh-tokens.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
+import { sidOf } from "../helpers/tokens.js";
 
 type TokenBody = { access_token: string; refresh_token: string; expires_in: number; scope: string; error?: string; error_description?: string };
 
@@ -13,10 +14,6 @@ after(() => server.close());
 
 function refresh(token: string, extra: Record<string, string> = {}) {
   return server.request<TokenBody>("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: token, ...extra } });
-}
-
-function sidOf(accessToken: string): string {
-  return JSON.parse(Buffer.from(accessToken.split(".")[1]!, "base64url").toString()).sid as string;
 }
 
 describe("rotation", () => {

@@ -8,6 +8,7 @@ import SQLite from "better-sqlite3";
 import pg from "pg";
 import { PG_TEST_URL, schemaFor, usePostgres } from "../helpers/pg-schema.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { sidOf } from "../helpers/tokens.js";
 
 type TokenBody = { refresh_token: string; access_token: string; error?: string };
 
@@ -16,7 +17,6 @@ let server: TestServer;
 before(async () => { server = await startTestServer({ config: { pgStatementTimeout: 1 } }); });
 after(() => server.close());
 
-const sidOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split(".")[1]!, "base64url").toString()).sid as string;
 const refresh = (token: string) => server.request<TokenBody>("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: token } });
 
 /** Holds the session row (PostgreSQL) or the whole database (SQLite) locked from another connection until released. */

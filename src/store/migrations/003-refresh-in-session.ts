@@ -1,7 +1,7 @@
 /**
  * The session row holds the hash of its current refresh token; the table of
- * every token ever issued goes (docs/refresh-rotation.md, "Why the session id
- * is in the token"). Tokens issued before this migration have the old shape and
+ * every token ever issued goes (docs/refresh-rotation.md, "The token names its
+ * session"). Tokens issued before this migration have the old shape and
  * can no longer be redeemed, so their sessions end here, recorded in the
  * revocation feed like any other ending, instead of lingering in session lists.
  */

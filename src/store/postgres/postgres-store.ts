@@ -63,7 +63,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return new KyselyStore(db, {
     name: "postgres",
     isUniqueViolation: (error) => typeof error === "object" && error !== null && "code" in error && error.code === "23505",
-    isUnavailable: isUnavailable,
+    isUnavailable,
   });
 }
 

@@ -90,6 +90,11 @@ function groupCommitter(database: SQLite.Database, statements: ReturnType<typeof
   });
 }
 
+/** better-sqlite3's error code (e.g. `SQLITE_BUSY`), or "" for anything else. */
+function sqliteCode(error: unknown): string {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : "";
+}
+
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<KyselyStore> {
   // Owner-only: the file holds password hashes and sealed keys.
   if (options.filename !== ":memory:") mkdirSync(dirname(options.filename), { recursive: true, mode: 0o700 });
@@ -108,10 +113,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Kyse
     runDirect: directRunner(database, statements),
     runGrouped: groupCommitter(database, statements),
     // Another process (the CLI, a second server) held the write lock past busy_timeout.
-    isUnavailable: (error) => typeof error === "object" && error !== null && "code" in error &&
-      typeof error.code === "string" && /^SQLITE_(BUSY|LOCKED)/.test(error.code),
-    isUniqueViolation: (error) =>
-      typeof error === "object" && error !== null && "code" in error &&
-      (error.code === "SQLITE_CONSTRAINT_UNIQUE" || error.code === "SQLITE_CONSTRAINT_PRIMARYKEY"),
+    isUnavailable: (error) => /^SQLITE_(BUSY|LOCKED)/.test(sqliteCode(error)),
+    isUniqueViolation: (error) => ["SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"].includes(sqliteCode(error)),
   });
 }

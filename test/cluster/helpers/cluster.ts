@@ -123,13 +123,7 @@ export async function signUp(base: string, username: string, password = "cluster
   return { ...signedIn.body, userId: created.body.id };
 }
 
-export function sidOf(accessToken: string): string {
-  return JSON.parse(Buffer.from(accessToken.split(".")[1]!, "base64url").toString()).sid as string;
-}
-
-export function kidOf(accessToken: string): string {
-  return JSON.parse(Buffer.from(accessToken.split(".")[0]!, "base64url").toString()).kid as string;
-}
+export { kidOf, sidOf } from "../../helpers/tokens.js";
 
 /** Polls `check` every 50 ms until it returns true or `ms` pass; resolves with the time it took (Infinity on timeout). */
 export async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
