@@ -49,6 +49,8 @@ export interface Config {
   argon2Parallelism: number;
   /** Password hashes computed at once; undefined: CPU cores - 1 (at least 1). */
   hashConcurrency: number | undefined;
+  /** Nice increment of the hashing threads (Linux): how readily sign-ins yield the CPU to other requests. */
+  hashNice: number;
   defaultScopes: string[];
   supportedScopes: string[];
   allowedOrigins: string[];
@@ -172,6 +174,7 @@ export const settings = [
   setting({ key: "argon2Iterations", env: "TESSERA_ARGON2_ITERATIONS", fallback: "2", doc: "argon2id time cost (minimum 2).", parse: int(2, 100) }),
   setting({ key: "argon2Parallelism", env: "TESSERA_ARGON2_PARALLELISM", fallback: "1", doc: "argon2id lanes.", parse: int(1, 16) }),
   setting({ key: "hashConcurrency", env: "TESSERA_HASH_CONCURRENCY", fallback: undefined, doc: "Password hashes computed at once; the rest queue. Default: CPU cores − 1, at least 1, so hashing never takes every core from the event loop.", parse: int(1, 64) }),
+  setting({ key: "hashNice", env: "TESSERA_HASH_NICE", fallback: "10", doc: "Linux only: how much lower the password-hashing threads' CPU priority is (nice increment, 0–19). When cores are busy, API requests go before sign-ins; when they are idle, hashing runs at full speed. 0 turns it off.", parse: int(0, 19) }),
   setting({ key: "defaultScopes", env: "TESSERA_DEFAULT_SCOPES", fallback: "openid profile email", doc: "Scopes granted when a request names none.", parse: list }),
   setting({ key: "supportedScopes", env: "TESSERA_SCOPES", fallback: "openid profile email offline_access", doc: "Every scope the server knows (space- or comma-separated).", parse: list }),
   setting({ key: "allowedOrigins", env: "TESSERA_ALLOWED_ORIGINS", fallback: "", doc: "Extra browser origins allowed for CORS and cookie-session CSRF checks (comma-separated).", parse: (r) => list(r).map(origin) }),

@@ -1,11 +1,18 @@
 /**
- * Password hashing: argon2id through @node-rs/argon2, which runs on libuv's
- * thread pool so the event loop stays free. A small gate bounds how many hashes
- * run at once: on a 2-core machine, two concurrent hashes would take both cores
- * from the event loop, and every request (not just sign-ins) would wait.
+ * Password hashing: argon2id through @node-rs/argon2, computed on worker
+ * threads of our own (a piscina pool) so the event loop stays free.
+ *
+ * Two limits keep hashing from starving every other request. A gate bounds how
+ * many hashes run at once (on a 2-core machine, two concurrent hashes would take
+ * both cores from the event loop). And on Linux the hashing threads run at a
+ * lower scheduling priority (`nice`, per thread there): when the CPU is free they
+ * hash at full speed, when API requests compete for it the requests go first and
+ * sign-ins absorb the wait. Measured trade-off: docs/performance.md.
  */
 import { availableParallelism } from "node:os";
-import { hash, parseOptions, verify } from "@node-rs/argon2";
+import { fileURLToPath } from "node:url";
+import { parseOptions } from "@node-rs/argon2";
+import { Piscina } from "piscina";
 import { isCommonPassword } from "./common-passwords.js";
 import { Gate } from "./gate.js";
 import { usernameKey } from "./usernames.js";
@@ -16,6 +23,8 @@ export interface PasswordPolicy {
   parallelism: number;
   /** Hashes running at once; the rest queue. Default: cores - 1 (at least 1). */
   concurrency?: number;
+  /** How much lower the hashing threads' priority is (nice increment, 0–19); applied on Linux only. */
+  niceIncrement?: number;
 }
 
 export interface PasswordCheck {
@@ -30,11 +39,14 @@ export const PASSWORD_MAX_LENGTH = 128;
 export class PasswordHasher {
   readonly #policy: PasswordPolicy;
   readonly #gate: Gate;
+  readonly #threads: number;
+  #pool: Piscina | undefined;
   #dummyHash: Promise<string> | undefined;
 
   constructor(policy: PasswordPolicy) {
     this.#policy = policy;
-    this.#gate = new Gate(policy.concurrency ?? Math.max(1, availableParallelism() - 1));
+    this.#threads = policy.concurrency ?? Math.max(1, availableParallelism() - 1);
+    this.#gate = new Gate(this.#threads);
   }
 
   /** Hashes waiting for a slot (exported as a metric). */
@@ -48,12 +60,47 @@ export class PasswordHasher {
 
   hash(password: string): Promise<string> {
     const { memoryKib, iterations, parallelism } = this.#policy;
-    return this.#gate.run(() => hash(password.normalize("NFKC"), { memoryCost: memoryKib, timeCost: iterations, parallelism }));
+    const options = { memoryCost: memoryKib, timeCost: iterations, parallelism };
+    return this.#gate.run(() => this.#run<string>({ op: "hash", password: password.normalize("NFKC"), options }));
   }
 
   async verify(storedHash: string, password: string): Promise<PasswordCheck> {
-    const ok = await this.#gate.run(() => verify(storedHash, password.normalize("NFKC")).catch(() => false));
+    const ok = await this.#gate.run(() => this.#run<boolean>({ op: "verify", storedHash, password: password.normalize("NFKC") }));
     return { ok, needsRehash: ok && this.#isWeakerThanPolicy(storedHash) };
+  }
+
+  /** Ends the hashing threads (they also end by themselves after a minute idle). */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.destroy();
+  }
+
+  #run<T>(task: object): Promise<T> {
+    // Started on first use: a CLI command or a test that never hashes starts no thread.
+    this.#pool ??= this.#startPool();
+    return this.#pool.run(task) as Promise<T>;
+  }
+
+  #startPool(): Piscina {
+    const worker = workerModule();
+    const pool = new Piscina({
+      filename: worker.filename,
+      ...(worker.execArgv ? { execArgv: worker.execArgv } : {}),
+      minThreads: 0,
+      maxThreads: this.#threads,
+      idleTimeout: 60_000,
+      // macOS and the BSDs apply nice to the whole process, which would slow the event loop too.
+      niceIncrement: process.platform === "linux" ? (this.#policy.niceIncrement ?? 0) : 0,
+    });
+    // A thread that cannot start is reported here, not to its task, which would wait
+    // forever: end the pool (its tasks are rejected, the sign-ins answered 500) and
+    // start a fresh one at the next hash. Without a listener the error would end the process.
+    pool.on("error", () => {
+      if (this.#pool === pool) this.#pool = undefined;
+      void pool.destroy();
+    });
+    return pool;
   }
 
   /**
@@ -74,6 +121,17 @@ export class PasswordHasher {
       return true;
     }
   }
+}
+
+/**
+ * The worker module: compiled JavaScript next to this file, or, when this file
+ * runs as TypeScript source (tests and benchmarks, through tsx), the source
+ * through tsx's require hook.
+ */
+function workerModule(): { filename: string; execArgv?: string[] } {
+  const self = import.meta.url;
+  if (!self.endsWith(".ts")) return { filename: fileURLToPath(new URL("./password-worker.cjs", self)) };
+  return { filename: fileURLToPath(new URL("./password-worker.cts", self)), execArgv: ["--require", "tsx/cjs"] };
 }
 
 /**

@@ -76,6 +76,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const redisLink = await openRedisLink(config);
   const hasher = new PasswordHasher({
     memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism,
+    niceIncrement: config.hashNice,
     ...((deps.hashConcurrency ?? config.hashConcurrency) === undefined ? {} : { concurrency: deps.hashConcurrency ?? config.hashConcurrency }),
   });
   const clients = new ClientService(store, now, config.supportedScopes);
@@ -179,6 +180,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
       await cluster?.flush(); // notices already sent (a CLI `keys rotate`) reach Redis before it closes
       await redisLink?.close();
       await store.close();
+      await hasher.close();
     },
   };
 }
