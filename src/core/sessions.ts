@@ -9,7 +9,7 @@
  * - anything older, or the predecessor after the window, is reuse: the
  *   session ends, since a thief and the user now hold the same family.
  */
-import type { ClientRow, SessionRow, Store, UserRow } from "../store/index.js";
+import type { ClientRow, SessionRow, SessionView, Store, UserRow, UserView } from "../store/index.js";
 import { randomToken, safeEqual } from "./crypto-utils.js";
 import { invalidRefreshToken, TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
@@ -106,7 +106,7 @@ export class SessionService {
   }
 
   /** Why a session is no longer usable, or undefined if it is live. */
-  endedReason(session: SessionRow, user: UserRow): string | undefined {
+  endedReason(session: Omit<SessionView, "id" | "client_id">, user: Pick<UserView, "disabled_at">): string | undefined {
     const now = this.#o.now();
     if (session.revoked_at !== null) return `ended (${session.revoked_reason ?? "revoked"})`;
     if (session.expires_at <= now) return "absolute_lifetime";
@@ -116,8 +116,8 @@ export class SessionService {
   }
 
   /** Looks up a session for a protected route: undefined unless live and owned by `userId`. */
-  async liveSession(sessionId: string, userId: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
-    const found = await this.#o.store.findSessionWithUser(sessionId);
+  async liveSession(sessionId: string, userId: string): Promise<{ session: SessionView; user: UserView } | undefined> {
+    const found = await this.#o.store.findSessionView(sessionId);
     if (!found || found.user.id !== userId || this.endedReason(found.session, found.user) !== undefined) return undefined;
     return found;
   }

@@ -3,7 +3,7 @@
  * store, the key ring and the services, and knows nothing about HTTP.
  */
 import { join } from "node:path";
-import type { Store, SessionRow, UserRow } from "../store/index.js";
+import type { Store, SessionRow, SessionView, UserRow, UserView } from "../store/index.js";
 import { openSqliteStore } from "../store/index.js";
 import { AccessTokens, type AccessTokenClaims } from "./access-tokens.js";
 import { ClientService } from "./clients.js";
@@ -41,12 +41,14 @@ export interface TesseraDeps {
 }
 
 /** Who is calling a protected route, and how they proved it. */
-export interface Principal {
-  auth: "bearer" | "cookie";
-  user: UserRow;
-  session: SessionRow;
-  claims?: AccessTokenClaims;
-}
+/**
+ * Who made an authenticated request. A Bearer token resolves to the narrow
+ * views every protected route can use (one small read per request); a cookie
+ * session to the whole rows, which its sliding expiry and the BFF need.
+ */
+export type Principal =
+  | { auth: "bearer"; user: UserView; session: SessionView; claims: AccessTokenClaims }
+  | { auth: "cookie"; user: UserRow; session: SessionRow };
 
 export type Tessera = Awaited<ReturnType<typeof createTessera>>;
 
@@ -133,7 +135,10 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     if (problem) throw invalidField("new_password", problem);
     // Throttled like a sign-in: a stolen access token must not become an unlimited password oracle.
     await throttle.signIn(p.user.username, meta.ip, async () => {
-      const check = await hasher.verify(p.user.password_hash, current);
+      // The stored hash is read here, not carried by the principal: protected routes never load it.
+      const stored = await store.findUserById(p.user.id);
+      if (!stored) throw invalidToken("user deleted", "The user of this session no longer exists.");
+      const check = await hasher.verify(stored.password_hash, current);
       if (!check.ok) throw new TesseraError("invalid_credentials", "The current password is incorrect.");
     }, "invalid_credentials");
     const hash = await hasher.hash(next);

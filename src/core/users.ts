@@ -25,7 +25,7 @@ export interface NewUser {
 const EMAIL = /^[^\s@\p{C}]{1,64}@[^\s@\p{C}]{1,255}$/u;
 const ROLE = /^[a-z][a-z0-9_:-]{0,63}$/;
 
-export function parseRoles(row: UserRow): string[] {
+export function parseRoles(row: Pick<UserRow, "roles">): string[] {
   return JSON.parse(row.roles) as string[];
 }
 

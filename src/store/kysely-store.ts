@@ -7,7 +7,7 @@ import type { CompiledQuery, Kysely, QueryResult, Transaction } from "kysely";
 import { prepared, type Executor } from "./prepared.js";
 import type { Database } from "./schema.js";
 import type {
-  ClientRow, Revocation, SessionEnd, SessionRow, SigningKeyRow, Store, UserListQuery, UserRow,
+  ClientRow, Revocation, SessionEnd, SessionRow, SessionView, SigningKeyRow, Store, UserListQuery, UserRow, UserView,
   AuditEventRow, AuditQuery, NewAuditEvent, PasswordResetRow,
 } from "./store.js";
 import * as security from "./security-queries.js";
@@ -169,6 +169,16 @@ export class KyselyStore implements Store {
     return rows[0] && splitJoined(rows[0] as Joined);
   }
 
+  async findSessionView(id: string): Promise<{ session: SessionView; user: UserView } | undefined> {
+    if (unmatchable(id)) return undefined;
+    const row = (await this.#q.sessionView(this.#hot, id)).rows[0];
+    if (!row) return undefined;
+    return {
+      session: { id: row.id, client_id: row.client_id, last_used_at: row.last_used_at, expires_at: row.expires_at, revoked_at: row.revoked_at, revoked_reason: row.revoked_reason },
+      user: { id: row.u_id, username: row.u_username, email: row.u_email, roles: row.u_roles, disabled_at: row.u_disabled_at },
+    };
+  }
+
   async findSessionByCookieHash(hash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
     const row = await this.#sessionWithUser().where("s.cookie_hash", "=", hash).executeTakeFirst();
     return row && splitJoined(row as Joined);
@@ -272,6 +282,11 @@ export class KyselyStore implements Store {
   #hotQueries() {
     return {
       sessionWithUser: prepared(1, (id: string) => this.#sessionWithUser().where("s.id", "=", id)),
+      sessionView: prepared(1, (id: string) => this.#db.selectFrom("sessions as s")
+        .innerJoin("users as u", "u.id", "s.user_id")
+        .select(["s.id", "s.client_id", "s.last_used_at", "s.expires_at", "s.revoked_at", "s.revoked_reason"])
+        .select(["u.id as u_id", "u.username as u_username", "u.email as u_email", "u.roles as u_roles", "u.disabled_at as u_disabled_at"])
+        .where("s.id", "=", id)),
       session: prepared(1, (id: string) => this.#db.selectFrom("sessions").selectAll().where("id", "=", id)),
       client: prepared(1, (id: string) => this.#db.selectFrom("clients").selectAll().where("id", "=", id)),
       advanceGeneration: prepared(5, (next: number, hash: string, now: number, id: string, from: number) => this.#db.updateTable("sessions")

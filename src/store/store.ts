@@ -14,6 +14,15 @@ export type AuditEventRow = Omit<AuditEventsTable, "id"> & { id: number };
 export type NewAuditEvent = Omit<AuditEventsTable, "id">;
 export type PasswordResetRow = PasswordResetsTable;
 
+/**
+ * What a protected route needs of a session and its user, and no more: no
+ * hashes, no secrets. Every Bearer request reads one, so it is kept narrow
+ * (11 columns read in 3.9 µs against 6.6 µs for the two whole rows,
+ * better-sqlite3 on the benchmark machine; docs/performance.md).
+ */
+export type SessionView = Pick<SessionRow, "id" | "client_id" | "last_used_at" | "expires_at" | "revoked_at" | "revoked_reason">;
+export type UserView = Pick<UserRow, "id" | "username" | "email" | "roles" | "disabled_at">;
+
 export interface AuditQuery {
   types?: string[];
   userId?: string;
@@ -75,8 +84,10 @@ export interface Store {
   /** Creates a session (a token session's row holds the hash of its first refresh token). */
   createSession(session: SessionRow): Promise<void>;
   findSession(id: string): Promise<SessionRow | undefined>;
-  /** One round trip for protected routes: the session and its user. */
+  /** The session and its user, whole rows (the refresh grant). */
   findSessionWithUser(id: string): Promise<{ session: SessionRow; user: UserRow } | undefined>;
+  /** One round trip for protected routes: what they need of the session and its user. */
+  findSessionView(id: string): Promise<{ session: SessionView; user: UserView } | undefined>;
   findSessionByCookieHash(hash: string): Promise<{ session: SessionRow; user: UserRow } | undefined>;
   /**
    * Moves the session from generation `fromGeneration` to the next, holding the
