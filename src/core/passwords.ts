@@ -43,8 +43,12 @@ export class PasswordHasher {
   #pool: Piscina | undefined;
   #dummyHash: Promise<string> | undefined;
 
-  constructor(policy: PasswordPolicy) {
+  readonly #worker: WorkerModule;
+
+  /** `worker` replaces the hashing module (tests use it to make a thread fail). */
+  constructor(policy: PasswordPolicy, worker: WorkerModule = workerModule()) {
     this.#policy = policy;
+    this.#worker = worker;
     this.#threads = policy.concurrency ?? Math.max(1, availableParallelism() - 1);
     this.#gate = new Gate(this.#threads);
   }
@@ -69,7 +73,7 @@ export class PasswordHasher {
     return { ok, needsRehash: ok && this.#isWeakerThanPolicy(storedHash) };
   }
 
-  /** Ends the hashing threads (they also end by themselves after a minute idle). */
+  /** Ends the hashing threads (idle ones never keep the process alive). */
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
@@ -83,13 +87,14 @@ export class PasswordHasher {
   }
 
   #startPool(): Piscina {
-    const worker = workerModule();
+    const worker = this.#worker;
     const pool = new Piscina({
       filename: worker.filename,
       ...(worker.execArgv ? { execArgv: worker.execArgv } : {}),
       minThreads: 0,
       maxThreads: this.#threads,
-      idleTimeout: 60_000,
+      // Once started, a thread stays: starting one costs a sign-in tens of milliseconds.
+      idleTimeout: Infinity,
       // macOS and the BSDs apply nice to the whole process, which would slow the event loop too.
       niceIncrement: process.platform === "linux" ? (this.#policy.niceIncrement ?? 0) : 0,
     });
@@ -128,7 +133,12 @@ export class PasswordHasher {
  * runs as TypeScript source (tests and benchmarks, through tsx), the source
  * through tsx's require hook.
  */
-function workerModule(): { filename: string; execArgv?: string[] } {
+export interface WorkerModule {
+  filename: string;
+  execArgv?: string[];
+}
+
+function workerModule(): WorkerModule {
   const self = import.meta.url;
   if (!self.endsWith(".ts")) return { filename: fileURLToPath(new URL("./password-worker.cjs", self)) };
   return { filename: fileURLToPath(new URL("./password-worker.cts", self)), execArgv: ["--require", "tsx/cjs"] };

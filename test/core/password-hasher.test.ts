@@ -3,6 +3,8 @@
 // lower CPU priority than the event loop's thread (docs/performance.md).
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { parseOptions } from "@node-rs/argon2";
 import { PasswordHasher } from "../../src/core/passwords.js";
@@ -116,6 +118,15 @@ describe("PasswordHasher", () => {
     const started = [...threadNiceness()].filter(([tid]) => !before.has(tid));
     assert.ok(started.length > 0);
     assert.ok(started.every(([, nice]) => nice === 0));
+  });
+
+  test("a hashing thread that cannot start fails its hash instead of leaving it waiting forever", { timeout: 20_000 }, async () => {
+    const broken = new PasswordHasher(policy, { filename: join(tmpdir(), "tessera-no-such-worker.cjs") });
+    open.push(broken);
+    await assert.rejects(broken.hash("correct horse battery staple"));
+    // The slot is given back and a later hash fails the same way (a fresh pool), not hangs.
+    assert.equal(broken.running, 0);
+    await assert.rejects(broken.verify("$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB", "correct horse battery staple"));
   });
 
   test("a hasher that never hashed starts no thread and closes at once", { skip: linuxOnly }, async () => {
