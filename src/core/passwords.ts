@@ -40,10 +40,9 @@ export class PasswordHasher {
   readonly #policy: PasswordPolicy;
   readonly #gate: Gate;
   readonly #threads: number;
+  readonly #worker: WorkerModule;
   #pool: Piscina | undefined;
   #dummyHash: Promise<string> | undefined;
-
-  readonly #worker: WorkerModule;
 
   /** `worker` replaces the hashing module (tests use it to make a thread fail). */
   constructor(policy: PasswordPolicy, worker: WorkerModule = workerModule()) {
@@ -128,16 +127,16 @@ export class PasswordHasher {
   }
 }
 
-/**
- * The worker module: compiled JavaScript next to this file, or, when this file
- * runs as TypeScript source (tests and benchmarks, through tsx), the source
- * through tsx's require hook.
- */
+/** The module the hashing threads run, and the Node options they need for it. */
 export interface WorkerModule {
   filename: string;
   execArgv?: string[];
 }
 
+/**
+ * Compiled JavaScript next to this file, or, when this file runs as TypeScript
+ * source (tests and benchmarks, through tsx), the source through tsx's require hook.
+ */
 function workerModule(): WorkerModule {
   const self = import.meta.url;
   if (!self.endsWith(".ts")) return { filename: fileURLToPath(new URL("./password-worker.cjs", self)) };

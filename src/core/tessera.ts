@@ -40,7 +40,6 @@ export interface TesseraDeps {
   redis?: CounterStore;
 }
 
-/** Who is calling a protected route, and how they proved it. */
 /**
  * Who made an authenticated request. A Bearer token resolves to the narrow
  * views every protected route can use (one small read per request); a cookie
