@@ -338,4 +338,18 @@ describe("as a real process", () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^Usage: tessera users add/);
   });
+
+  // The compiled package hashes on its own worker module (dist/core/password-worker.cjs):
+  // a user created through bin/tessera.js (its password hashed there) proves the file is built and found.
+  test("bin/tessera.js users add: the built package hashes passwords on its worker threads", { skip: built ? false : "dist/ is missing (npm run build)" }, () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "tessera-bin-"));
+    const run = (args: string[], input?: string) => spawnSync(process.execPath, [join(root, "bin", "tessera.js"), ...args], {
+      cwd: root, env: { ...env, TESSERA_DATA_DIR: dataDir }, encoding: "utf8", timeout: 30_000, ...(input === undefined ? {} : { input }),
+    });
+    const added = run(["users", "add", "binuser", "--password-stdin"], "correct horse battery staple\n");
+    assert.equal(added.status, 0, added.stderr);
+    assert.match(added.stdout, /created user binuser/);
+    const listed = run(["users", "list"]);
+    assert.match(listed.stdout, /binuser/);
+  });
 });
