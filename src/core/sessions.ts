@@ -127,7 +127,7 @@ export class SessionService {
     const parsed = parseRefreshToken(this.#o.refreshKeys, token);
     const found = parsed && (await this.#o.store.findSessionWithUser(parsed.sessionId));
     if (!found) return undefined;
-    return { ...found, current: isCurrent(found.session, token) };
+    return { ...found, current: holdsHash(found.session, hashRefreshToken(token)) };
   }
 
   async refresh(token: string, client: ClientRow, meta: RequestMeta = {}): Promise<RefreshResult> {
@@ -153,9 +153,9 @@ export class SessionService {
       throw invalidRefreshToken(ended, reason);
     }
     const successor = successorOf(this.#o.refreshKeys, session.id, token);
+    const successorHash = hashRefreshToken(successor);
     if (owner.current) {
       const now = this.#o.now();
-      const successorHash = hashRefreshToken(successor);
       const generation = session.refresh_generation;
       if (await this.#o.store.rotateRefreshToken(session.id, generation, successorHash, now)) {
         this.#o.events.emit("refresh", { outcome: "rotated", ...ids });
@@ -166,16 +166,16 @@ export class SessionService {
       // (or ended the session). Judge again against the fresh row.
       const fresh = await this.#o.store.findSession(session.id);
       if (!fresh || fresh.revoked_at !== null) throw invalidRefreshToken("session ended during refresh", "revoked");
-      return this.#spent(fresh, user, successor, origin);
+      return this.#spent(fresh, user, successor, successorHash, origin);
     }
-    return this.#spent(session, user, successor, origin);
+    return this.#spent(session, user, successor, successorHash, origin);
   }
 
   /** A genuine token of this session that is no longer current: the grace path, or reuse. */
-  async #spent(session: SessionRow, user: UserRow, successor: string, origin: RequestMeta): Promise<RefreshResult> {
+  async #spent(session: SessionRow, user: UserRow, successor: string, successorHash: string, origin: RequestMeta): Promise<RefreshResult> {
     const ids = { sessionId: session.id, userId: user.id, ip: origin.ip, userAgent: origin.userAgent };
     // The immediate predecessor is the one token whose successor is current.
-    const predecessor = isCurrent(session, successor);
+    const predecessor = holdsHash(session, successorHash);
     const withinGrace = session.rotated_at !== null && this.#o.now() - session.rotated_at <= this.#o.policy.graceWindow;
     if (predecessor && withinGrace) {
       this.#o.events.emit("refresh-reuse", { cause: "benign_race", ...ids });
@@ -238,7 +238,7 @@ export class SessionService {
   }
 }
 
-/** Whether `token` is the session's current refresh token (compared by hash, in constant time). */
-function isCurrent(session: SessionRow, token: string): boolean {
-  return session.refresh_hash !== null && safeEqual(hashRefreshToken(token), session.refresh_hash);
+/** Whether the session's current refresh token has this hash (compared in constant time). */
+function holdsHash(session: SessionRow, tokenHash: string): boolean {
+  return session.refresh_hash !== null && safeEqual(tokenHash, session.refresh_hash);
 }
