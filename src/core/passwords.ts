@@ -112,7 +112,11 @@ export class PasswordHasher {
    * answer's timing does not reveal whether the account exists.
    */
   async verifyDummy(password: string): Promise<void> {
-    this.#dummyHash ??= this.hash("tessera-dummy-password-never-matches");
+    // A failed attempt is not kept: the next unknown username tries again (the pool may be back).
+    this.#dummyHash ??= this.hash("tessera-dummy-password-never-matches").catch((error: unknown) => {
+      this.#dummyHash = undefined;
+      throw error;
+    });
     await this.verify(await this.#dummyHash, password);
   }
 

@@ -2,13 +2,15 @@
 // worker threads of its own, at most `concurrency` at once, and on Linux at a
 // lower CPU priority than the event loop's thread (docs/performance.md).
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { parseOptions } from "@node-rs/argon2";
 import { PasswordHasher } from "../../src/core/passwords.js";
 
+const realWorker = fileURLToPath(new URL("../../src/core/password-worker.cts", import.meta.url));
 const policy = { memoryKib: 19_456, iterations: 2, parallelism: 1 };
 const open: PasswordHasher[] = [];
 function hasher(extra: { concurrency?: number; niceIncrement?: number } = {}): PasswordHasher {
@@ -61,10 +63,10 @@ describe("PasswordHasher", () => {
     const weak = new PasswordHasher({ memoryKib: 19_456, iterations: 2, parallelism: 1 });
     open.push(weak);
     const stored = await weak.hash("correct horse battery staple");
-    const stronger = hasher();
+    const same = hasher();
     const raised = new PasswordHasher({ memoryKib: 19_456, iterations: 3, parallelism: 1 });
     open.push(raised);
-    assert.equal((await stronger.verify(stored, "correct horse battery staple")).needsRehash, false);
+    assert.equal((await same.verify(stored, "correct horse battery staple")).needsRehash, false);
     assert.deepEqual(await raised.verify(stored, "correct horse battery staple"), { ok: true, needsRehash: true });
     assert.deepEqual(await raised.verify(stored, "wrong password here"), { ok: false, needsRehash: false });
   });
@@ -127,6 +129,18 @@ describe("PasswordHasher", () => {
     // The slot is given back and a later hash fails the same way (a fresh pool), not hangs.
     assert.equal(broken.running, 0);
     await assert.rejects(broken.verify("$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB", "correct horse battery staple"));
+  });
+
+  test("once the worker module is there again, the next hash starts a fresh pool (and the dummy hash is not stuck failing)", { timeout: 20_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-worker-"));
+    const filename = join(dir, "worker.cjs");
+    const recovering = new PasswordHasher(policy, { filename, execArgv: ["--require", "tsx/cjs"] });
+    open.push(recovering);
+    await assert.rejects(recovering.verifyDummy("correct horse battery staple"));
+    // The module appears (a deploy finished): it forwards to the real one.
+    writeFileSync(filename, `module.exports = require(${JSON.stringify(realWorker)});\n`);
+    await recovering.verifyDummy("correct horse battery staple");
+    assert.equal((await recovering.verify(await recovering.hash("after recovery"), "after recovery")).ok, true);
   });
 
   test("a hasher that never hashed starts no thread and closes at once", { skip: linuxOnly }, async () => {
