@@ -57,3 +57,24 @@ test("addressKey: one limit per address whatever its case or compatibility form"
   assert.equal(addressKey(" Bob@Example.COM "), "bob@example.com");
   assert.equal(addressKey("ｂｏｂ@example.com"), "bob@example.com");
 });
+
+test("the throttle and hashing-queue settings are validated when the configuration loads", async () => {
+  const { ConfigError, loadConfig } = await import("../../src/core/config.js");
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.problems;
+    }
+  };
+  assert.match(problems({ TESSERA_THROTTLE_EMAIL_SEND_IP: "-1" }).join(), /TESSERA_THROTTLE_EMAIL_SEND_IP/);
+  assert.match(problems({ TESSERA_THROTTLE_SECOND_FACTOR_ACCOUNT: "five" }).join(), /TESSERA_THROTTLE_SECOND_FACTOR_ACCOUNT/);
+  assert.match(problems({ TESSERA_HASH_QUEUE_LIMIT: "0" }).join(), /TESSERA_HASH_QUEUE_LIMIT/);
+  assert.match(problems({ TESSERA_THROTTLE_BASE_DELAY: "60", TESSERA_THROTTLE_MAX_DELAY: "30" }).join(), /BASE_DELAY must be at most/);
+  const config = loadConfig({ TESSERA_HASH_QUEUE_LIMIT: "16", TESSERA_THROTTLE_EMAIL_CODE_ACCOUNT: "0" });
+  assert.equal(config.hashQueueLimit, 16);
+  assert.equal(config.throttleEmailCodeAccount, 0);
+  assert.equal(loadConfig({}).hashQueueLimit, undefined, "default: 4 × the hashing concurrency, decided by the hasher");
+});
