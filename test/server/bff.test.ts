@@ -35,7 +35,7 @@ after(async () => {
 
 async function cookieLogin() {
   await server.request("POST", "/auth/register", { json: { username: "bff-user", password: "bff user password" } });
-  const res = await server.request<{ csrf_token: string }>("POST", "/session/login", { json: { username: "bff-user", password: "bff user password" } });
+  const res = await server.request<{ csrf_token: string }>("POST", "/session/login", { json: { username: "bff-user", password: "bff user password" }, headers: { origin: server.issuer } });
   const secret = /__Host-tessera_session=([^;]+)/.exec(res.headers.getSetCookie().join("\n"))![1]!;
   return { cookie: `__Host-tessera_session=${secret}`, csrf: res.body.csrf_token };
 }
