@@ -80,7 +80,8 @@ describe("POST /session/login", () => {
   });
 
   test("JSON from the issuer's origin, an allowed origin, or with Sec-Fetch-Site: same-origin signs in", async () => {
-    for (const headers of [{ origin }, { origin: "https://app.example.com" }, { "sec-fetch-site": "same-origin" }, { referer: `${origin}/` }]) {
+    const pages: Array<Record<string, string>> = [{ origin }, { origin: "https://app.example.com" }, { "sec-fetch-site": "same-origin" }, { referer: `${origin}/` }];
+    for (const headers of pages) {
       const res = await server.request("POST", "/session/login", { json: await account(), headers });
       assert.equal(res.status, 200, JSON.stringify(headers));
       assert.equal(res.headers.getSetCookie().length, 2);
