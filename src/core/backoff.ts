@@ -56,6 +56,10 @@ function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("base64url").slice(0, 32);
 }
 
+/** Lease ids: unique per process (random) and per reservation (a counter), with no random draw per attempt. */
+const PROCESS_ID = randomBytes(9).toString("base64url");
+let reservations = 0;
+
 const NO_OP_SLOT: Slot = { keep: async () => {}, release: async () => {}, reset: async () => {} };
 
 export class Backoff {
@@ -78,7 +82,7 @@ export class Backoff {
   /** Takes a slot for one attempt, or says how many seconds to wait (nothing is counted then). */
   async reserve(key: string): Promise<Reservation> {
     if (!this.enabled) return { ok: true, slot: NO_OP_SLOT };
-    const ref: SlotRef = { name: this.name, key: hashKey(key), id: randomBytes(12).toString("base64url") };
+    const ref: SlotRef = { name: this.name, key: hashKey(key), id: `${PROCESS_ID}${(++reservations).toString(36)}` };
     const result = await this.#counters.reserve(ref, this.policy, this.#now(), SLOT_LEASE_MS);
     if (!result.ok) return { ok: false, retryAfter: Math.max(1, Math.ceil(result.retryAfterMs / 1000)) };
     let settled = false;
