@@ -7,7 +7,7 @@ import type { Store, SessionRow, SessionView, UserRow, UserView } from "../store
 import { openSqliteStore } from "../store/index.js";
 import { AccessTokens, type AccessTokenClaims } from "./access-tokens.js";
 import { ClientService } from "./clients.js";
-import { joinCluster, openRedisLink, verifyWithKeyReload, watchKeysUntilJoined } from "./cluster/cluster.js";
+import { joinCluster, openRedisLink, watchKeysUntilJoined } from "./cluster/cluster.js";
 import { CookieSessionService } from "./cookie-sessions.js";
 import type { Config } from "./config.js";
 import { invalidField, invalidToken, TesseraError } from "./errors.js";
@@ -110,7 +110,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
 
   /** Resolves a Bearer token to a live user session; throws invalid_token otherwise. */
   async function authenticateBearer(token: string): Promise<Principal> {
-    const claims = await verifyWithKeyReload(accessTokens, keys, token);
+    const claims = await accessTokens.verifyReloadingKeys(token);
     if (claims.sid === undefined) throw invalidToken("no sid", "This token does not represent a signed-in user.");
     const live = await sessions.liveSession(claims.sid, claims.sub);
     if (!live) throw invalidToken("session ended", "The session of this token has ended.");
