@@ -19,6 +19,7 @@ import { RevocationFeed } from "./revocation-feed.js";
 import { refreshTokenKeys } from "./refresh-tokens.js";
 import { SessionService } from "./sessions.js";
 import { TokenService } from "./token-service.js";
+import { TokenLifetime } from "./token-lifetime.js";
 import { parseRoles, UserService } from "./users.js";
 import { AdminUsers, iso } from "./admin.js";
 import { AdminResources } from "./admin-resources.js";
@@ -67,9 +68,11 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const store = deps.store ?? (await openStore(config));
   const masterKey = loadMasterKey(config);
   const events = new AuthEvents();
+  // Retired keys and revocation entries outlive the longest token ever issued, not today's TTL.
+  const tokenLifetime = await TokenLifetime.open(store, config.accessTokenTtl);
   const keys = new KeyRing({
     store, sealingKey: deriveKey(masterKey, "key-encryption"), alg: config.signingAlg,
-    publishAhead: config.jwksMaxAge * 1000, tokenLifetime: config.accessTokenTtl * 1000, now,
+    publishAhead: config.jwksMaxAge * 1000, get tokenLifetime() { return tokenLifetime.longest * 1000; }, now,
   });
   const keyWatch = watchKeysUntilJoined(keys);
   await keys.load();
@@ -88,7 +91,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     refreshKeys: refreshTokenKeys(masterKey),
     policy: {
       idleTimeout: config.sessionIdleTimeout * 1000, absoluteLifetime: config.sessionAbsoluteLifetime * 1000,
-      graceWindow: config.refreshGraceWindow * 1000, accessTokenTtl: config.accessTokenTtl,
+      graceWindow: config.refreshGraceWindow * 1000, get accessTokenTtl() { return tokenLifetime.longest; },
     },
   });
   const accessTokens = new AccessTokens({ keys, issuer: config.issuer, audience: config.audience, now });
@@ -170,7 +173,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
 
   return {
     config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
-    throttle, audit, keyRotation, resets, admin,
+    throttle, audit, keyRotation, resets, admin, tokenLifetime,
     /** The shared Redis command client (REDIS_URL), or undefined; keys go under `config.redisPrefix`. */
     redis: redisLink?.client,
     /** Redis connection state and round trips (readiness, metrics); undefined without REDIS_URL. */
