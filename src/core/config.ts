@@ -142,7 +142,7 @@ export const settings = [
     return url.href.replace(/\/$/, "");
   } }),
   setting({ key: "audience", env: "TESSERA_AUDIENCE", fallback: undefined, doc: "Access-token audience (`aud`). Default: the issuer.", parse: (r) => r }),
-  setting({ key: "dataDir", env: "TESSERA_DATA_DIR", fallback: "./data", doc: "Folder for the SQLite database and the master key file.", parse: (r) => resolve(r) }),
+  setting({ key: "dataDir", env: "TESSERA_DATA_DIR", fallback: "./data", doc: "Folder for the SQLite database and the master key file (created 0700; the files in it 0600).", parse: (r) => resolve(r) }),
   setting({ key: "databaseUrl", env: "DATABASE_URL", fallback: "", doc: "`postgres://…` to use PostgreSQL; empty for SQLite in the data folder.", parse: (r) => {
     if (r && !/^postgres(ql)?:\/\//.test(r)) throw new Error("must be a postgres:// URL or empty");
     return r;
@@ -155,7 +155,7 @@ export const settings = [
     if (!/^[\w:.-]{1,64}$/.test(r)) throw new Error("must be 1 to 64 letters, digits or _ : . -");
     return r;
   } }),
-  setting({ key: "trustProxy", env: "TESSERA_TRUST_PROXY", fallback: "false", doc: "Behind a load balancer: `true`, a hop count, or the proxies' addresses/CIDRs (comma-separated), so client IPs come from `X-Forwarded-For`. Never `true` if clients can reach the port directly.", parse: parseTrustProxy }),
+  setting({ key: "trustProxy", env: "TESSERA_TRUST_PROXY", fallback: "false", doc: "Behind a load balancer: `true`, a hop count, or the proxies' addresses/CIDRs (comma-separated), so client IPs come from `X-Forwarded-For`. Never `true` if clients can reach the port directly or the proxy appends to a client-sent `X-Forwarded-For` (clients would choose their address; the start warns): give the hop count or the proxies' addresses (docs/deploy.md).", parse: parseTrustProxy }),
   setting({ key: "shutdownTimeout", env: "TESSERA_SHUTDOWN_TIMEOUT", fallback: "10", doc: "Seconds in-flight requests get to finish after SIGTERM before connections are cut.", parse: int(1, 600) }),
   setting({ key: "metricsToken", env: "TESSERA_METRICS_TOKEN", fallback: undefined, doc: "When set, `GET /metrics` requires `Authorization: Bearer <token>`; otherwise it is open (keep it off the public load balancer).", parse: (r) => {
     if (r.length < 16) throw new Error("must be at least 16 characters");
@@ -169,7 +169,7 @@ export const settings = [
     if (r !== "ES256" && r !== "RS256" && r !== "EdDSA") throw new Error("must be ES256, RS256 or EdDSA");
     return r;
   } }),
-  setting({ key: "accessTokenTtl", env: "TESSERA_ACCESS_TOKEN_TTL", fallback: "900", doc: "Access-token lifetime, seconds.", parse: int(5, DAY) }),
+  setting({ key: "accessTokenTtl", env: "TESSERA_ACCESS_TOKEN_TTL", fallback: "900", doc: "Access-token lifetime, seconds. Revocations and retired keys are kept for the longest lifetime ever configured, so lowering it is safe (docs/security.md).", parse: int(5, DAY) }),
   setting({ key: "sessionIdleTimeout", env: "TESSERA_SESSION_IDLE_TIMEOUT", fallback: String(7 * DAY), doc: "A session ends after this many seconds without a refresh (or cookie use).", parse: int(60, 365 * DAY) }),
   setting({ key: "sessionAbsoluteLifetime", env: "TESSERA_SESSION_ABSOLUTE_LIFETIME", fallback: String(30 * DAY), doc: "A session ends this many seconds after sign-in, whatever happens.", parse: int(60, 5 * 365 * DAY) }),
   setting({ key: "refreshGraceWindow", env: "TESSERA_REFRESH_GRACE_WINDOW", fallback: "10", doc: "Seconds during which the just-spent refresh token still returns the current one (see docs/refresh-rotation.md).", parse: int(0, 300) }),
