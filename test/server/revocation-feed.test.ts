@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { loadConfig } from "../../src/core/config.js";
 import { openSqliteStore, type Store } from "../../src/store/index.js";
 import { dropSchema, newSchemaName, PG_TEST_URL, usePostgres } from "../helpers/pg-schema.js";
+import { parsePrometheus, sample } from "../helpers/prometheus.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { sidOf } from "../helpers/tokens.js";
 
@@ -139,6 +140,8 @@ describe("caps on held long polls", () => {
     assert.equal(full.status, 503);
     assert.equal(((await full.json()) as { error: string }).error, "temporarily_unavailable");
     assert.equal(full.headers.get("retry-after"), "1");
+    const metrics = parsePrometheus(await (await fetch(`${server.url}/metrics`)).text());
+    assert.equal(sample(metrics, "tessera_feed_polls_held"), 8, "operators see how close to the cap an instance is");
 
     // Reads that are not held take no slot.
     assert.equal((await from("198.51.100.1", "")).status, 200);
