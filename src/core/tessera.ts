@@ -39,6 +39,8 @@ export interface TesseraDeps {
   hashConcurrency?: number;
   /** Shared throttle counters (an ioredis client and key prefix); default: this process's memory. */
   redis?: CounterStore;
+  /** false: read the longest access-token lifetime ever configured without recording this one (admin commands). */
+  recordTokenLifetime?: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const masterKey = loadMasterKey(config);
   const events = new AuthEvents();
   // Retired keys and revocation entries outlive the longest token ever issued, not today's TTL.
-  const tokenLifetime = await TokenLifetime.open(store, config.accessTokenTtl);
+  const tokenLifetime = await TokenLifetime.open(store, config.accessTokenTtl, { record: deps.recordTokenLifetime ?? true });
   const keys = new KeyRing({
     store, sealingKey: deriveKey(masterKey, "key-encryption"), alg: config.signingAlg,
     publishAhead: config.jwksMaxAge * 1000, get tokenLifetime() { return tokenLifetime.longest * 1000; }, now,

@@ -21,9 +21,15 @@ export class TokenLifetime {
     this.#seconds = seconds;
   }
 
-  /** Records the configured lifetime (seconds) and reads the longest one ever recorded. */
-  static async open(store: Store, configured: number): Promise<TokenLifetime> {
-    return new TokenLifetime(store, configured, await store.raiseHighWaterMark(MARK, configured));
+  /**
+   * Records the configured lifetime (seconds) and reads the longest one ever
+   * recorded. `record: false` (admin commands, whose environment need not hold
+   * the servers' settings) reads without raising the mark.
+   */
+  static async open(store: Store, configured: number, options: { record?: boolean } = {}): Promise<TokenLifetime> {
+    const record = options.record ?? true;
+    const stored = await store.raiseHighWaterMark(MARK, record ? configured : 0);
+    return new TokenLifetime(store, record ? configured : 0, Math.max(stored, configured));
   }
 
   /** Seconds: the longest access-token lifetime ever configured. */

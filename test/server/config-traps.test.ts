@@ -4,7 +4,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
+import { withCore } from "../../src/cli/commands.js";
+import { loadConfig } from "../../src/core/config.js";
 import { TRUST_PROXY_WARNING } from "../../src/server/config-warnings.js";
+import { PG_TEST_URL, schemaFor, usePostgres } from "../helpers/pg-schema.js";
 import { startTestServer, testClock } from "../helpers/server.js";
 import { sidOf } from "../helpers/tokens.js";
 
@@ -60,6 +63,23 @@ describe("the access-token lifetime lowered between two starts", () => {
       const next = await second.tessera.keyRotation.rotate("test");
       const row = second.tessera.keys.rows().find((k) => k.kid === retiring)!;
       assert.equal(row.expires_at, next.activates_at + 900_000);
+    } finally {
+      await second.close();
+    }
+  });
+
+  test("an admin command run with another lifetime reads the mark and leaves it as it is", async () => {
+    const masterKey = randomBytes(32).toString("base64url");
+    const first = await startTestServer({ keepData: true, config: { masterKey, accessTokenTtl: 300 } });
+    await first.close();
+    const cliConfig = loadConfig({}, {
+      dataDir: first.dataDir, masterKey, accessTokenTtl: 3600, logLevel: "silent",
+      ...(usePostgres() ? { databaseUrl: PG_TEST_URL, pgSchema: schemaFor(first.dataDir) } : {}),
+    });
+    assert.equal(await withCore(cliConfig, async (t) => t.tokenLifetime.longest), 3600, "a rotation from the CLI still keeps keys long enough for its own setting");
+    const second = await startTestServer({ dataDir: first.dataDir, config: { masterKey, accessTokenTtl: 120 } });
+    try {
+      assert.equal(second.tessera.tokenLifetime.longest, 300, "the servers' mark was not raised by the command");
     } finally {
       await second.close();
     }
