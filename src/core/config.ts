@@ -90,6 +90,10 @@ export interface Config {
   auditRetentionDays: number;
   /** Seconds a client has to send a whole request. */
   requestTimeout: number;
+  /** Revocation-feed long polls one instance holds at once. */
+  feedMaxPolls: number;
+  /** Revocation-feed long polls one client address may hold at once on one instance. */
+  feedMaxPollsPerIp: number;
   /** First admin created at start when no user has this name (with adminPassword). */
   adminUsername: string;
   adminPassword: string | undefined;
@@ -148,7 +152,7 @@ export const settings = [
     return url.href.replace(/\/$/, "");
   } }),
   setting({ key: "audience", env: "TESSERA_AUDIENCE", fallback: undefined, doc: "Access-token audience (`aud`). Default: the issuer.", parse: (r) => r }),
-  setting({ key: "dataDir", env: "TESSERA_DATA_DIR", fallback: "./data", doc: "Folder for the SQLite database and the master key file.", parse: (r) => resolve(r) }),
+  setting({ key: "dataDir", env: "TESSERA_DATA_DIR", fallback: "./data", doc: "Folder for the SQLite database and the master key file (created 0700; the files in it 0600).", parse: (r) => resolve(r) }),
   setting({ key: "databaseUrl", env: "DATABASE_URL", fallback: "", doc: "`postgres://…` to use PostgreSQL; empty for SQLite in the data folder.", parse: (r) => {
     if (r && !/^postgres(ql)?:\/\//.test(r)) throw new Error("must be a postgres:// URL or empty");
     return r;
@@ -161,7 +165,7 @@ export const settings = [
     if (!/^[\w:.-]{1,64}$/.test(r)) throw new Error("must be 1 to 64 letters, digits or _ : . -");
     return r;
   } }),
-  setting({ key: "trustProxy", env: "TESSERA_TRUST_PROXY", fallback: "false", doc: "Behind a load balancer: `true`, a hop count, or the proxies' addresses/CIDRs (comma-separated), so client IPs come from `X-Forwarded-For`. Never `true` if clients can reach the port directly.", parse: parseTrustProxy }),
+  setting({ key: "trustProxy", env: "TESSERA_TRUST_PROXY", fallback: "false", doc: "Behind a load balancer: `true`, a hop count, or the proxies' addresses/CIDRs (comma-separated), so client IPs come from `X-Forwarded-For`. Never `true` if clients can reach the port directly or the proxy appends to a client-sent `X-Forwarded-For` (clients would choose their address; the start warns): give the hop count or the proxies' addresses (docs/deploy.md).", parse: parseTrustProxy }),
   setting({ key: "shutdownTimeout", env: "TESSERA_SHUTDOWN_TIMEOUT", fallback: "10", doc: "Seconds in-flight requests get to finish after SIGTERM before connections are cut.", parse: int(1, 600) }),
   setting({ key: "metricsToken", env: "TESSERA_METRICS_TOKEN", fallback: undefined, doc: "When set, `GET /metrics` requires `Authorization: Bearer <token>`; otherwise it is open (keep it off the public load balancer).", parse: (r) => {
     if (r.length < 16) throw new Error("must be at least 16 characters");
@@ -175,7 +179,7 @@ export const settings = [
     if (r !== "ES256" && r !== "RS256" && r !== "EdDSA") throw new Error("must be ES256, RS256 or EdDSA");
     return r;
   } }),
-  setting({ key: "accessTokenTtl", env: "TESSERA_ACCESS_TOKEN_TTL", fallback: "900", doc: "Access-token lifetime, seconds.", parse: int(5, DAY) }),
+  setting({ key: "accessTokenTtl", env: "TESSERA_ACCESS_TOKEN_TTL", fallback: "900", doc: "Access-token lifetime, seconds. Revocations and retired keys are kept for the longest lifetime ever configured, so lowering it is safe (docs/security.md).", parse: int(5, DAY) }),
   setting({ key: "sessionIdleTimeout", env: "TESSERA_SESSION_IDLE_TIMEOUT", fallback: String(7 * DAY), doc: "A session ends after this many seconds without a refresh (or cookie use).", parse: int(60, 365 * DAY) }),
   setting({ key: "sessionAbsoluteLifetime", env: "TESSERA_SESSION_ABSOLUTE_LIFETIME", fallback: String(30 * DAY), doc: "A session ends this many seconds after sign-in, whatever happens.", parse: int(60, 5 * 365 * DAY) }),
   setting({ key: "refreshGraceWindow", env: "TESSERA_REFRESH_GRACE_WINDOW", fallback: "10", doc: "Seconds during which the just-spent refresh token still returns the current one (see docs/refresh-rotation.md).", parse: int(0, 300) }),
@@ -214,6 +218,8 @@ export const settings = [
   setting({ key: "passwordResetTtl", env: "TESSERA_PASSWORD_RESET_TTL", fallback: String(DAY), doc: "Seconds an admin-issued password-reset token stays valid.", parse: int(60, 30 * DAY) }),
   setting({ key: "auditRetentionDays", env: "TESSERA_AUDIT_RETENTION_DAYS", fallback: "365", doc: "Days audit events are kept (deleted by the sweeper); 0: forever.", parse: int(0, 36500) }),
   setting({ key: "requestTimeout", env: "TESSERA_REQUEST_TIMEOUT", fallback: "30", doc: "Seconds a client has to send a whole request (slow-loris defence).", parse: int(1, 3600) }),
+  setting({ key: "feedMaxPolls", env: "TESSERA_FEED_MAX_POLLS", fallback: "10000", doc: "Revocation-feed long polls (`GET /oauth/revocations?wait=…`) one instance holds at once; one more is `503 temporarily_unavailable` with `Retry-After`.", parse: int(1, 1_000_000) }),
+  setting({ key: "feedMaxPollsPerIp", env: "TESSERA_FEED_MAX_POLLS_PER_IP", fallback: "100", doc: "Revocation-feed long polls one client address may hold at once on one instance (each verifier holds one); one more is `429 too_many_requests` with `Retry-After`. At most `TESSERA_FEED_MAX_POLLS`.", parse: int(1, 1_000_000) }),
   setting({ key: "adminUsername", env: "TESSERA_ADMIN_USERNAME", fallback: "", doc: "With `TESSERA_ADMIN_PASSWORD`: the first admin, created at start if no user has this name.", parse: (r) => r }),
   setting({ key: "adminPassword", env: "TESSERA_ADMIN_PASSWORD", fallback: undefined, doc: "The first admin's password (never logged; used only to create that user).", parse: (r) => r }),
 ] as const;
@@ -254,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if ((config.throttleBaseDelay ?? 0) > (config.throttleMaxDelay ?? 0)) {
       problems.push("TESSERA_THROTTLE_BASE_DELAY must be at most TESSERA_THROTTLE_MAX_DELAY");
     }
+    if ((config.feedMaxPollsPerIp ?? 0) > (config.feedMaxPolls ?? 0)) problems.push("TESSERA_FEED_MAX_POLLS_PER_IP must be at most TESSERA_FEED_MAX_POLLS");
     const unknown = (config.defaultScopes ?? []).filter((s) => !(config.supportedScopes ?? []).includes(s));
     if (unknown.length > 0) problems.push(`TESSERA_DEFAULT_SCOPES names scopes missing from TESSERA_SCOPES: ${unknown.join(" ")}`);
   }

@@ -7,7 +7,7 @@ import type { Store, SessionRow, SessionView, UserRow, UserView } from "../store
 import { openSqliteStore } from "../store/index.js";
 import { AccessTokens, type AccessTokenClaims } from "./access-tokens.js";
 import { ClientService } from "./clients.js";
-import { joinCluster, openRedisLink, verifyWithKeyReload, watchKeysUntilJoined } from "./cluster/cluster.js";
+import { joinCluster, openRedisLink, watchKeysUntilJoined } from "./cluster/cluster.js";
 import { CookieSessionService } from "./cookie-sessions.js";
 import type { Config } from "./config.js";
 import { invalidField, invalidToken, TesseraError } from "./errors.js";
@@ -19,6 +19,7 @@ import { RevocationFeed } from "./revocation-feed.js";
 import { refreshTokenKeys } from "./refresh-tokens.js";
 import { SessionService } from "./sessions.js";
 import { TokenService } from "./token-service.js";
+import { TokenLifetime } from "./token-lifetime.js";
 import { parseRoles, UserService } from "./users.js";
 import { AdminUsers, iso } from "./admin.js";
 import { AdminResources } from "./admin-resources.js";
@@ -42,6 +43,8 @@ export interface TesseraDeps {
   hashWorker?: WorkerModule;
   /** Shared throttle counters (an ioredis client and key prefix); default: this process's memory. */
   redis?: CounterStore;
+  /** false: read the longest access-token lifetime ever configured without recording this one (admin commands). */
+  recordTokenLifetime?: boolean;
 }
 
 /**
@@ -71,9 +74,11 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const store = deps.store ?? (await openStore(config));
   const masterKey = loadMasterKey(config);
   const events = new AuthEvents();
+  // Retired keys and revocation entries outlive the longest token ever issued, not today's TTL.
+  const tokenLifetime = await TokenLifetime.open(store, config.accessTokenTtl, { record: deps.recordTokenLifetime ?? true });
   const keys = new KeyRing({
     store, sealingKey: deriveKey(masterKey, "key-encryption"), alg: config.signingAlg,
-    publishAhead: config.jwksMaxAge * 1000, tokenLifetime: config.accessTokenTtl * 1000, now,
+    publishAhead: config.jwksMaxAge * 1000, get tokenLifetime() { return tokenLifetime.longest * 1000; }, now,
   });
   const keyWatch = watchKeysUntilJoined(keys);
   await keys.load();
@@ -93,7 +98,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     refreshKeys: refreshTokenKeys(masterKey),
     policy: {
       idleTimeout: config.sessionIdleTimeout * 1000, absoluteLifetime: config.sessionAbsoluteLifetime * 1000,
-      graceWindow: config.refreshGraceWindow * 1000, accessTokenTtl: config.accessTokenTtl,
+      graceWindow: config.refreshGraceWindow * 1000, get accessTokenTtl() { return tokenLifetime.longest; },
     },
   });
   const accessTokens = new AccessTokens({ keys, issuer: config.issuer, audience: config.audience, now });
@@ -109,13 +114,13 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   };
   const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle });
-  const feed = new RevocationFeed(store, now);
+  const feed = new RevocationFeed({ store, now, maxPolls: config.feedMaxPolls, maxPollsPerIp: config.feedMaxPollsPerIp });
   events.on("sessions-ended", () => feed.notify());
   const cluster = joinCluster(redisLink, { events, feed, keys }, keyWatch.changed());
 
   /** Resolves a Bearer token to a live user session; throws invalid_token otherwise. */
   async function authenticateBearer(token: string): Promise<Principal> {
-    const claims = await verifyWithKeyReload(accessTokens, keys, token);
+    const claims = await accessTokens.verifyReloadingKeys(token);
     if (claims.sid === undefined) throw invalidToken("no sid", "This token does not represent a signed-in user.");
     const live = await sessions.liveSession(claims.sid, claims.sub);
     if (!live) throw invalidToken("session ended", "The session of this token has ended.");
@@ -175,7 +180,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
 
   return {
     config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
-    throttle, audit, keyRotation, resets, admin,
+    throttle, audit, keyRotation, resets, admin, tokenLifetime,
     /** The shared Redis command client (REDIS_URL), or undefined; keys go under `config.redisPrefix`. */
     redis: redisLink?.client,
     /** Redis connection state and round trips (readiness, metrics); undefined without REDIS_URL. */
