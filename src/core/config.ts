@@ -78,6 +78,10 @@ export interface Config {
   passwordResetTtl: number;
   /** Days audit rows are kept; 0: forever. */
   auditRetentionDays: number;
+  /** Second-factor codes tried per mfa_token (reserved before each check). */
+  mfaTokenAttempts: number;
+  /** Seconds: how recent a sign-in the sensitive routes require (RFC 9470 max_age); 0 turns the check off. */
+  stepUpMaxAgeSeconds: number;
   /** Seconds a client has to send a whole request. */
   requestTimeout: number;
   /** First admin created at start when no user has this name (with adminPassword). */
@@ -198,6 +202,8 @@ export const settings = [
   setting({ key: "keyRotationDays", env: "TESSERA_KEY_ROTATION_DAYS", fallback: "90", doc: "Days a signing key signs before the server rotates it (checked every minute); 0: only by hand.", parse: int(0, 3650) }),
   setting({ key: "passwordResetTtl", env: "TESSERA_PASSWORD_RESET_TTL", fallback: String(DAY), doc: "Seconds an admin-issued password-reset token stays valid.", parse: int(60, 30 * DAY) }),
   setting({ key: "auditRetentionDays", env: "TESSERA_AUDIT_RETENTION_DAYS", fallback: "365", doc: "Days audit events are kept (deleted by the sweeper); 0: forever.", parse: int(0, 36500) }),
+  setting({ key: "mfaTokenAttempts", env: "TESSERA_MFA_TOKEN_ATTEMPTS", fallback: "5", doc: "Second-factor codes one `mfa_token` may try (docs/mfa.md); each attempt is reserved before the code is checked.", parse: int(1, 20) }),
+  setting({ key: "stepUpMaxAgeSeconds", env: "TESSERA_STEP_UP_MAX_AGE_SECONDS", fallback: "900", doc: "How recent a sign-in (seconds) removing a factor or making new recovery codes requires; older sign-ins get 401 `insufficient_user_authentication` with `max_age` (RFC 9470). 0 turns the check off.", parse: int(0, 30 * DAY) }),
   setting({ key: "requestTimeout", env: "TESSERA_REQUEST_TIMEOUT", fallback: "30", doc: "Seconds a client has to send a whole request (slow-loris defence).", parse: int(1, 3600) }),
   setting({ key: "adminUsername", env: "TESSERA_ADMIN_USERNAME", fallback: "", doc: "With `TESSERA_ADMIN_PASSWORD`: the first admin, created at start if no user has this name.", parse: (r) => r }),
   setting({ key: "adminPassword", env: "TESSERA_ADMIN_PASSWORD", fallback: undefined, doc: "The first admin's password (never logged; used only to create that user).", parse: (r) => r }),

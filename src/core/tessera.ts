@@ -28,6 +28,9 @@ import { KeyRotation } from "./key-rotation.js";
 import { PasswordResets } from "./password-resets.js";
 import { Throttle, throttlePolicy } from "./throttle.js";
 import type { RequestMeta } from "./sessions.js";
+import { FactorService } from "./mfa/factors.js";
+import { SecondStep } from "./mfa/second-step.js";
+import { MFA_TOKEN_TTL_MS, mfaUseCases, principalAuth } from "./mfa/use-cases.js";
 
 export interface TesseraDeps {
   /** A store to use instead of opening the configured one (tests, benchmarks). */
@@ -83,8 +86,11 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const clients = new ClientService(store, now, config.supportedScopes);
   await clients.ensureBuiltins(config.accessTokenTtl);
   const users = new UserService({ store, hasher, events, now });
+  // Second factors (docs/mfa.md): the gate below is asked before every session of an unfinished sign-in starts.
+  const factors = new FactorService({ store, events, now, sealingKey: deriveKey(masterKey, "totp-secret"), issuerLabel: new URL(config.issuer).host });
   const sessions = new SessionService({
-    store, events, now,
+    // secondStep is built below, beside the throttle it uses; the gate runs only once requests arrive.
+    store, events, now, gate: (...args) => secondStep.gate(...args),
     refreshKeys: refreshTokenKeys(masterKey),
     policy: {
       idleTimeout: config.sessionIdleTimeout * 1000, absoluteLifetime: config.sessionAbsoluteLifetime * 1000,
@@ -95,6 +101,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   // Issue #7. Throttle counters: this process's memory, or Redis when instances share them
   // (deps.redis: the cluster setup's ioredis client and key prefix).
   const throttle = new Throttle(throttlePolicy(config), deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {}));
+  const secondStep = new SecondStep({ store, factors, events, now, tokenTtl: MFA_TOKEN_TTL_MS, maxAttempts: config.mfaTokenAttempts, throttle });
   const audit = new AuditLog({ store, events, now });
   const keyRotation = new KeyRotation({ keys, events, now, rotationDays: config.keyRotationDays });
   const resets = new PasswordResets({ store, hasher, sessions, events, now, ttl: config.passwordResetTtl * 1000 });
@@ -104,6 +111,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   };
   const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle });
+  const mfa = mfaUseCases({ config, factors, secondStep, tokens, cookieSessions, clients });
   const feed = new RevocationFeed(store, now);
   events.on("sessions-ended", () => feed.notify());
   const cluster = joinCluster(redisLink, { events, feed, keys }, keyWatch.changed());
@@ -118,7 +126,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   }
 
   function userinfo(p: Principal) {
-    return { sub: p.user.id, username: p.user.username, email: p.user.email, roles: parseRoles(p.user), auth: p.auth };
+    const { amr, authTime } = principalAuth(p);
+    return { sub: p.user.id, username: p.user.username, email: p.user.email, roles: parseRoles(p.user), auth: p.auth, amr, auth_time: authTime };
   }
 
   async function listSessions(p: Principal) {
@@ -170,7 +179,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
 
   return {
     config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
-    throttle, audit, keyRotation, resets, admin,
+    throttle, audit, keyRotation, resets, admin, factors, secondStep, mfa,
     /** The shared Redis command client (REDIS_URL), or undefined; keys go under `config.redisPrefix`. */
     redis: redisLink?.client,
     /** Redis connection state and round trips (readiness, metrics); undefined without REDIS_URL. */
