@@ -82,6 +82,10 @@ export interface Config {
   mfaTokenAttempts: number;
   /** Seconds: how recent a sign-in the sensitive routes require (RFC 9470 max_age); 0 turns the check off. */
   stepUpMaxAgeSeconds: number;
+  /** WebAuthn relying-party id; empty: the issuer's host name (passkeys are off when that is an IP address). */
+  webauthnRpId: string;
+  /** Origins allowed in WebAuthn responses; empty: the issuer's origin. */
+  webauthnOrigins: string[];
   /** Seconds a client has to send a whole request. */
   requestTimeout: number;
   /** First admin created at start when no user has this name (with adminPassword). */
@@ -204,6 +208,11 @@ export const settings = [
   setting({ key: "auditRetentionDays", env: "TESSERA_AUDIT_RETENTION_DAYS", fallback: "365", doc: "Days audit events are kept (deleted by the sweeper); 0: forever.", parse: int(0, 36500) }),
   setting({ key: "mfaTokenAttempts", env: "TESSERA_MFA_TOKEN_ATTEMPTS", fallback: "5", doc: "Second-factor codes one `mfa_token` may try (docs/mfa.md); each attempt is reserved before the code is checked.", parse: int(1, 20) }),
   setting({ key: "stepUpMaxAgeSeconds", env: "TESSERA_STEP_UP_MAX_AGE_SECONDS", fallback: "900", doc: "How recent a sign-in (seconds) removing a factor or making new recovery codes requires; older sign-ins get 401 `insufficient_user_authentication` with `max_age` (RFC 9470). 0 turns the check off.", parse: int(0, 30 * DAY) }),
+  setting({ key: "webauthnRpId", env: "TESSERA_WEBAUTHN_RP_ID", fallback: "", doc: "Passkeys' relying-party id (a domain: the issuer's host or a parent of it). Empty: the issuer's host name; passkeys are off when that is an IP address (WebAuthn needs a domain).", parse: (r) => {
+    if (r !== "" && (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(r) || /^[\d.]+$/.test(r))) throw new Error("must be a lower-case domain name, not an IP address");
+    return r;
+  } }),
+  setting({ key: "webauthnOrigins", env: "TESSERA_WEBAUTHN_ORIGINS", fallback: "", doc: "Origins whose pages may use passkeys (comma-separated); each must be on the RP ID or a subdomain of it. Empty: the issuer's origin.", parse: (r) => list(r).map(origin) }),
   setting({ key: "requestTimeout", env: "TESSERA_REQUEST_TIMEOUT", fallback: "30", doc: "Seconds a client has to send a whole request (slow-loris defence).", parse: int(1, 3600) }),
   setting({ key: "adminUsername", env: "TESSERA_ADMIN_USERNAME", fallback: "", doc: "With `TESSERA_ADMIN_PASSWORD`: the first admin, created at start if no user has this name.", parse: (r) => r }),
   setting({ key: "adminPassword", env: "TESSERA_ADMIN_PASSWORD", fallback: undefined, doc: "The first admin's password (never logged; used only to create that user).", parse: (r) => r }),
@@ -241,6 +250,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (config.audience === undefined) config.audience = config.issuer;
     if ((config.sessionAbsoluteLifetime ?? 0) < (config.accessTokenTtl ?? 0)) {
       problems.push("TESSERA_SESSION_ABSOLUTE_LIFETIME must be at least TESSERA_ACCESS_TOKEN_TTL");
+    }
+    const rpId = config.webauthnRpId || (config.issuer ? new URL(config.issuer).hostname : "");
+    for (const o of config.webauthnOrigins ?? []) {
+      const host = new URL(o).hostname;
+      if (host !== rpId && !host.endsWith(`.${rpId}`)) problems.push(`TESSERA_WEBAUTHN_ORIGINS: ${o} is not on the RP ID ${rpId} or a subdomain of it`);
     }
     const unknown = (config.defaultScopes ?? []).filter((s) => !(config.supportedScopes ?? []).includes(s));
     if (unknown.length > 0) problems.push(`TESSERA_DEFAULT_SCOPES names scopes missing from TESSERA_SCOPES: ${unknown.join(" ")}`);

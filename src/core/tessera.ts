@@ -111,7 +111,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   };
   const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle });
-  const mfa = mfaUseCases({ config, factors, secondStep, tokens, cookieSessions, clients });
+  const mfa = mfaUseCases({ config, factors, secondStep, tokens, cookieSessions, clients, store, events, now });
   const feed = new RevocationFeed(store, now);
   events.on("sessions-ended", () => feed.notify());
   const cluster = joinCluster(redisLink, { events, feed, keys }, keyWatch.changed());

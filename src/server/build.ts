@@ -32,6 +32,7 @@ import { webRoutes } from "./routes/web.js";
 import { installMetrics } from "./metrics/install.js";
 import { factorRoutes } from "./routes/mfa/factors.js";
 import { sessionMfaRoute } from "./routes/mfa/session-mfa.js";
+import { passkeyRoutes } from "./routes/mfa/passkeys.js";
 import { loggerOptions, trustProxyOption, type LogStream } from "./shared/logging.js";
 
 export const BODY_LIMIT = 16 * 1024;
@@ -109,6 +110,7 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   passwordResetRoute(app, tessera);
   factorRoutes(app, tessera, authenticate);
   sessionMfaRoute(app, tessera);
+  passkeyRoutes(app, tessera, authenticate);
   await adminRoutes(app, tessera, authenticate);
   await openApiRoutes(app);
   if (tessera.config.demoPage) webRoutes(app, options.webRoot);

@@ -44,6 +44,8 @@ export interface FactorStore {
    * undefined when the token is unknown, spent, expired or out of attempts.
    */
   reserveMfaAttempt(tokenHash: string, now: number, maxAttempts: number): Promise<MfaTokenRow | undefined>;
+  /** A live, unspent token with attempts left (to list a user's passkeys for the second step); nothing is spent. */
+  findLiveMfaToken(tokenHash: string, now: number, maxAttempts: number): Promise<MfaTokenRow | undefined>;
   /** Spends the token; false when someone else spent it first (or it expired). */
   spendMfaToken(tokenHash: string, now: number): Promise<boolean>;
 
@@ -152,6 +154,12 @@ export class FactorQueries implements FactorStore {
     return this.#db.updateTable("mfa_tokens").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
       .where("token_hash", "=", tokenHash).where("used_at", "is", null).where("expires_at", ">", now).where("attempts", "<", maxAttempts)
       .returningAll().executeTakeFirst();
+  }
+
+  findLiveMfaToken(tokenHash: string, now: number, maxAttempts: number): Promise<MfaTokenRow | undefined> {
+    return this.#db.selectFrom("mfa_tokens").selectAll()
+      .where("token_hash", "=", tokenHash).where("used_at", "is", null).where("expires_at", ">", now).where("attempts", "<", maxAttempts)
+      .executeTakeFirst();
   }
 
   async spendMfaToken(tokenHash: string, now: number): Promise<boolean> {

@@ -97,6 +97,13 @@ export class SecondStep {
     });
   };
 
+  /** The user a live mfa_token of this client belongs to (nothing spent), or undefined. */
+  async pendingUser(client: ClientRow, mfaToken: string): Promise<string | undefined> {
+    if (!MFA_TOKEN_SHAPE.test(mfaToken)) return undefined;
+    const row = await this.#o.store.factors.findLiveMfaToken(sha256(mfaToken), this.#o.now(), this.#o.maxAttempts);
+    return row && row.client_id === client.id ? row.user_id : undefined;
+  }
+
   async verify(client: ClientRow, input: SecondStepInput, meta: RequestMeta): Promise<SecondStepResult> {
     const method = methodOf(input);
     if (!MFA_TOKEN_SHAPE.test(input.mfaToken)) throw wrongCode("malformed mfa_token");

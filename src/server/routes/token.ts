@@ -8,12 +8,14 @@ import { passwordGrant } from "./grants/password.js";
 import { refreshTokenGrant } from "./grants/refresh-token.js";
 import type { GrantHandler, TokenBody } from "./grants/types.js";
 import { MFA_GRANT, mfaGrant } from "./grants/mfa.js";
+import { PASSKEY_GRANT, passkeyGrant } from "./grants/passkey.js";
 
 const grants: Record<string, GrantHandler> = {
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
   [MFA_GRANT]: mfaGrant,
+  [PASSKEY_GRANT]: passkeyGrant,
 };
 
 const field = { type: "string", maxLength: 4096 } as const;
