@@ -30,6 +30,7 @@ import { Throttle, throttlePolicy } from "./throttle.js";
 import type { RequestMeta } from "./sessions.js";
 import { FactorService } from "./mfa/factors.js";
 import { SecondStep } from "./mfa/second-step.js";
+import { AdminFactors } from "./mfa/admin-factors.js";
 import { MFA_TOKEN_TTL_MS, mfaUseCases, principalAuth } from "./mfa/use-cases.js";
 
 export interface TesseraDeps {
@@ -112,6 +113,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle });
   const mfa = mfaUseCases({ config, factors, secondStep, tokens, cookieSessions, clients, store, events, now });
+  const adminFactors = new AdminFactors({ store, factors, sessions, events, find: (who) => admin.users.get(who) });
   const feed = new RevocationFeed(store, now);
   events.on("sessions-ended", () => feed.notify());
   const cluster = joinCluster(redisLink, { events, feed, keys }, keyWatch.changed());
@@ -179,7 +181,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
 
   return {
     config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
-    throttle, audit, keyRotation, resets, admin, factors, secondStep, mfa,
+    throttle, audit, keyRotation, resets, admin, factors, secondStep, mfa, adminFactors,
     /** The shared Redis command client (REDIS_URL), or undefined; keys go under `config.redisPrefix`. */
     redis: redisLink?.client,
     /** Redis connection state and round trips (readiness, metrics); undefined without REDIS_URL. */

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { base32Decode, totpAt } from "../../src/core/mfa/totp.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
+import { signInAdmin } from "../helpers/admin.js";
 
 const MFA = "urn:tessera:params:oauth:grant-type:mfa";
 const PASSWORD = "second factor test password";
@@ -354,6 +355,32 @@ describe("concurrency: every single-use secret raced 30 ways", () => {
       server.tessera.events.off("second-factor", count);
     }
     assert.equal(checks, 5);
+  });
+});
+
+describe("admin", () => {
+  test("an admin lists a user's factors and resets them: factors and codes gone, every session ended, audited", async () => {
+    const u = await enrolled();
+    const signedIn = await mfaGrant({ mfa_token: await mfaToken(u.username), otp: codeNow(u.secret) });
+    const admin = await signInAdmin(server);
+    const listed = await server.request<{ factors: unknown[]; recovery_codes_left: number; username: string }>("GET", `/admin/users/${u.username}/factors`, { token: admin.access_token });
+    assert.equal(listed.status, 200, listed.text);
+    assert.equal(listed.body.factors.length, 1);
+    assert.equal(listed.body.recovery_codes_left, 10);
+    const plain = await server.request("POST", `/admin/users/${u.username}/reset-factors`, { token: signedIn.body.access_token });
+    assert.equal(plain.status, 403, "not for non-admins");
+    const reset = await server.request<{ removed_factors: number; ended_sessions: number }>("POST", `/admin/users/${u.userId}/reset-factors`, { token: admin.access_token });
+    assert.equal(reset.status, 200, reset.text);
+    assert.equal(reset.body.removed_factors, 1);
+    assert.ok(reset.body.ended_sessions >= 2);
+    assert.equal((await server.request("GET", "/userinfo", { token: signedIn.body.access_token })).status, 401, "the user's sessions ended");
+    assert.equal((await passwordGrant(u.username)).status, 200, "the password alone signs in again");
+    await server.tessera.audit.flush();
+    const rows = await server.tessera.store.queryAuditEvents({ userId: u.userId, limit: 100 });
+    assert.ok(rows.some((r) => r.type === "factor" && r.outcome === "reset" && r.actor === admin.userId));
+    assert.ok(rows.some((r) => r.type === "admin_action" && r.detail?.includes("user.reset_factors")));
+    const unknown = await server.request("GET", "/admin/users/nobody-at-all/factors", { token: admin.access_token });
+    assert.equal(unknown.status, 404);
   });
 });
 
