@@ -6,6 +6,8 @@ import { after, before, describe, test } from "node:test";
 import { base32Decode, totpAt } from "../../src/core/mfa/totp.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 import { signInAdmin } from "../helpers/admin.js";
+import { createServer } from "node:http";
+import { createVerifier, nodeAuth, requireAmr, requireAuthTime } from "../../src/verify/index.js";
 
 const MFA = "urn:tessera:params:oauth:grant-type:mfa";
 const PASSWORD = "second factor test password";
@@ -355,6 +357,41 @@ describe("concurrency: every single-use secret raced 30 ways", () => {
       server.tessera.events.off("second-factor", count);
     }
     assert.equal(checks, 5);
+  });
+});
+
+describe("tessera/verify step-up guards (RFC 9470) against real tokens", () => {
+  test("requireAmr('mfa') and requireAuthTime(600) answer 401 insufficient_user_authentication with acr_values / max_age", async () => {
+    const verifier = createVerifier({ issuer: server.issuer, clock: clock.now });
+    const auth = nodeAuth(verifier);
+    const guards = { "/pay": requireAmr("mfa"), "/fresh": requireAuthTime(600, { now: clock.now }) };
+    const api = createServer(async (req, res) => {
+      if (!(await auth(req, res))) return;
+      const guard = guards[new URL(req.url ?? "/", "http://x").pathname as keyof typeof guards];
+      if (guard && !guard(req, res)) return;
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+    const call = (path: string, token: string) => fetch(base + path, { headers: { authorization: `Bearer ${token}` } });
+    try {
+      const plain = await server.signUpAndSignIn(`guard${process.pid}x${++n}`, PASSWORD);
+      const refused = await call("/pay", plain.access_token);
+      assert.equal(refused.status, 401);
+      assert.match(refused.headers.get("www-authenticate") ?? "", /error="insufficient_user_authentication".*, acr_values="mfa"$/);
+      assert.equal((await call("/fresh", plain.access_token)).status, 200);
+
+      const u = await enrolled();
+      const strong = await mfaGrant({ mfa_token: await mfaToken(u.username), otp: codeNow(u.secret) });
+      assert.equal((await call("/pay", strong.body.access_token)).status, 200);
+      clock.advance(11 * 60_000);
+      const old = await call("/fresh", strong.body.access_token);
+      assert.equal(old.status, 401);
+      assert.match(old.headers.get("www-authenticate") ?? "", /error="insufficient_user_authentication".*, max_age=600$/);
+    } finally {
+      api.close();
+      verifier.close?.();
+    }
   });
 });
 
