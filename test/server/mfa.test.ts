@@ -429,3 +429,17 @@ describe("metrics", () => {
     assert.match(text, /tessera_second_factor_total\{method="recovery_code",outcome="success"\} [1-9]/);
   });
 });
+
+describe("step-up on the password change", () => {
+  test("changing the password needs a sign-in within 15 minutes", async () => {
+    const user = await server.signUpAndSignIn(`pwstep${process.pid}x${++n}`, PASSWORD);
+    clock.advance(16 * 60_000);
+    const refreshed = await server.request<Tokens>("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: user.refresh_token } });
+    const old = await server.request("POST", "/auth/password", { token: refreshed.body.access_token, json: { current_password: PASSWORD, new_password: "a brand new pass phrase" } });
+    assert.equal(old.status, 401);
+    assert.equal(old.body.error, "insufficient_user_authentication");
+    const fresh = await passwordGrant(user.username);
+    const ok = await server.request("POST", "/auth/password", { token: fresh.body.access_token, json: { current_password: PASSWORD, new_password: "a brand new pass phrase" } });
+    assert.equal(ok.status, 204, ok.text);
+  });
+});
