@@ -8,10 +8,9 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
 import type { Tessera } from "../../../core/tessera.js";
 import { principalOf } from "../../shared/authenticate.js";
-import { assertBrowserJsonPost } from "../../shared/browser-post.js";
+import { fromTrustedPage, jsonBodyOnly } from "../../shared/browser-request.js";
 import { clientCredentials } from "../../shared/client-auth.js";
 import { noStore } from "../../shared/no-store.js";
-import { allowedOrigins } from "../../shared/origins.js";
 import { requestMeta } from "../../shared/request-meta.js";
 import { answerCookieLogin } from "./session-mfa.js";
 
@@ -26,8 +25,6 @@ const mfaOptionsSchema = {
 } as const;
 
 export function passkeyRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
-  const trusted = allowedOrigins(tessera.config);
-
   app.post("/auth/passkeys/options", { preHandler: authenticate }, async (request, reply) => {
     noStore(reply);
     return tessera.mfa.passkeys().registrationOptions(principalOf(request).user);
@@ -51,7 +48,7 @@ export function passkeyRoutes(app: FastifyInstance, tessera: Tessera, authentica
 
   app.post<{ Body: { challenge_id: string; webauthn: unknown } }>("/session/passkey", {
     schema: passkeyLoginSchema,
-    onRequest: async (request) => assertBrowserJsonPost(request, trusted),
+    onRequest: [jsonBodyOnly(), fromTrustedPage(tessera.config)],
   }, async (request, reply) => {
     noStore(reply);
     const login = await tessera.mfa.passkeyCookieLogin(request.body.challenge_id, request.body.webauthn, requestMeta(request));

@@ -5,10 +5,9 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Tessera } from "../../../core/tessera.js";
-import { assertBrowserJsonPost } from "../../shared/browser-post.js";
+import { fromTrustedPage, jsonBodyOnly } from "../../shared/browser-request.js";
 import { setSessionCookies, SESSION_COOKIE } from "../../shared/cookies.js";
 import { noStore } from "../../shared/no-store.js";
-import { allowedOrigins } from "../../shared/origins.js";
 import { requestMeta } from "../../shared/request-meta.js";
 import type { CookieLogin } from "../../../core/cookie-sessions.js";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -45,12 +44,8 @@ export async function answerCookieLogin(tessera: Tessera, request: FastifyReques
 }
 
 export function sessionMfaRoute(app: FastifyInstance, tessera: Tessera): void {
-  const trusted = allowedOrigins(tessera.config);
-  app.post<{ Body: MfaBody }>("/session/mfa", {
-    schema,
-    // Before the body is parsed: a form post from another site is refused without being read.
-    onRequest: async (request) => assertBrowserJsonPost(request, trusted),
-  }, async (request, reply) => {
+  // JSON only, from an allowed page, like /session/login (login CSRF).
+  app.post<{ Body: MfaBody }>("/session/mfa", { schema, onRequest: [jsonBodyOnly(), fromTrustedPage(tessera.config)] }, async (request, reply) => {
     noStore(reply);
     const login = await tessera.mfa.cookieLogin(secondStepInput(request.body), requestMeta(request));
     return answerCookieLogin(tessera, request, reply, login);
