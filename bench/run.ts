@@ -3,7 +3,7 @@
  * Markdown and saved to bench/results/latest.json. Ratios measured side by
  * side are the figures to trust; absolute numbers wander on a shared machine.
  *
- * `npm run bench -- server|sqlite|verify|compare|security|cluster` runs one section.
+ * `npm run bench -- server|mfa|sqlite|verify|compare|security|cluster` runs one section.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -14,6 +14,7 @@ import { benchCommonPasswords, benchEnumeration } from "./security.js";
 import { benchServer } from "./server.js";
 import { benchSqlite } from "./sqlite.js";
 import { benchVerify, benchVerifyHttp } from "./verify.js";
+import { benchMfa } from "./mfa.js";
 
 const only = process.argv[2];
 const results: Record<string, unknown> = {
@@ -29,6 +30,13 @@ if (wanted("server")) {
   console.log(`\nevent-loop delay during sign-in load: p50 ${server.eventLoop.p50.toFixed(1)} ms, p99 ${server.eventLoop.p99.toFixed(1)} ms, max ${server.eventLoop.max.toFixed(1)} ms`);
   console.log("ratios:", server.ratios, "\n");
   results.server = server;
+}
+
+if (wanted("mfa")) {
+  console.log("## The second step: TOTP and passkey checks beside a password hash\n");
+  const mfa = await benchMfa();
+  console.log("operations per second, one thread (the passkey figure includes making the assertion):", mfa, "\n");
+  results.mfa = mfa;
 }
 
 if (wanted("sqlite")) {

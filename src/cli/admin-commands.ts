@@ -42,6 +42,30 @@ export const adminCommands: Record<string, Command> = {
       return 0;
     },
   },
+  "users factors": {
+    summary: "List a user's second factors (authenticator apps, passkeys) and how many recovery codes are left.",
+    args: "<user>",
+    async run(ctx) {
+      const who = arg(ctx, 0, "user");
+      const listed = await withCore(ctx.config, async (t) => t.adminFactors.list((await findUser(t, who)).id));
+      for (const f of listed.factors) ctx.io.out(`${f.id}  ${f.type}  ${f.name}  created ${f.created_at}  last used ${f.last_used_at ?? "never"}`);
+      ctx.io.out(`${listed.factors.length} factor(s), ${listed.recovery_codes_left} recovery code(s) left`);
+      return 0;
+    },
+  },
+  "users reset-factors": {
+    summary: "Remove every second factor and recovery code of a user (a lost device) and end every session of theirs.",
+    args: "<user>",
+    async run(ctx) {
+      const who = arg(ctx, 0, "user");
+      const { user, done } = await withCore(ctx.config, async (t) => {
+        const found = await findUser(t, who);
+        return { user: found, done: await t.adminFactors.reset(found.id, CLI) };
+      });
+      ctx.io.out(`${user.username}: ${done.factors} factor(s) removed, ${done.endedSessions} session(s) ended`);
+      return 0;
+    },
+  },
   "users reset-password": {
     summary: "Force a password reset: the password stops working, every session ends, and a one-time reset token is printed once.",
     args: "<user>",

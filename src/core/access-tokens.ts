@@ -22,6 +22,10 @@ export interface AccessTokenClaims {
   sid?: string;
   scope: string;
   roles: string[];
+  /** RFC 8176 methods of the sign-in (absent on client_credentials tokens). */
+  amr?: string[];
+  /** Epoch seconds of the sign-in's last authentication step (RFC 9470). */
+  auth_time?: number;
 }
 
 export interface AccessTokenOptions {
@@ -41,6 +45,9 @@ export interface IssueRequest {
   roles: string[];
   /** Seconds. */
   ttl: number;
+  amr?: string[];
+  /** Epoch seconds. */
+  authTime?: number;
 }
 
 const ALLOWED_CLOCK_SKEW = 0; // issuer and verifier share this clock
@@ -69,6 +76,8 @@ export class AccessTokens {
       ...(request.sid === undefined ? {} : { sid: request.sid }),
       scope: request.scope,
       roles: request.roles,
+      ...(request.amr === undefined ? {} : { amr: request.amr }),
+      ...(request.authTime === undefined ? {} : { auth_time: request.authTime }),
     };
     const { kid, alg, key } = this.#options.keys.signingKey();
     return { token: signJws({ alg, kid, typ: "at+jwt" }, claims, key), claims };
@@ -135,6 +144,8 @@ export class AccessTokens {
       ...(typeof c.sid === "string" ? { sid: c.sid } : {}),
       scope: typeof c.scope === "string" ? c.scope : "",
       roles: Array.isArray(c.roles) ? c.roles.filter((r): r is string => typeof r === "string") : [],
+      ...(Array.isArray(c.amr) ? { amr: c.amr.filter((r): r is string => typeof r === "string") } : {}),
+      ...(typeof c.auth_time === "number" ? { auth_time: c.auth_time } : {}),
     };
     return { claims, kid: header.kid };
   }

@@ -10,6 +10,7 @@ import type { AuthEvents, EventOrigin } from "./events.js";
 export const AUDIT_TYPES = [
   "sign_in", "refresh", "refresh_reuse", "logout", "session_revoked", "session_expired",
   "password_changed", "password_reset", "user_registered", "key_rotated", "key_revoked", "key_deleted", "admin_action",
+  "factor", "second_factor",
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
@@ -52,6 +53,11 @@ export function subscribeAudit(events: AuthEvents, sink: Sink, now: () => number
   on("key-rotated", (e) => sink(row(now(), "key_rotated", "success", { actor: e.actor }, { kid: e.kid, previous_kid: e.previousKid ?? null })));
   on("key-revoked", (e) => sink(row(now(), "key_revoked", "success", { actor: e.actor }, { kid: e.kid })));
   on("keys-deleted", (e) => sink(row(now(), "key_deleted", "success", { actor: "schedule" }, { kids: e.kids })));
+  // Second factors (docs/mfa.md): what changed and which factor, never a secret or a code.
+  on("factor-changed", (e) => sink(row(now(), "factor", e.action, { user_id: e.userId, actor: e.actor ?? null, ip: e.ip, userAgent: e.userAgent },
+    { ...(e.type === undefined ? {} : { type: e.type }), ...(e.factorId === undefined ? {} : { factor_id: e.factorId }) })));
+  on("second-factor", (e) => sink(row(now(), "second_factor", e.outcome, { user_id: e.userId ?? null, client_id: e.clientId ?? null, ip: e.ip, userAgent: e.userAgent },
+    { method: e.method, ...(e.passwordless ? { passwordless: true } : {}), ...(e.factorId === undefined ? {} : { factor_id: e.factorId }) })));
   on("admin-action", (e) => sink(row(now(), "admin_action", "success",
     { user_id: e.userId ?? null, actor: e.actor.id, ip: e.actor.ip, userAgent: e.actor.userAgent },
     { action: e.action, ...(e.target === undefined ? {} : { target: e.target }), ...e.detail })));

@@ -88,6 +88,14 @@ export interface Config {
   passwordResetTtl: number;
   /** Days audit rows are kept; 0: forever. */
   auditRetentionDays: number;
+  /** Second-factor codes tried per mfa_token (reserved before each check). */
+  mfaTokenAttempts: number;
+  /** Seconds: how recent a sign-in the sensitive routes require (RFC 9470 max_age); 0 turns the check off. */
+  stepUpMaxAgeSeconds: number;
+  /** WebAuthn relying-party id; empty: the issuer's host name (passkeys are off when that is an IP address). */
+  webauthnRpId: string;
+  /** Origins allowed in WebAuthn responses; empty: the issuer's origin. */
+  webauthnOrigins: string[];
   /** Seconds a client has to send a whole request. */
   requestTimeout: number;
   /** Revocation-feed long polls one instance holds at once. */
@@ -217,6 +225,13 @@ export const settings = [
   setting({ key: "keyRotationDays", env: "TESSERA_KEY_ROTATION_DAYS", fallback: "90", doc: "Days a signing key signs before the server rotates it (checked every minute); 0: only by hand.", parse: int(0, 3650) }),
   setting({ key: "passwordResetTtl", env: "TESSERA_PASSWORD_RESET_TTL", fallback: String(DAY), doc: "Seconds an admin-issued password-reset token stays valid.", parse: int(60, 30 * DAY) }),
   setting({ key: "auditRetentionDays", env: "TESSERA_AUDIT_RETENTION_DAYS", fallback: "365", doc: "Days audit events are kept (deleted by the sweeper); 0: forever.", parse: int(0, 36500) }),
+  setting({ key: "mfaTokenAttempts", env: "TESSERA_MFA_TOKEN_ATTEMPTS", fallback: "5", doc: "Second-factor codes one `mfa_token` may try (docs/mfa.md); each attempt is reserved before the code is checked.", parse: int(1, 20) }),
+  setting({ key: "stepUpMaxAgeSeconds", env: "TESSERA_STEP_UP_MAX_AGE_SECONDS", fallback: "900", doc: "How recent a sign-in (seconds) removing a factor or making new recovery codes requires; older sign-ins get 401 `insufficient_user_authentication` with `max_age` (RFC 9470). 0 turns the check off.", parse: int(0, 30 * DAY) }),
+  setting({ key: "webauthnRpId", env: "TESSERA_WEBAUTHN_RP_ID", fallback: "", doc: "Passkeys' relying-party id (a domain: the issuer's host or a parent of it). Empty: the issuer's host name; passkeys are off when that is an IP address (WebAuthn needs a domain).", parse: (r) => {
+    if (r !== "" && (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(r) || /^[\d.]+$/.test(r))) throw new Error("must be a lower-case domain name, not an IP address");
+    return r;
+  } }),
+  setting({ key: "webauthnOrigins", env: "TESSERA_WEBAUTHN_ORIGINS", fallback: "", doc: "Origins whose pages may use passkeys (comma-separated); each must be on the RP ID or a subdomain of it. Empty: the issuer's origin.", parse: (r) => list(r).map(origin) }),
   setting({ key: "requestTimeout", env: "TESSERA_REQUEST_TIMEOUT", fallback: "30", doc: "Seconds a client has to send a whole request (slow-loris defence).", parse: int(1, 3600) }),
   setting({ key: "feedMaxPolls", env: "TESSERA_FEED_MAX_POLLS", fallback: "10000", doc: "Revocation-feed long polls (`GET /oauth/revocations?wait=…`) one instance holds at once; one more is `503 temporarily_unavailable` with `Retry-After`.", parse: int(1, 1_000_000) }),
   setting({ key: "feedMaxPollsPerIp", env: "TESSERA_FEED_MAX_POLLS_PER_IP", fallback: "100", doc: "Revocation-feed long polls one client address may hold at once on one instance (each verifier holds one); one more is `429 too_many_requests` with `Retry-After`. At most `TESSERA_FEED_MAX_POLLS`.", parse: int(1, 1_000_000) }),
@@ -261,6 +276,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push("TESSERA_THROTTLE_BASE_DELAY must be at most TESSERA_THROTTLE_MAX_DELAY");
     }
     if ((config.feedMaxPollsPerIp ?? 0) > (config.feedMaxPolls ?? 0)) problems.push("TESSERA_FEED_MAX_POLLS_PER_IP must be at most TESSERA_FEED_MAX_POLLS");
+    const rpId = config.webauthnRpId || (config.issuer ? new URL(config.issuer).hostname : "");
+    for (const o of config.webauthnOrigins ?? []) {
+      const host = new URL(o).hostname;
+      if (host !== rpId && !host.endsWith(`.${rpId}`)) problems.push(`TESSERA_WEBAUTHN_ORIGINS: ${o} is not on the RP ID ${rpId} or a subdomain of it`);
+    }
     const unknown = (config.defaultScopes ?? []).filter((s) => !(config.supportedScopes ?? []).includes(s));
     if (unknown.length > 0) problems.push(`TESSERA_DEFAULT_SCOPES names scopes missing from TESSERA_SCOPES: ${unknown.join(" ")}`);
   }

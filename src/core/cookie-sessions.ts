@@ -11,7 +11,7 @@ import { createHmac } from "node:crypto";
 import type { ClientRow, SessionRow, Store, UserRow } from "../store/index.js";
 import { randomToken, safeEqual, sha256 } from "./crypto-utils.js";
 import type { AuthEvents } from "./events.js";
-import type { RequestMeta, SessionService } from "./sessions.js";
+import type { RequestMeta, SessionAuth, SessionService } from "./sessions.js";
 import { checkSignIn } from "./sign-in.js";
 import type { Throttle } from "./throttle.js";
 import type { UserService } from "./users.js";
@@ -52,8 +52,13 @@ export class CookieSessionService {
   /** Checks the password and starts a new session: always a new id, never the cookie the browser came with. */
   async login(client: ClientRow, username: string, password: string, scope: string, meta: RequestMeta): Promise<CookieLogin> {
     const user = await checkSignIn(this.#o, client, username, password, meta);
+    return this.start(user, client, scope, meta, { amr: ["pwd"], authTime: this.#o.now() });
+  }
+
+  /** A finished step of a sign-in becomes a cookie session (the gate may answer mfa_required: sessions.ts). */
+  async start(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, auth: SessionAuth): Promise<CookieLogin> {
     const secret = randomToken(32);
-    const session = await this.#o.sessions.startCookieSession(user, client, scope, sha256(secret), meta);
+    const session = await this.#o.sessions.startCookieSession(user, client, scope, sha256(secret), meta, auth);
     this.#o.events.emit("sign-in", { outcome: "success", userId: user.id, sessionId: session.id, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
     return { secret, session, user, csrfToken: this.csrfTokenFor(session.id), maxAge: this.maxAge(session) };
   }

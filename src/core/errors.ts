@@ -25,6 +25,9 @@ export const errorCodes = {
   too_many_requests: { status: 429, doc: "Too many attempts (or too many held revocation-feed polls from one address); retry after the `Retry-After` seconds." },
   bad_gateway: { status: 502, doc: "The API behind `/bff` answered with more than Tessera passes on (over 1 MiB)." },
   server_error: { status: 500, doc: "An unexpected failure on the server; details are in its log, never in the answer." },
+  mfa_required: { status: 403, doc: "The first step of a sign-in succeeded and the user has a second factor: the answer carries `mfa_token` and `methods` for the second step (docs/mfa.md)." },
+  invalid_code: { status: 400, doc: "The code given to confirm a new authenticator app is wrong (docs/mfa.md)." },
+  insufficient_user_authentication: { status: 401, doc: "RFC 9470: the sign-in behind this token is too old or used too weak a method; sign in again (the `WWW-Authenticate` header says with what: `acr_values`, `max_age`)." },
   temporarily_unavailable: { status: 503, doc: "The database cannot answer now — its write lock held elsewhere past the busy timeout, a statement past its timeout, a lost connection — answered with `Retry-After: 1` and nothing written; or the API behind `/bff` is unreachable; or too many password hashes already wait for a hashing slot (`Retry-After: 1`, nothing counted by the throttles); or the instance holds as many revocation-feed long polls as it allows." },
 } as const satisfies Record<string, { status: number; doc: string }>;
 
@@ -50,8 +53,12 @@ export class TesseraError extends Error {
    * token's session ended by reuse, idle timeout, absolute lifetime, revocation).
    */
   readonly reason: string | undefined;
+  /** Further fields of the answer's body (e.g. mfa_required's `mfa_token` and `methods`). */
+  readonly fields: Record<string, unknown> | undefined;
+  /** For insufficient_user_authentication: the RFC 9470 challenge's `acr_values` and `max_age`. */
+  readonly challenge: { acrValues?: string; maxAge?: number } | undefined;
 
-  constructor(code: ErrorCode, message: string, extra: { detail?: string; retryAfter?: number; scope?: string; reason?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, extra: { detail?: string; retryAfter?: number; scope?: string; reason?: string; cause?: unknown; fields?: Record<string, unknown>; challenge?: { acrValues?: string; maxAge?: number } } = {}) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.code = code;
     this.status = errorCodes[code].status;
@@ -59,6 +66,8 @@ export class TesseraError extends Error {
     this.retryAfter = extra.retryAfter;
     this.scope = extra.scope;
     this.reason = extra.reason;
+    this.fields = extra.fields;
+    this.challenge = extra.challenge;
   }
 }
 

@@ -37,4 +37,14 @@ export interface AuthEventMap {
   "admin-action": [{ action: string; actor: Actor; userId?: string | undefined; target?: string | undefined; detail?: Record<string, unknown> }];
 }
 
-export class AuthEvents extends EventEmitter<AuthEventMap> {}
+/** The second-factor methods a sign-in's second step can use. */
+export type SecondFactorMethod = "totp" | "recovery_code" | "passkey";
+
+/** Enrolment and removal of factors (docs/mfa.md); never carries a secret. */
+export interface FactorEventMap {
+  "factor-changed": [{ action: "enrolled" | "confirmed" | "removed" | "reset" | "recovery_codes_created"; type?: "totp" | "passkey" | undefined; factorId?: string | undefined; userId: string; actor?: string | undefined } & EventOrigin];
+  /** A second step (or a passwordless passkey sign-in) tried: its method and outcome. */
+  "second-factor": [{ outcome: "success" | "failure" | "throttled"; method: SecondFactorMethod | "unknown"; passwordless?: boolean; userId?: string | undefined; clientId?: string | undefined; factorId?: string | undefined } & EventOrigin];
+}
+
+export class AuthEvents extends EventEmitter<AuthEventMap & FactorEventMap> {}

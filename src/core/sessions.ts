@@ -28,7 +28,29 @@ export interface SessionPolicy {
   accessTokenTtl: number;
 }
 
+/**
+ * How a sign-in authenticated (RFC 8176 `amr`, and when), recorded on its
+ * session so every access token of the session says the same.
+ */
+export interface SessionAuth {
+  amr: string[];
+  /** Epoch ms of the last authentication step. */
+  authTime: number;
+  /** True when nothing more is owed: a second step was passed, or a passkey with user verification. */
+  complete?: boolean;
+}
+
+/**
+ * Asked before any session starts whose sign-in is not `complete`: throws
+ * (mfa_required) when the user owes a second step. Every first step — the
+ * password, an emailed code, anything added later — turns into a session
+ * here, so none can skip it.
+ */
+export type SignInGate = (user: UserRow, client: ClientRow, scope: string, auth: SessionAuth, kind: "token" | "cookie") => Promise<void>;
+
 export interface SessionServiceOptions {
+  /** The second-step decision (core/mfa/second-step.ts). */
+  gate?: SignInGate;
   store: Store;
   events: AuthEvents;
   policy: SessionPolicy;
@@ -87,8 +109,9 @@ export class SessionService {
   }
 
   /** Starts a token session and returns its first refresh token. */
-  async startTokenSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta): Promise<{ session: SessionRow; refreshToken: string }> {
-    const session = this.#newSession(user, client, scope, "token", null, meta);
+  async startTokenSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, auth?: SessionAuth): Promise<{ session: SessionRow; refreshToken: string }> {
+    const checked = await this.#passGate(user, client, scope, auth, "token");
+    const session = this.#newSession(user, client, scope, "token", null, meta, checked);
     const refreshToken = newRefreshToken(this.#o.refreshKeys, session.id);
     session.refresh_hash = hashRefreshToken(refreshToken);
     await this.#o.store.createSession(session);
@@ -96,8 +119,9 @@ export class SessionService {
   }
 
   /** Starts a cookie session; the caller hashes and stores `secret` in the cookie. */
-  async startCookieSession(user: UserRow, client: ClientRow, scope: string, cookieHash: string, meta: RequestMeta): Promise<SessionRow> {
-    const session = this.#newSession(user, client, scope, "cookie", cookieHash, meta);
+  async startCookieSession(user: UserRow, client: ClientRow, scope: string, cookieHash: string, meta: RequestMeta, auth?: SessionAuth): Promise<SessionRow> {
+    const checked = await this.#passGate(user, client, scope, auth, "cookie");
+    const session = this.#newSession(user, client, scope, "cookie", cookieHash, meta, checked);
     await this.#o.store.createSession(session);
     return session;
   }
@@ -229,13 +253,21 @@ export class SessionService {
     return { reason, now, tokensExpireAt: Math.ceil(now / 1000) + this.#o.policy.accessTokenTtl };
   }
 
-  #newSession(user: UserRow, client: ClientRow, scope: string, kind: "token" | "cookie", cookieHash: string | null, meta: RequestMeta): SessionRow {
+  /** A sign-in that does not say how it authenticated was a password; anything not complete meets the gate. */
+  async #passGate(user: UserRow, client: ClientRow, scope: string, auth: SessionAuth | undefined, kind: "token" | "cookie"): Promise<SessionAuth> {
+    const checked = auth ?? { amr: ["pwd"], authTime: this.#o.now() };
+    if (checked.complete !== true && this.#o.gate) await this.#o.gate(user, client, scope, checked, kind);
+    return checked;
+  }
+
+  #newSession(user: UserRow, client: ClientRow, scope: string, kind: "token" | "cookie", cookieHash: string | null, meta: RequestMeta, auth: SessionAuth): SessionRow {
     const now = this.#o.now();
     return {
       id: randomToken(16), user_id: user.id, client_id: client.id, kind, scope, cookie_hash: cookieHash,
       created_at: now, last_used_at: now, expires_at: now + this.#o.policy.absoluteLifetime,
       refresh_generation: 0, refresh_hash: null, rotated_at: null, revoked_at: null, revoked_reason: null,
       user_agent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip?.slice(0, 64) ?? null,
+      amr: JSON.stringify(auth.amr), auth_time: auth.authTime,
     };
   }
 }

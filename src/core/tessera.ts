@@ -29,6 +29,10 @@ import { KeyRotation } from "./key-rotation.js";
 import { PasswordResets } from "./password-resets.js";
 import { Throttle, throttlePolicy } from "./throttle.js";
 import type { RequestMeta } from "./sessions.js";
+import { FactorService } from "./mfa/factors.js";
+import { SecondStep } from "./mfa/second-step.js";
+import { AdminFactors } from "./mfa/admin-factors.js";
+import { MFA_TOKEN_TTL_MS, mfaUseCases, principalAuth } from "./mfa/use-cases.js";
 
 export interface TesseraDeps {
   /** A store to use instead of opening the configured one (tests, benchmarks). */
@@ -93,8 +97,11 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const clients = new ClientService(store, now, config.supportedScopes);
   await clients.ensureBuiltins(config.accessTokenTtl);
   const users = new UserService({ store, hasher, events, now });
+  // Second factors (docs/mfa.md): the gate below is asked before every session of an unfinished sign-in starts.
+  const factors = new FactorService({ store, events, now, sealingKey: deriveKey(masterKey, "totp-secret"), issuerLabel: new URL(config.issuer).host });
   const sessions = new SessionService({
-    store, events, now,
+    // secondStep is built below, beside the throttle it uses; the gate runs only once requests arrive.
+    store, events, now, gate: (...args) => secondStep.gate(...args),
     refreshKeys: refreshTokenKeys(masterKey),
     policy: {
       idleTimeout: config.sessionIdleTimeout * 1000, absoluteLifetime: config.sessionAbsoluteLifetime * 1000,
@@ -105,6 +112,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   // Throttle counters: this process's memory, or Redis when instances share them
   // (deps.redis: the cluster setup's ioredis client and key prefix). Time is the injected clock.
   const throttle = new Throttle(throttlePolicy(config), deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {}), now);
+  const secondStep = new SecondStep({ store, factors, events, now, tokenTtl: MFA_TOKEN_TTL_MS, maxAttempts: config.mfaTokenAttempts, throttle });
   const audit = new AuditLog({ store, events, now });
   const keyRotation = new KeyRotation({ keys, events, now, rotationDays: config.keyRotationDays });
   const resets = new PasswordResets({ store, hasher, sessions, events, now, ttl: config.passwordResetTtl * 1000 });
@@ -114,6 +122,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   };
   const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle });
+  const mfa = mfaUseCases({ config, factors, secondStep, tokens, cookieSessions, clients, store, events, now });
+  const adminFactors = new AdminFactors({ store, factors, sessions, events, find: (who) => admin.users.get(who) });
   const feed = new RevocationFeed({ store, now, maxPolls: config.feedMaxPolls, maxPollsPerIp: config.feedMaxPollsPerIp });
   events.on("sessions-ended", () => feed.notify());
   const cluster = joinCluster(redisLink, { events, feed, keys }, keyWatch.changed());
@@ -128,7 +138,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   }
 
   function userinfo(p: Principal) {
-    return { sub: p.user.id, username: p.user.username, email: p.user.email, roles: parseRoles(p.user), auth: p.auth };
+    const { amr, authTime } = principalAuth(p);
+    return { sub: p.user.id, username: p.user.username, email: p.user.email, roles: parseRoles(p.user), auth: p.auth, amr, auth_time: authTime };
   }
 
   async function listSessions(p: Principal) {
@@ -180,7 +191,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
 
   return {
     config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
-    throttle, audit, keyRotation, resets, admin, tokenLifetime,
+    throttle, audit, keyRotation, resets, admin, tokenLifetime, factors, secondStep, mfa, adminFactors,
     /** The shared Redis command client (REDIS_URL), or undefined; keys go under `config.redisPrefix`. */
     redis: redisLink?.client,
     /** Redis connection state and round trips (readiness, metrics); undefined without REDIS_URL. */

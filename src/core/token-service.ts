@@ -7,7 +7,7 @@ import type { AuthEvents } from "./events.js";
 import { looksLikeRefreshToken } from "./refresh-tokens.js";
 import { checkSignIn } from "./sign-in.js";
 import type { Throttle } from "./throttle.js";
-import type { RequestMeta, SessionService } from "./sessions.js";
+import type { RequestMeta, SessionAuth, SessionService } from "./sessions.js";
 import { parseRoles, type UserService } from "./users.js";
 import type { Store } from "../store/index.js";
 
@@ -52,7 +52,8 @@ export class TokenService {
   /** Issues the access token of a user session. */
   sessionAccessToken(session: SessionRow, user: UserRow, client: ClientRow, scope = session.scope): { token: string; claims: AccessTokenClaims; ttl: number } {
     const ttl = this.ttlFor(client);
-    const { token, claims } = this.#o.accessTokens.issue({ sub: user.id, clientId: client.id, sid: session.id, scope, roles: parseRoles(user), ttl });
+    const { amr, authTime } = sessionAuthOf(session);
+    const { token, claims } = this.#o.accessTokens.issue({ sub: user.id, clientId: client.id, sid: session.id, scope, roles: parseRoles(user), ttl, amr, authTime: Math.floor(authTime / 1000) });
     return { token, claims, ttl };
   }
 
@@ -61,7 +62,15 @@ export class TokenService {
     this.#o.clients.assertGrant(client, "password");
     const scope = this.#o.clients.resolveScope(client, input.scope, this.#o.defaultScopes);
     const user = await checkSignIn(this.#o, client, input.username, input.password, meta);
-    const { session, refreshToken } = await this.#o.sessions.startTokenSession(user, client, scope, meta);
+    return this.startSession(user, client, scope, meta, { amr: ["pwd"], authTime: this.#o.now() });
+  }
+
+  /**
+   * A finished step of a sign-in becomes a token session. Unless `auth` is
+   * complete, the session's gate may answer mfa_required instead (sessions.ts).
+   */
+  async startSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, auth: SessionAuth): Promise<TokenResponse> {
+    const { session, refreshToken } = await this.#o.sessions.startTokenSession(user, client, scope, meta, auth);
     this.#o.events.emit("sign-in", { outcome: "success", userId: user.id, sessionId: session.id, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
     const access = this.sessionAccessToken(session, user, client);
     return { access_token: access.token, token_type: "Bearer", expires_in: access.ttl, refresh_token: refreshToken, scope };
@@ -136,6 +145,20 @@ export class TokenService {
       username: user.username, roles: parseRoles(user),
     };
   }
+}
+
+/** How a session's sign-in authenticated; sessions from before second factors were password sign-ins. */
+export function sessionAuthOf(session: Pick<SessionRow, "amr" | "auth_time" | "created_at">): { amr: string[]; authTime: number } {
+  let amr: string[] = ["pwd"];
+  if (typeof session.amr === "string") {
+    try {
+      const parsed: unknown = JSON.parse(session.amr);
+      if (Array.isArray(parsed)) amr = parsed.filter((m): m is string => typeof m === "string");
+    } catch {
+      // a row we wrote ourselves; keep the default
+    }
+  }
+  return { amr, authTime: session.auth_time ?? session.created_at };
 }
 
 /** A refresh may ask for less than the session holds, never more. */

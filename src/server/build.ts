@@ -30,6 +30,9 @@ import { tokenRoute } from "./routes/token.js";
 import { userinfoRoute } from "./routes/userinfo.js";
 import { webRoutes } from "./routes/web.js";
 import { installMetrics } from "./metrics/install.js";
+import { factorRoutes } from "./routes/mfa/factors.js";
+import { sessionMfaRoute } from "./routes/mfa/session-mfa.js";
+import { passkeyRoutes } from "./routes/mfa/passkeys.js";
 import { loggerOptions, trustProxyOption, type LogStream } from "./shared/logging.js";
 
 export const BODY_LIMIT = 16 * 1024;
@@ -105,6 +108,9 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   sessionLogoutRoute(app, tessera);
   bffRoutes(app, tessera, authenticate);
   passwordResetRoute(app, tessera);
+  factorRoutes(app, tessera, authenticate);
+  sessionMfaRoute(app, tessera);
+  passkeyRoutes(app, tessera, authenticate);
   await adminRoutes(app, tessera, authenticate);
   await openApiRoutes(app);
   if (tessera.config.demoPage) webRoutes(app, options.webRoot);

@@ -11,6 +11,7 @@ import type {
   AuditEventRow, AuditQuery, NewAuditEvent, PasswordResetRow,
 } from "./store.js";
 import * as security from "./security-queries.js";
+import { FactorQueries } from "./factor-queries.js";
 
 export interface StoreDialect {
   name: "sqlite" | "postgres";
@@ -43,6 +44,7 @@ function splitJoined(row: Joined): { session: SessionRow; user: UserRow } {
     cookie_hash: row.cookie_hash, created_at: row.created_at, last_used_at: row.last_used_at,
     expires_at: row.expires_at, refresh_generation: row.refresh_generation, refresh_hash: row.refresh_hash, rotated_at: row.rotated_at,
     revoked_at: row.revoked_at, revoked_reason: row.revoked_reason, user_agent: row.user_agent, ip: row.ip,
+    amr: row.amr ?? null, auth_time: row.auth_time ?? null,
   };
   return { session, user };
 }
@@ -56,10 +58,13 @@ export class KyselyStore implements Store {
   readonly #hot: Executor;
   /** Where the hot-path writes run: the dialect's group commit when it has one, else Kysely. */
   readonly #hotWrites: Executor;
+  /** Second factors, recovery codes, mfa tokens and WebAuthn challenges (factor-queries.ts). */
+  readonly factors: FactorQueries;
 
   constructor(db: Kysely<Database>, dialect: StoreDialect) {
     this.#db = db;
     this.#dialect = dialect;
+    this.factors = new FactorQueries(db, (tx, end, userId) => endSessionsWhere(tx, end, { userId }));
     const direct = dialect.runDirect;
     this.#hot = direct
       ? { executeQuery: <R>(query: CompiledQuery<R>) => { const result = direct(query); return result ? Promise.resolve(result as QueryResult<R>) : db.executeQuery(query); } }

@@ -80,6 +80,10 @@ export interface SessionsTable {
   revoked_reason: string | null;
   user_agent: string | null;
   ip: string | null;
+  /** JSON array of RFC 8176 method names (how the user signed in); absent on sessions older than factors. */
+  amr?: string | null;
+  /** Epoch ms of the sign-in's last authentication step (RFC 9470 `auth_time`, in ms here). */
+  auth_time?: number | null;
 }
 
 export interface RevocationsTable {
@@ -126,6 +130,70 @@ export interface HighWaterMarksTable {
   value: number;
 }
 
+/** An enrolled second factor (docs/mfa.md): a TOTP authenticator or a passkey. */
+export interface FactorsTable {
+  id: string;
+  user_id: string;
+  type: "totp" | "passkey";
+  name: string;
+  /** TOTP: AES-256-GCM envelope of the base32 secret, AAD = factor id. */
+  secret_enc: string | null;
+  /** TOTP: the last 30-second step a code was accepted for (a code is accepted once). */
+  last_step: number | null;
+  /** Passkey: credential id, base64url. */
+  credential_id: string | null;
+  /** Passkey: COSE public key, base64url. */
+  public_key: string | null;
+  counter: number | null;
+  /** Passkey: JSON array of transports the browser reported. */
+  transports: string | null;
+  /** Passkey: "singleDevice" or "multiDevice". */
+  device_type: string | null;
+  /** Passkey: 1 when the credential is backed up (synced), 0 when not. */
+  backed_up: number | null;
+  /** Null while a TOTP enrolment waits for its first code. */
+  confirmed_at: number | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface RecoveryCodesTable {
+  /** SHA-256 (base64url) of the normalised code; the code itself is never stored. */
+  code_hash: string;
+  user_id: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+/** A sign-in waiting for its second step. */
+export interface MfaTokensTable {
+  /** SHA-256 (base64url) of the mfa_token. */
+  token_hash: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  /** JSON array: the first step's methods (e.g. ["pwd"]). */
+  amr: string;
+  /** Epoch ms of the first step. */
+  auth_time: number;
+  /** Second-step attempts reserved so far (taken before each check). */
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface WebauthnChallengesTable {
+  id: string;
+  /** base64url challenge sent to the browser (not a secret once sent; single use). */
+  challenge: string;
+  /** "register", "login" (passwordless) or "mfa" (second step). */
+  purpose: string;
+  user_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   clients: ClientsTable;
@@ -135,4 +203,8 @@ export interface Database {
   audit_events: AuditEventsTable;
   password_resets: PasswordResetsTable;
   high_water_marks: HighWaterMarksTable;
+  factors: FactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_tokens: MfaTokensTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }

@@ -3,6 +3,7 @@
  * these methods; every SQL statement lives behind them (kysely-store.ts), and
  * writes that belong together happen inside one method, in one transaction.
  */
+import type { FactorStore } from "./factor-queries.js";
 import type { AuditEventsTable, ClientsTable, PasswordResetsTable, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
 
 export type UserRow = UsersTable;
@@ -137,6 +138,9 @@ export interface Store {
    */
   consumePasswordReset(tokenHash: string, passwordHash: string, end: SessionEnd): Promise<{ userId: string; ended: string[] } | undefined>;
   findPasswordReset(tokenHash: string): Promise<PasswordResetRow | undefined>;
+
+  /** Second factors, recovery codes, mfa tokens and WebAuthn challenges (factor-queries.ts). */
+  readonly factors: FactorStore;
 
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;

@@ -19,7 +19,7 @@
  * const error: BearerError = err.error; // "invalid_token" → 401, "insufficient_scope" → 403
  * ```
  */
-export type BearerError = "invalid_token" | "insufficient_scope" | "temporarily_unavailable";
+export type BearerError = "invalid_token" | "insufficient_scope" | "insufficient_user_authentication" | "temporarily_unavailable";
 
 /**
  * The registry: every code with its RFC 6750 error, HTTP status and fixed
@@ -45,8 +45,11 @@ export const verifyErrorCodes = {
   ERR_TOKEN_REVOKED: { error: "invalid_token", status: 401, description: "The token's session has ended." },
   ERR_INSUFFICIENT_SCOPE: { error: "insufficient_scope", status: 403, description: "The token lacks a scope this resource requires." },
   ERR_INSUFFICIENT_ROLE: { error: "insufficient_scope", status: 403, description: "The token lacks a role this resource requires." },
+  ERR_AMR_INSUFFICIENT: { error: "insufficient_user_authentication", status: 401, description: "The sign-in behind this token did not use a method this resource requires." },
+  ERR_AUTH_TOO_OLD: { error: "insufficient_user_authentication", status: 401, description: "The sign-in behind this token is older than this resource allows." },
   ERR_JWKS_UNAVAILABLE: { error: "temporarily_unavailable", status: 503, description: "The issuer's signing keys cannot be fetched right now." },
 } as const satisfies Record<string, { error: BearerError; status: 401 | 403 | 503; description: string }>;
+
 
 /**
  * Every code a {@link VerifyError} can carry; `switch (err.code)` narrows on it.
@@ -121,5 +124,31 @@ export class InsufficientScopeError extends VerifyError {
   constructor(code: "ERR_INSUFFICIENT_SCOPE" | "ERR_INSUFFICIENT_ROLE", scope: string, reason?: string) {
     super(code, reason === undefined ? {} : { reason });
     this.scope = scope;
+  }
+}
+
+/**
+ * Thrown by a step-up guard (RFC 9470): carries what the resource asks of the
+ * sign-in, which the adapters put in `WWW-Authenticate` as `acr_values` (the
+ * RFC 8176 methods required, space-separated) and `max_age` (seconds).
+ *
+ * @example
+ * ```ts
+ * import { InsufficientAuthenticationError, requireAuthTime } from "tessera/verify";
+ * try { requireAuthTime(300).check(claims); }
+ * catch (err) { if (err instanceof InsufficientAuthenticationError) console.log(err.maxAge); } // 300
+ * ```
+ */
+export class InsufficientAuthenticationError extends VerifyError {
+  override name = "InsufficientAuthenticationError";
+  /** The methods required (space-separated), for `acr_values`; undefined for a freshness guard. */
+  readonly acrValues: string | undefined;
+  /** Seconds since sign-in allowed, for `max_age`; undefined for a method guard. */
+  readonly maxAge: number | undefined;
+
+  constructor(code: "ERR_AMR_INSUFFICIENT" | "ERR_AUTH_TOO_OLD", challenge: { acrValues?: string; maxAge?: number }, reason?: string) {
+    super(code, reason === undefined ? {} : { reason });
+    this.acrValues = challenge.acrValues;
+    this.maxAge = challenge.maxAge;
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MiddlewareHandler } from "hono";
-import { InsufficientScopeError, VerifyError } from "./errors.js";
+import { InsufficientAuthenticationError, InsufficientScopeError, VerifyError } from "./errors.js";
 import { sendRefusal, type FastifyReplyLike, type FastifyRequestLike } from "./fastify-auth/index.js";
 import { refusal, type Refusal } from "./lib/bearer.js";
 import { realmOf } from "./lib/realm.js";
@@ -117,5 +117,47 @@ export function requireRole(...roles: string[]): Guard {
   const needed = names("requireRole", roles);
   return makeGuard([], needed, (claims) => {
     if (!needed.every((r) => claims.roles.includes(r))) throw new InsufficientScopeError("ERR_INSUFFICIENT_ROLE", "", `needs ${needed.join(", ")}`);
+  });
+}
+
+/**
+ * Step-up (RFC 9470): requires every listed RFC 8176 method in the token's
+ * `amr` claim (e.g. `"mfa"`, or `"hwk"` for a hardware key); else 401
+ * `insufficient_user_authentication` with `acr_values="..."` naming them, so
+ * the client signs in again with more and retries. Ships from `tessera/verify`.
+ *
+ * @example
+ * ```ts
+ * app.post("/payments", requireAmr("mfa"), pay);
+ * ```
+ */
+export function requireAmr(...methods: string[]): Guard {
+  const needed = names("requireAmr", methods);
+  const acrValues = needed.join(" ");
+  return makeGuard([], [], (claims) => {
+    const amr = Array.isArray(claims.amr) ? (claims.amr as unknown[]) : [];
+    if (!needed.every((m) => amr.includes(m))) throw new InsufficientAuthenticationError("ERR_AMR_INSUFFICIENT", { acrValues });
+  });
+}
+
+/**
+ * Step-up (RFC 9470): requires a sign-in (`auth_time`) within the last
+ * `maxAgeSeconds`; else 401 `insufficient_user_authentication` with
+ * `max_age=...`. A token without `auth_time` is refused. `now` (epoch ms) is
+ * for tests. Ships from `tessera/verify`.
+ *
+ * @example
+ * ```ts
+ * app.delete("/account", requireAuthTime(300), deleteAccount);
+ * ```
+ */
+export function requireAuthTime(maxAgeSeconds: number, options: { now?: () => number } = {}): Guard {
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0) throw new TypeError("requireAuthTime needs a whole number of seconds, 0 or more");
+  const now = options.now ?? Date.now;
+  return makeGuard([], [], (claims) => {
+    const authTime = claims.auth_time;
+    if (typeof authTime !== "number" || Math.floor(now() / 1000) - authTime > maxAgeSeconds) {
+      throw new InsufficientAuthenticationError("ERR_AUTH_TOO_OLD", { maxAge: maxAgeSeconds });
+    }
   });
 }

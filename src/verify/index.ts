@@ -15,8 +15,8 @@
  * @module tessera/verify
  */
 export { createVerifier } from "./create-verifier.js";
-export { VerifyError, InsufficientScopeError, verifyErrorCodes, type VerifyErrorCode, type BearerError } from "./errors.js";
-export { requireScope, requireRole, type Guard } from "./guards.js";
+export { VerifyError, InsufficientScopeError, InsufficientAuthenticationError, verifyErrorCodes, type VerifyErrorCode, type BearerError } from "./errors.js";
+export { requireScope, requireRole, requireAmr, requireAuthTime, type Guard } from "./guards.js";
 export { expressAuth, type ExpressMiddleware } from "./express-auth/index.js";
 export { fastifyAuth, type FastifyAuthOptions, type FastifyInstanceLike, type FastifyReplyLike, type FastifyRequestLike } from "./fastify-auth/index.js";
 export { honoAuth } from "./hono-auth/index.js";

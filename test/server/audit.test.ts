@@ -7,6 +7,7 @@ import { AUDIT_TYPES } from "../../src/core/audit-events.js";
 import { signInAdmin } from "../helpers/admin.js";
 import { startTestServer, testClock, type SignedIn, type TestServer } from "../helpers/server.js";
 import { sidOf } from "../helpers/tokens.js";
+import { base32Decode, totpAt } from "../../src/core/mfa/totp.js";
 
 interface Event { id: number; at: string; type: string; outcome: string; user_id: string | null; session_id: string | null; client_id: string | null; actor: string | null; ip: string | null; user_agent: string | null; detail: Record<string, unknown> | null }
 
@@ -133,6 +134,24 @@ describe("every event type, recorded by its cause", () => {
     const current = server.tessera.keys.signingKey().kid;
     await server.tessera.admin.resources.revokeKey(current, { id: "cli" });
     assert.equal((await server.tessera.audit.query({ limit: 1, types: ["key_revoked"] }))[0]!.detail, JSON.stringify({ kid: current }));
+  });
+
+  test("factor and second_factor: enrolment, confirmation, a failed and a passed second step", async () => {
+    const bob = await server.signUpAndSignIn("bob", "a second user's phrase");
+    const started = await server.request<{ factor_id: string; secret: string }>("POST", "/auth/factors/totp", { token: bob.access_token, headers, json: {} });
+    const code = () => totpAt(base32Decode(started.body.secret), clock.now());
+    await server.request("POST", "/auth/factors/totp/confirm", { token: bob.access_token, headers, json: { factor_id: started.body.factor_id, code: code() } });
+    clock.advance(30_000);
+    secrets.push(started.body.secret, bob.access_token);
+    const mfa = async () => (await server.request<{ mfa_token: string }>("POST", "/oauth/token", form({ grant_type: "password", username: "bob", password: bob.password }))).body.mfa_token;
+    await server.request("POST", "/oauth/token", form({ grant_type: "urn:tessera:params:oauth:grant-type:mfa", mfa_token: await mfa(), otp: code() === "000000" ? "111111" : "000000" }));
+    await server.request("POST", "/oauth/token", form({ grant_type: "urn:tessera:params:oauth:grant-type:mfa", mfa_token: await mfa(), otp: code() }));
+    const factor = (await events(`?type=factor&user=${bob.userId}`)).map((e) => e.outcome);
+    assert.deepEqual(factor.sort(), ["confirmed", "enrolled", "recovery_codes_created"]);
+    const steps = await events(`?type=second_factor&user=${bob.userId}`);
+    assert.deepEqual(steps.map((e) => e.outcome), ["success", "failure"]);
+    assert.equal(steps[0]!.detail?.method, "totp");
+    assert.equal(steps[0]!.user_agent, UA);
   });
 
   test("the list of types is exactly what was recorded above", async () => {

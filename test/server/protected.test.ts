@@ -39,7 +39,9 @@ describe("authentication of protected routes", () => {
     const user = await server.signUpAndSignIn();
     const res = await server.request<Record<string, unknown>>("GET", "/userinfo", { token: user.access_token });
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { sub: user.userId, username: user.username, email: null, roles: ["user"], auth: "bearer" });
+    const { auth_time: authTime, ...rest } = res.body;
+    assert.deepEqual(rest, { sub: user.userId, username: user.username, email: null, roles: ["user"], auth: "bearer", amr: ["pwd"] });
+    assert.equal(typeof authTime, "number", "how and when the user signed in (RFC 8176, RFC 9470)");
   });
 });
 

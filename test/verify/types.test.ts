@@ -16,7 +16,7 @@ function exhaustive(code: VerifyErrorCode): string {
   switch (code) {
     case "ERR_TOKEN_MALFORMED": case "ERR_ALG_NOT_ALLOWED": case "ERR_TYP_INVALID": case "ERR_CRIT_UNSUPPORTED":
     case "ERR_KEY_NOT_FOUND": case "ERR_KEY_MISMATCH": case "ERR_SIGNATURE_INVALID": case "ERR_CLAIM_INVALID":
-    case "ERR_TOKEN_EXPIRED": case "ERR_TOKEN_NOT_YET_VALID": case "ERR_TOKEN_REVOKED":
+    case "ERR_TOKEN_EXPIRED": case "ERR_TOKEN_NOT_YET_VALID": case "ERR_TOKEN_REVOKED": case "ERR_AMR_INSUFFICIENT": case "ERR_AUTH_TOO_OLD":
       return "401";
     case "ERR_INSUFFICIENT_SCOPE": case "ERR_INSUFFICIENT_ROLE":
       return "403";

@@ -28,6 +28,8 @@ export function createMetrics(tessera: Tessera): Metrics {
   const ended = new Counter({ name: "tessera_sessions_ended_total", help: "Sessions ended, by reason.", labelNames: ["reason"], registers });
   const registrations = new Counter({ name: "tessera_registrations_total", help: "Accounts created.", registers });
   tessera.events.on("sign-in", (e) => signIns.inc({ outcome: e.outcome }));
+  const secondSteps = new Counter({ name: "tessera_second_factor_total", help: "Second steps and passwordless passkey sign-ins, by method and outcome (docs/mfa.md).", labelNames: ["method", "outcome"], registers });
+  tessera.events.on("second-factor", (e) => secondSteps.inc({ method: e.passwordless ? "passkey_passwordless" : e.method, outcome: e.outcome }));
   tessera.events.on("refresh", (e) => refreshes.inc({ outcome: e.outcome }));
   tessera.events.on("refresh-reuse", (e) => reuse.inc({ cause: e.cause }));
   tessera.events.on("sessions-ended", (e) => ended.inc({ reason: e.reason }, e.sessionIds.length));

@@ -4,6 +4,7 @@ import type { Tessera } from "../../core/tessera.js";
 import { principalOf } from "../shared/authenticate.js";
 import { closedSignal } from "../shared/closed-signal.js";
 import { requestMeta } from "../shared/request-meta.js";
+import { stepUp } from "./mfa/factors.js";
 
 interface PasswordBody {
   current_password: string;
@@ -23,6 +24,7 @@ const schema = {
 
 export function passwordRoute(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
   app.post<{ Body: PasswordBody }>("/auth/password", { schema, preHandler: authenticate }, async (request, reply) => {
+    stepUp(tessera, request); // RFC 9470: a stolen, long-lived session cannot change the password
     await tessera.changePassword(principalOf(request), request.body.current_password, request.body.new_password, { ...requestMeta(request), signal: closedSignal(reply) });
     return reply.code(204).send();
   });

@@ -7,11 +7,15 @@ import { clientCredentialsGrant } from "./grants/client-credentials.js";
 import { passwordGrant } from "./grants/password.js";
 import { refreshTokenGrant } from "./grants/refresh-token.js";
 import type { GrantHandler, TokenBody } from "./grants/types.js";
+import { MFA_GRANT, mfaGrant } from "./grants/mfa.js";
+import { PASSKEY_GRANT, passkeyGrant } from "./grants/passkey.js";
 
 const grants: Record<string, GrantHandler> = {
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  [MFA_GRANT]: mfaGrant,
+  [PASSKEY_GRANT]: passkeyGrant,
 };
 
 const field = { type: "string", maxLength: 4096 } as const;
@@ -22,6 +26,8 @@ const schema = {
     properties: {
       grant_type: { type: "string", maxLength: 64 },
       username: field, password: field, refresh_token: field, scope: field, client_id: field, client_secret: field,
+      mfa_token: field, otp: { type: "string", maxLength: 64 }, recovery_code: { type: "string", maxLength: 64 }, challenge_id: field,
+      webauthn: { type: ["string", "object"], maxLength: 12288 },
     },
   },
 } as const;
@@ -30,7 +36,7 @@ export function tokenRoute(app: FastifyInstance, tessera: Tessera): void {
   app.post<{ Body: TokenBody }>("/oauth/token", { schema }, async (request, reply) => {
     noStore(reply);
     const grant = Object.hasOwn(grants, request.body.grant_type) ? grants[request.body.grant_type] : undefined;
-    if (!grant) throw new TesseraError("unsupported_grant_type", "Supported grant types: password, refresh_token, client_credentials.");
+    if (!grant) throw new TesseraError("unsupported_grant_type", `Supported grant types: ${Object.keys(grants).join(", ")}.`);
     try {
       return await grant(tessera, request, request.body, reply);
     } catch (error) {

@@ -50,16 +50,19 @@ export function bearerChallenge(error?: TesseraError): string {
   if (!error) return 'Bearer realm="tessera"';
   const description = error.message.replace(/["\\]/g, "'");
   const scope = error.scope === undefined ? "" : `, scope="${error.scope}"`;
-  return `Bearer realm="tessera", error="${error.code}", error_description="${description}"${scope}`;
+  const acr = error.challenge?.acrValues === undefined ? "" : `, acr_values="${error.challenge.acrValues}"`;
+  const maxAge = error.challenge?.maxAge === undefined ? "" : `, max_age=${error.challenge.maxAge}`;
+  return `Bearer realm="tessera", error="${error.code}", error_description="${description}"${scope}${acr}${maxAge}`;
 }
 
 export function sendError(reply: FastifyReply, error: TesseraError): FastifyReply {
   reply.header("cache-control", "no-store");
   if (error.retryAfter !== undefined) reply.header("retry-after", String(Math.ceil(error.retryAfter)));
-  if (error.code === "invalid_token" || error.code === "insufficient_scope") reply.header("www-authenticate", bearerChallenge(error));
+  if (error.code === "invalid_token" || error.code === "insufficient_scope" || error.code === "insufficient_user_authentication") reply.header("www-authenticate", bearerChallenge(error));
   if (error.code === "unauthorized") reply.header("www-authenticate", bearerChallenge());
-  const body: Record<string, string> = { error: error.code, error_description: error.message };
+  const body: Record<string, unknown> = { error: error.code, error_description: error.message };
   if (error.reason !== undefined) body.reason = error.reason;
+  if (error.fields !== undefined) Object.assign(body, error.fields);
   return reply.code(error.status).send(body);
 }
 

@@ -4,7 +4,7 @@
  * a query string ends up in access logs and Referer headers), and writing
  * the refusal.
  */
-import { VerifyError, InsufficientScopeError } from "../errors.js";
+import { VerifyError, InsufficientAuthenticationError, InsufficientScopeError } from "../errors.js";
 import { DEFAULT_REALM } from "./realm.js";
 
 /**
@@ -44,6 +44,11 @@ export function refusal(realm: string, error: VerifyError | null): Refusal {
   } else {
     let challenge = `Bearer realm="${realm}", error="${error.error}", error_description="${error.description}"`;
     if (error instanceof InsufficientScopeError && error.scope !== "") challenge += `, scope="${error.scope}"`;
+    // RFC 9470 §3: what a new sign-in must satisfy.
+    if (error instanceof InsufficientAuthenticationError) {
+      if (error.acrValues !== undefined) challenge += `, acr_values="${error.acrValues}"`;
+      if (error.maxAge !== undefined) challenge += `, max_age=${error.maxAge}`;
+    }
     headers["www-authenticate"] = challenge;
   }
   return { status: error.status, headers, body: JSON.stringify({ error: error.error, error_description: error.description }) };

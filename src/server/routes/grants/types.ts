@@ -11,6 +11,13 @@ export interface TokenBody {
   scope?: string;
   client_id?: string;
   client_secret?: string;
+  /** Second factors (docs/mfa.md). */
+  mfa_token?: string;
+  otp?: string;
+  recovery_code?: string;
+  /** A WebAuthn assertion: an object in a JSON body, its JSON text in a form. */
+  webauthn?: unknown;
+  challenge_id?: string;
 }
 
 /** `reply` only for what the grant must know of the exchange (e.g. whether the client has gone: closedSignal). */

@@ -1,0 +1,177 @@
+/**
+ * The second step of a sign-in (docs/mfa.md). `gate` is asked by the session
+ * service before any session starts whose sign-in is not yet complete: if the
+ * user has a confirmed factor it stores a short-lived, single-use `mfa_token`
+ * (SHA-256 only, bound to the user and the client) and answers mfa_required.
+ * `verify` takes the token back with one factor:
+ *
+ * 1. one attempt on the token is reserved by an atomic UPDATE *before* the
+ *    code is checked (at most `maxAttempts` per token, concurrency included);
+ * 2. a slot of the per-account second-factor throttle is reserved (failures
+ *    keep it, a success resets the account), and under it
+ * 3. the code is checked and spent by compare-and-set (TOTP step, recovery
+ *    code, passkey challenge);
+ * 4. the token is spent by compare-and-set: of two requests, one signs in.
+ */
+import type { ClientRow, Store, UserRow } from "../../store/index.js";
+import { randomToken, sha256 } from "../crypto-utils.js";
+import { TesseraError } from "../errors.js";
+import type { AuthEvents, SecondFactorMethod } from "../events.js";
+import type { RequestMeta, SessionAuth, SignInGate } from "../sessions.js";
+import type { Throttle } from "../throttle.js";
+import type { FactorService } from "./factors.js";
+
+export const MFA_TOKEN_PREFIX = "tmfa_";
+const MFA_TOKEN_SHAPE = /^tmfa_[A-Za-z0-9_-]{43}$/;
+
+export interface SecondStepInput {
+  mfaToken: string;
+  otp?: string | undefined;
+  recoveryCode?: string | undefined;
+  /** The WebAuthn assertion (parsed JSON), checked by `passkeyCheck`. */
+  webauthn?: unknown;
+}
+
+/** The outcome of a passkey assertion used as a second step. */
+export interface PasskeyProof {
+  factorId: string;
+  /** RFC 8176 methods the passkey proved: `hwk` or `swk`, and `user` when the authenticator verified the user. */
+  amr: string[];
+}
+
+/** Checks a passkey assertion of this user against a challenge of the mfa purpose; undefined when it fails. */
+export type PasskeyCheck = (userId: string, assertion: unknown) => Promise<PasskeyProof | undefined>;
+
+export interface SecondStepOptions {
+  store: Store;
+  factors: FactorService;
+  events: AuthEvents;
+  now: () => number;
+  /** Milliseconds an mfa_token lives (5 minutes by the contract). */
+  tokenTtl: number;
+  /** Codes tried per mfa_token, reserved before each check. */
+  maxAttempts: number;
+  /**
+   * Per-account limit on failed second steps (`TESSERA_THROTTLE_SECOND_FACTOR_ACCOUNT`),
+   * keyed by user id and reserved before the code is checked, so guesses spread over
+   * many mfa_tokens (each allowing a few tries) still share one allowance.
+   */
+  throttle?: Throttle | undefined;
+  passkeyCheck?: PasskeyCheck;
+}
+
+export interface SecondStepResult {
+  user: UserRow;
+  scope: string;
+  auth: SessionAuth;
+}
+
+function wrongCode(detail: string): TesseraError {
+  return new TesseraError("invalid_grant", "The second-factor code is incorrect, or the mfa_token is expired or spent.", { detail });
+}
+
+export class SecondStep {
+  readonly #o: SecondStepOptions;
+
+  constructor(options: SecondStepOptions) {
+    this.#o = options;
+  }
+
+  /** Set after construction when passkeys are configured (passkeys.ts needs the store and the gate's peers). */
+  set passkeyCheck(check: PasskeyCheck) {
+    this.#o.passkeyCheck = check;
+  }
+
+  /** The session service's gate: mfa_required when the user has a confirmed factor. */
+  readonly gate: SignInGate = async (user, client, scope, auth) => {
+    const methods = await this.#o.factors.methods(user.id);
+    if (methods.length === 0) return;
+    const token = MFA_TOKEN_PREFIX + randomToken(32);
+    const now = this.#o.now();
+    await this.#o.store.factors.insertMfaToken({
+      token_hash: sha256(token), user_id: user.id, client_id: client.id, scope, amr: JSON.stringify(auth.amr),
+      auth_time: auth.authTime, attempts: 0, created_at: now, expires_at: now + this.#o.tokenTtl, used_at: null,
+    });
+    throw new TesseraError("mfa_required", "A second factor is required to finish signing in.", {
+      detail: `first step ${auth.amr.join("+")} done`, fields: { mfa_token: token, methods },
+    });
+  };
+
+  /** The user a live mfa_token of this client belongs to (nothing spent), or undefined. */
+  async pendingUser(client: ClientRow, mfaToken: string): Promise<string | undefined> {
+    if (!MFA_TOKEN_SHAPE.test(mfaToken)) return undefined;
+    const row = await this.#o.store.factors.findLiveMfaToken(sha256(mfaToken), this.#o.now(), this.#o.maxAttempts);
+    return row && row.client_id === client.id ? row.user_id : undefined;
+  }
+
+  async verify(client: ClientRow, input: SecondStepInput, meta: RequestMeta): Promise<SecondStepResult> {
+    const method = methodOf(input);
+    if (!MFA_TOKEN_SHAPE.test(input.mfaToken)) throw wrongCode("malformed mfa_token");
+    const tokenHash = sha256(input.mfaToken);
+    const origin = { clientId: client.id, ip: meta.ip, userAgent: meta.userAgent };
+    // 1. The attempt is taken before the code is looked at: 30 parallel guesses get maxAttempts checks, not 30.
+    const row = await this.#o.store.factors.reserveMfaAttempt(tokenHash, this.#o.now(), this.#o.maxAttempts);
+    if (!row) throw wrongCode("mfa_token unknown, expired, spent or out of attempts");
+    if (row.client_id !== client.id) throw wrongCode("mfa_token of another client");
+    const user = await this.#o.store.findUserById(row.user_id);
+    if (!user || user.disabled_at !== null) throw wrongCode("user gone or disabled");
+    const ids = { ...origin, userId: user.id, method };
+    // 2. The per-account limit, reserved before the code is checked (docs/security.md,
+    //    "Concurrent attempts"): parallel guesses across many mfa_tokens share it.
+    // 3. The code, spent by compare-and-set.
+    const check = async () => {
+      const proof = await this.#check(user.id, method, input);
+      if (!proof) throw wrongCode(`wrong ${method}`);
+      return proof;
+    };
+    let proved: PasskeyProof;
+    try {
+      proved = this.#o.throttle
+        ? await this.#o.throttle.guard([{ dimension: "secondFactorAccount", key: user.id, onSuccess: "reset" }], check, (e) => e instanceof TesseraError && e.code === "invalid_grant")
+        : await check();
+    } catch (error) {
+      const throttled = error instanceof TesseraError && error.code === "too_many_requests";
+      this.#o.events.emit("second-factor", { outcome: throttled ? "throttled" : "failure", ...ids });
+      throw error;
+    }
+    // 4. The token, spent by compare-and-set.
+    const now = this.#o.now();
+    if (!(await this.#o.store.factors.spendMfaToken(tokenHash, now))) throw wrongCode("mfa_token spent by a concurrent request");
+    this.#o.events.emit("second-factor", { outcome: "success", factorId: proved.factorId, ...ids });
+    const first = parseAmr(row.amr);
+    const amr = [...new Set([...first, ...proved.amr, "mfa"])];
+    return { user, scope: row.scope, auth: { amr, authTime: now, complete: true } };
+  }
+
+  async #check(userId: string, method: SecondFactorMethod, input: SecondStepInput): Promise<PasskeyProof | undefined> {
+    switch (method) {
+      case "totp": {
+        const factor = await this.#o.factors.useTotp(userId, input.otp ?? "");
+        return factor && { factorId: factor.id, amr: ["otp"] };
+      }
+      case "recovery_code":
+        // RFC 8176 has no word for a recovery code; it is a one-time password.
+        return (await this.#o.factors.useRecoveryCode(userId, input.recoveryCode ?? "")) ? { factorId: "recovery_code", amr: ["otp"] } : undefined;
+      case "passkey":
+        if (!this.#o.passkeyCheck) throw new TesseraError("invalid_request", "Passkeys are not available on this server.");
+        return this.#o.passkeyCheck(userId, input.webauthn);
+    }
+  }
+}
+
+/** Exactly one of otp, recovery_code, webauthn. */
+function methodOf(input: SecondStepInput): SecondFactorMethod {
+  const given = [input.otp !== undefined && "totp", input.recoveryCode !== undefined && "recovery_code", input.webauthn !== undefined && "passkey"]
+    .filter((m): m is SecondFactorMethod => m !== false);
+  if (given.length !== 1) throw new TesseraError("invalid_request", "Send exactly one of otp, recovery_code, webauthn.");
+  return given[0]!;
+}
+
+function parseAmr(text: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.filter((m): m is string => typeof m === "string") : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Passkeys (docs/mfa.md): creation options and enrolment for the signed-in
+ * user; sign-in options (no auth) for a discoverable credential or
+ * conditional UI; options for a passkey as the second step; the passwordless
+ * sign-in as a cookie session (`POST /session/passkey`, JSON from an allowed
+ * Origin). The token-endpoint grant is in grants/passkey.ts.
+ */
+import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
+import type { Tessera } from "../../../core/tessera.js";
+import { principalOf } from "../../shared/authenticate.js";
+import { fromTrustedPage, jsonBodyOnly } from "../../shared/browser-request.js";
+import { clientCredentials } from "../../shared/client-auth.js";
+import { noStore } from "../../shared/no-store.js";
+import { requestMeta } from "../../shared/request-meta.js";
+import { answerCookieLogin } from "./session-mfa.js";
+
+const registerSchema = {
+  body: { type: "object", required: ["response"], properties: { response: { type: "object" }, name: { type: "string", maxLength: 256 } }, additionalProperties: false },
+} as const;
+const passkeyLoginSchema = {
+  body: { type: "object", required: ["challenge_id", "webauthn"], properties: { challenge_id: { type: "string", maxLength: 256 }, webauthn: { type: "object" } }, additionalProperties: false },
+} as const;
+const mfaOptionsSchema = {
+  body: { type: "object", required: ["mfa_token"], properties: { mfa_token: { type: "string", maxLength: 256 }, client_id: { type: "string", maxLength: 256 } } },
+} as const;
+
+export function passkeyRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
+  app.post("/auth/passkeys/options", { preHandler: authenticate }, async (request, reply) => {
+    noStore(reply);
+    return tessera.mfa.passkeys().registrationOptions(principalOf(request).user);
+  });
+
+  app.post<{ Body: { response: unknown; name?: string } }>("/auth/passkeys", { schema: registerSchema, preHandler: authenticate }, async (request, reply) => {
+    noStore(reply);
+    const created = await tessera.mfa.passkeys().register(principalOf(request).user, request.body.response, request.body.name, requestMeta(request));
+    return reply.code(201).send(created);
+  });
+
+  app.post("/auth/passkeys/login-options", async (_request, reply) => {
+    noStore(reply);
+    return tessera.mfa.passkeys().loginOptions();
+  });
+
+  app.post<{ Body: { mfa_token: string; client_id?: string } }>("/auth/passkeys/mfa-options", { schema: mfaOptionsSchema }, async (request, reply) => {
+    noStore(reply);
+    return tessera.mfa.secondStepPasskeyOptions(clientCredentials(request, request.body), request.body.mfa_token);
+  });
+
+  app.post<{ Body: { challenge_id: string; webauthn: unknown } }>("/session/passkey", {
+    schema: passkeyLoginSchema,
+    onRequest: [jsonBodyOnly(), fromTrustedPage(tessera.config)],
+  }, async (request, reply) => {
+    noStore(reply);
+    const login = await tessera.mfa.passkeyCookieLogin(request.body.challenge_id, request.body.webauthn, requestMeta(request));
+    return answerCookieLogin(tessera, request, reply, login);
+  });
+}
