@@ -1,5 +1,5 @@
 /**
- * The cluster benchmark (issue #6), on PostgreSQL: the refresh grant and
+ * The cluster benchmark, on PostgreSQL: the refresh grant and
  * /userinfo with one instance and with two sharing one database (load split
  * evenly, as a round-robin load balancer would), then the refresh grant's p99
  * with a million users and a million sessions seeded, against the almost

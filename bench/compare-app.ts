@@ -1,5 +1,5 @@
 /**
- * The resource server of the tokens-versus-cookies comparison (issue #5): one
+ * The resource server of the tokens-versus-cookies comparison: one
  * route, GET /orders, protected by the mode named in COMPARE_MODE:
  *
  * - bearer-cache / bearer-nocache: tessera/verify's Fastify plugin, stateless

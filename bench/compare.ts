@@ -1,5 +1,5 @@
 /**
- * Tokens versus cookies, measured (issue #5): requests per second and p99 for
+ * Tokens versus cookies, measured: requests per second and p99 for
  * one protected route under each authentication mode, in one run.
  */
 import { fork } from "node:child_process";

@@ -11,7 +11,7 @@ import { benchCluster } from "./cluster.js";
 import { benchCompare } from "./compare.js";
 import { table } from "./lib.js";
 import { benchCommonPasswords, benchEnumeration } from "./security.js";
-import { benchServer } from "./server.js";
+import { benchServer, ratioLines } from "./server.js";
 import { benchSqlite } from "./sqlite.js";
 import { benchVerify, benchVerifyHttp } from "./verify.js";
 import { benchMfa } from "./mfa.js";
@@ -24,11 +24,12 @@ const results: Record<string, unknown> = {
 const wanted = (section: string) => only === undefined || only === section;
 
 if (wanted("server")) {
-  console.log("## Server (issue #2)\n");
+  console.log("## Server (as `npm start` runs it: NODE_ENV=production, default logging to a file), beside bare Fastify\n");
   const server = await benchServer();
   console.log(table(server.rows));
   console.log(`\nevent-loop delay during sign-in load: p50 ${server.eventLoop.p50.toFixed(1)} ms, p99 ${server.eventLoop.p99.toFixed(1)} ms, max ${server.eventLoop.max.toFixed(1)} ms`);
-  console.log("ratios:", server.ratios, "\n");
+  console.log(`access lines the server logged: ${server.accessLines}`);
+  console.log(`\nratios (one run):\n${ratioLines(server.ratios)}\n`);
   results.server = server;
 }
 
@@ -40,14 +41,14 @@ if (wanted("mfa")) {
 }
 
 if (wanted("sqlite")) {
-  console.log("## SQLite: token rows against the session row, alone and grouped (issue #2)\n");
+  console.log("## SQLite: token rows against the session row, alone and grouped\n");
   const sqlite = await benchSqlite();
   console.log("microseconds per operation (each includes hash_only_us for the new hash):", sqlite, "\n");
   results.sqlite = sqlite;
 }
 
 if (wanted("verify")) {
-  console.log("## tessera/verify (issue #3)\n");
+  console.log("## tessera/verify\n");
   const verify = await benchVerify();
   const http = await benchVerifyHttp();
   console.log("verifications per second, one thread:", verify);
@@ -56,14 +57,14 @@ if (wanted("verify")) {
 }
 
 if (wanted("compare")) {
-  console.log("## Tokens versus cookies (issue #5)\n");
+  console.log("## Tokens versus cookies\n");
   const rows = await benchCompare();
   console.log(table(rows), "\n");
   results.compare = rows;
 }
 
 if (wanted("cluster")) {
-  console.log("## Cluster on PostgreSQL (issue #6)\n");
+  console.log("## Cluster on PostgreSQL\n");
   const cluster = await benchCluster();
   console.log(table(cluster.rows));
   console.log(`\nseeded ${cluster.seeded.users.toLocaleString("en")} users and sessions in ${cluster.seeded.seconds} s; refresh p99, 1M vs almost empty: ×${cluster.refreshP99Ratio}; two instances vs one:`, cluster.scaling, "\n");
@@ -71,7 +72,7 @@ if (wanted("cluster")) {
 }
 
 if (wanted("security")) {
-  console.log("## Security (issue #7)\n");
+  console.log("## Security\n");
   const list = benchCommonPasswords();
   const enumeration = await benchEnumeration();
   console.log("common-password list:", list);

@@ -1,5 +1,5 @@
 /**
- * `tessera/verify` against the alternatives (issue 3): single-thread
+ * `tessera/verify` against the alternatives: single-thread
  * verifications per second of the same ES256 access token, side by side in
  * one run, and the Fastify adapter's HTTP cost.
  *

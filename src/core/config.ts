@@ -57,6 +57,10 @@ export interface Config {
   supportedScopes: string[];
   allowedOrigins: string[];
   logLevel: string;
+  /** Level of the one access line per request; "off": none. */
+  accessLogLevel: string;
+  /** Fraction (0–1) of successful requests (status below 400) that get an access line; errors always do. */
+  accessLogSampleRate: number;
   /** Seconds between expired-session sweeps; 0 turns the sweeper off. */
   sweepInterval: number;
   /** Serve the demo page at `/`. */
@@ -204,6 +208,15 @@ export const settings = [
   setting({ key: "logLevel", env: "LOG_LEVEL", fallback: "info", doc: "fatal, error, warn, info, debug, trace or silent.", parse: (r) => {
     if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(r)) throw new Error("must be fatal, error, warn, info, debug, trace or silent");
     return r;
+  } }),
+  setting({ key: "accessLogLevel", env: "TESSERA_ACCESS_LOG_LEVEL", fallback: "info", doc: "Level of the access line each request gets (written only if LOG_LEVEL lets that level through): fatal, error, warn, info, debug, trace, or off.", parse: (r) => {
+    if (!["fatal", "error", "warn", "info", "debug", "trace", "off"].includes(r)) throw new Error("must be fatal, error, warn, info, debug, trace or off");
+    return r;
+  } }),
+  setting({ key: "accessLogSampleRate", env: "TESSERA_ACCESS_LOG_SAMPLE_RATE", fallback: "1", doc: "Fraction (0 to 1) of successful requests (status below 400) that get an access line; 4xx and 5xx answers always do. 0.1 logs one success in ten.", parse: (r) => {
+    const n = Number(r);
+    if (r.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new Error("must be a number from 0 to 1");
+    return n;
   } }),
   setting({ key: "sweepInterval", env: "TESSERA_SWEEP_INTERVAL", fallback: "3600", doc: "Seconds between sweeps of ended sessions; 0 disables.", parse: int(0, DAY) }),
   setting({ key: "bffUpstream", env: "TESSERA_BFF_UPSTREAM", fallback: "", doc: "Combined mode (docs/tokens-vs-cookies.md): `/bff/*` forwards cookie-session requests to this API origin with a Bearer token the browser never sees. Empty: off.", parse: (r) => (r === "" ? "" : origin(r)) }),

@@ -33,13 +33,18 @@ import { installMetrics } from "./metrics/install.js";
 import { factorRoutes } from "./routes/mfa/factors.js";
 import { sessionMfaRoute } from "./routes/mfa/session-mfa.js";
 import { passkeyRoutes } from "./routes/mfa/passkeys.js";
-import { loggerOptions, trustProxyOption, type LogStream } from "./shared/logging.js";
+import { AccessLogController, flushLogs, lazyChildLogger, loggerOptions, stdoutDestination, trustProxyOption, type LogStream } from "./shared/logging.js";
+import { installAccessLog } from "./shared/access-log.js";
 
 export const BODY_LIMIT = 16 * 1024;
 
 export interface BuildOptions {
   tessera: Tessera;
-  /** Fastify logger option; defaults to JSON logs at the configured level with secrets redacted. */
+  /**
+   * Fastify logger option; defaults to JSON logs at the configured level with secrets redacted,
+   * written asynchronously, with one access line per request. A logger given here gets
+   * Fastify's own request logging instead of the access line.
+   */
   logger?: FastifyServerOptions["logger"];
   /** With the default logger: where the JSON lines go (default stdout; tests capture them). */
   logStream?: LogStream;
@@ -51,9 +56,12 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export async function buildServer(options: BuildOptions): Promise<FastifyInstance> {
   const { tessera } = options;
+  const logStream = options.logger === undefined ? (options.logStream ?? stdoutDestination()) : undefined;
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
-    logger: options.logger ?? loggerOptions(tessera.config.logLevel, options.logStream),
+    logger: options.logger ?? loggerOptions(tessera.config.logLevel, logStream),
+    // The access log below writes one line per request instead of Fastify's two.
+    ...(logStream === undefined ? {} : { logController: new AccessLogController(), childLoggerFactory: lazyChildLogger }),
     // Behind a load balancer: request.ip (sessions, throttles, logs) from X-Forwarded-For (docs/deploy.md).
     trustProxy: trustProxyOption(tessera.config.trustProxy),
     genReqId: (req) => {
@@ -77,19 +85,26 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
     },
   });
   app.decorateRequest("principal", null);
-  // Set when the request arrives (they hold for every answer, errors included); a
-  // callback hook, not an async one, since it runs on every request.
+  const cors = registerCors(app, tessera.config);
+  // Set when the request arrives (they hold for every answer, errors included), with
+  // CORS in the same hook: a callback hook, not an async one, since it runs on every request.
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id).header("x-content-type-options", "nosniff");
-    done();
+    if (!cors(request, reply)) done();
   });
   installErrorHandling(app, (error) => tessera.store.isUnavailable(error));
+  if (logStream) {
+    installAccessLog(app, logStream, { level: tessera.config.accessLogLevel, sampleRate: tessera.config.accessLogSampleRate });
+    app.addHook("onClose", (_instance, done) => {
+      flushLogs(logStream);
+      done();
+    });
+  }
   // Only JSON and form bodies: Fastify's built-in text/plain parser would let a
   // cross-site "simple request" reach the routes without a CORS preflight.
   app.removeContentTypeParser("text/plain");
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(cookie);
-  await registerCors(app, tessera.config);
   await registerOpenApi(app, tessera); // before the routes: it collects them as they are added
 
   const authenticate = makeAuthenticate(tessera, [makeCookieResolver(tessera)]);

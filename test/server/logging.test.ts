@@ -1,9 +1,10 @@
-// Structured logs (issue #6): JSON lines with a request id, and no credential
+// Structured logs: JSON lines, one access line per request with a request id, and no credential
 // in any of them after a run through every flow that carries one — sign-in,
 // refresh, logout, client authentication, cookie sessions, and a careless
 // client that puts a token in the query string.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { redactUrl } from "../../src/server/shared/logging.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 type TokenBody = { access_token: string; refresh_token: string };
@@ -49,12 +50,36 @@ before(async () => {
 after(() => server.close());
 
 describe("server logs", () => {
-  test("are JSON lines carrying a request id, the route and the status", () => {
-    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.ok(entries.length > 20, `only ${entries.length} lines: is the logger wired?`);
-    const completed = entries.filter((e) => e.msg === "request completed");
-    assert.ok(completed.length >= 12);
-    assert.ok(completed.every((e) => typeof e.reqId === "string" && typeof (e.res as { statusCode?: number })?.statusCode === "number"));
+  const entries = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const access = () => entries().filter((e) => e.msg === "request");
+
+  test("are JSON lines: one access line per request with its method, route, status, duration and request id", () => {
+    assert.ok(entries().length >= 16, `only ${entries().length} lines: is the logger wired?`);
+    const lines = access();
+    assert.ok(lines.length >= 14, `only ${lines.length} access lines`);
+    for (const e of lines) {
+      assert.deepEqual(Object.keys(e).sort(), ["hostname", "level", "method", "ms", "msg", "pid", "reqId", "route", "status", "time"], JSON.stringify(e));
+      assert.ok(typeof e.reqId === "string" && typeof e.status === "number" && typeof e.ms === "number" && e.ms >= 0);
+      assert.equal(e.level, 30);
+    }
+    // One line per request, not Fastify's "incoming request" and "request completed" pair.
+    const ids = lines.map((e) => e.reqId);
+    assert.equal(new Set(ids).size, ids.length, "a request id appears on two access lines");
+    assert.ok(!entries().some((e) => e.msg === "incoming request" || e.msg === "request completed"));
+    assert.ok(lines.some((e) => e.method === "POST" && e.route === "/oauth/token" && e.status === 200));
+    assert.ok(lines.some((e) => e.method === "POST" && e.route === "/oauth/token" && e.status === 400), "the wrong password's refusal");
+    assert.ok(lines.some((e) => e.method === "DELETE" || e.route === "/auth/logout"));
+  });
+
+  test("an answer's access line is written once it is sent, with the route pattern of a matched route", async () => {
+    const before = access().length;
+    const res = await server.request("GET", "/healthz", { headers: { "x-request-id": "one-line-please" } });
+    assert.equal(res.status, 200);
+    const mine = access().slice(before).filter((e) => e.reqId === "one-line-please");
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0]!.route, "/healthz");
+    await server.request("GET", "/no/such/place?token=abc");
+    assert.ok(access().some((e) => e.route === "(unmatched)" && e.status === 404), "unmatched routes share one label");
   });
 
   test("use the caller's x-request-id when it is safe, and echo it", async () => {
@@ -62,11 +87,15 @@ describe("server logs", () => {
     const res = await server.request("GET", "/healthz", { headers: { "x-request-id": "bad id with spaces" } });
     assert.notEqual(res.headers.get("x-request-id"), "bad id with spaces");
     assert.match(res.headers.get("x-request-id")!, /^[0-9a-f-]{36}$/);
+    // An id that would break the JSON line is refused, and the line stays parseable.
+    const quote = await server.request("GET", "/healthz", { headers: { "x-request-id": 'x","status":1,"a":"' } });
+    assert.match(quote.headers.get("x-request-id")!, /^[0-9a-f-]{36}$/);
+    for (const l of lines) JSON.parse(l);
   });
 
   test("hold no password, token, client secret, cookie, CSRF token or Authorization header", () => {
     const all = lines.join("\n");
-    assert.ok(all.includes("log-alice") || all.includes("/session/login"), "control: the log covers the flows");
+    assert.ok(all.includes("/session/login") && all.includes("/oauth/introspect"), "control: the log covers the flows");
     for (const [what, value] of secrets) {
       assert.ok(value.length >= 8, `${what} is a real value`);
       assert.ok(!all.includes(value), `the log holds the ${what}`);
@@ -74,7 +103,14 @@ describe("server logs", () => {
     assert.ok(!/Bearer ey|Basic [A-Za-z0-9+/]{8}/.test(all), "no Authorization header value");
   });
 
-  test("mask credential-like query parameters a careless client sent, keeping their names", () => {
-    assert.ok(lines.some((l) => l.includes("/userinfo?access_token=[redacted]&refresh_token=[redacted]")));
+  test("carry the route pattern, never the URL: a query string a careless client sent does not reach the log", () => {
+    assert.ok(!lines.some((l) => l.includes("access_token=") || l.includes("refresh_token=")));
+    assert.ok(access().filter((e) => e.route === "/userinfo").length >= 3);
+  });
+
+  test("redactUrl masks credential-like query parameters, keeping their names (for any line that logs a URL)", () => {
+    assert.equal(redactUrl("/userinfo?access_token=abc&refresh_token=def&x=1"), "/userinfo?access_token=[redacted]&refresh_token=[redacted]&x=1");
+    assert.equal(redactUrl("/a?%70assword=p"), "/a?%70assword=[redacted]");
+    assert.equal(redactUrl("/plain"), "/plain");
   });
 });

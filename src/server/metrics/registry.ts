@@ -47,6 +47,8 @@ export function createMetrics(tessera: Tessera): Metrics {
     registers,
   });
 
+  const series = new Map<string, Map<string, Array<{ method: string; route: string; status: string }>>>();
+
   const { hasher } = tessera;
   new Gauge({ name: "tessera_password_hash_queue_depth", help: "Password hashes waiting for a hashing slot.", registers, collect() { this.set(hasher.queueDepth); } });
   new Gauge({ name: "tessera_password_hash_running", help: "Password hashes running now.", registers, collect() { this.set(hasher.running); } });
@@ -83,7 +85,14 @@ export function createMetrics(tessera: Tessera): Metrics {
   return {
     registry,
     observeRequest(method, route, status, seconds) {
-      requests.observe({ method, route, status: `${Math.floor(status / 100)}xx` }, seconds);
+      // One labels object per series, made once: no object or string built per request.
+      let byMethod = series.get(route);
+      if (byMethod === undefined) series.set(route, byMethod = new Map());
+      let classes = byMethod.get(method);
+      if (classes === undefined) byMethod.set(method, classes = []);
+      const statusClass = Math.floor(status / 100);
+      const labels = classes[statusClass] ??= { method, route, status: `${statusClass}xx` };
+      requests.observe(labels, seconds);
     },
   };
 }

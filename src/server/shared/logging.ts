@@ -6,12 +6,35 @@
  * may still send one, and log files outlive tokens. (Also: the load balancer
  * setting, which decides the client address every log line carries.)
  */
-import type { FastifyServerOptions } from "fastify";
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import { destination } from "pino";
 import type { TrustProxy } from "../../core/cluster/config-parsers.js";
 
 /** Where log lines go (pino's DestinationStream, as far as we use it). */
 export interface LogStream {
   write(line: string): void;
+  /** Writes what is buffered before returning (the default destination has it). */
+  flushSync?(): void;
+}
+
+/**
+ * stdout, written asynchronously: a line is queued and the event loop goes on;
+ * lines queued during one write go out together in the next. pino flushes the
+ * queue when the process exits (normally, on an uncaught exception, or after
+ * SIGTERM's graceful stop); a kill -9 or an out-of-memory abort loses what
+ * was queued, at most the last few milliseconds of lines (docs/performance.md).
+ */
+export function stdoutDestination(): LogStream {
+  return destination({ dest: 1, sync: false });
+}
+
+/** Writes out whatever the destination still holds (at shutdown). */
+export function flushLogs(stream: LogStream | undefined): void {
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // not open yet, or stdout already closed: nothing more can be written
+  }
 }
 
 const SECRET_PARAM = /token|secret|password|passwd|code|assertion|jwt|key|session|csrf/i;
@@ -58,4 +81,50 @@ export function loggerOptions(level: string, stream?: LogStream): NonNullable<Fa
  */
 export function trustProxyOption(value: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
   return typeof value === "number" ? (_address, hop) => hop < value : value;
+}
+
+/** The part of a pino logger a request's logger is made from. */
+interface ParentLogger {
+  child(bindings: Record<string, unknown>, options?: object): FastifyBaseLogger;
+}
+
+/**
+ * A request's logger (`request.log`) that makes its pino child only when a line
+ * is first written: most requests write none (the access line does not use it),
+ * and building the child serialised and redacted its bindings on every request.
+ */
+export class LazyRequestLogger {
+  #real: FastifyBaseLogger | undefined;
+  constructor(private readonly parent: ParentLogger, private readonly bindings: Record<string, unknown>, private readonly options: object) {}
+  get #log(): FastifyBaseLogger {
+    return this.#real ??= this.parent.child(this.bindings, this.options);
+  }
+  get level(): string { return this.#log.level; }
+  set level(level: string) { this.#log.level = level; }
+  fatal(...args: unknown[]): void { (this.#log.fatal as (...a: unknown[]) => void)(...args); }
+  error(...args: unknown[]): void { (this.#log.error as (...a: unknown[]) => void)(...args); }
+  warn(...args: unknown[]): void { (this.#log.warn as (...a: unknown[]) => void)(...args); }
+  info(...args: unknown[]): void { (this.#log.info as (...a: unknown[]) => void)(...args); }
+  debug(...args: unknown[]): void { (this.#log.debug as (...a: unknown[]) => void)(...args); }
+  trace(...args: unknown[]): void { (this.#log.trace as (...a: unknown[]) => void)(...args); }
+  silent(...args: unknown[]): void { (this.#log.silent as (...a: unknown[]) => void)(...args); }
+  child(bindings: Record<string, unknown>, options?: object): FastifyBaseLogger { return this.#log.child(bindings, options); }
+}
+
+/** Fastify's childLoggerFactory for the default logger. */
+export function lazyChildLogger(logger: FastifyBaseLogger, bindings: Record<string, unknown>, options: object): FastifyBaseLogger {
+  return new LazyRequestLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
+}
+
+/**
+ * Fastify's own per-request lines, less the two the access log replaces
+ * ("incoming request", and "request completed" for an answer sent without
+ * error). A response that failed while being sent is still logged, as are
+ * Fastify's other lines (stream errors, serializer errors).
+ */
+export class AccessLogController extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) super.requestCompleted(error, request, reply);
+  }
 }
