@@ -59,11 +59,14 @@ export class ClientService {
   readonly #now: () => number;
   readonly #supportedScopes: string[];
   readonly #cache = new Map<string, { client: ClientRow; until: number }>();
+  readonly #apiScopes: () => Promise<string[]>;
 
-  constructor(store: Store, now: () => number, supportedScopes: string[]) {
+  /** `apiScopes`: the scopes of the registered APIs, which a client may be registered for too. */
+  constructor(store: Store, now: () => number, supportedScopes: string[], apiScopes: () => Promise<string[]> = async () => []) {
     this.#store = store;
     this.#now = now;
     this.#supportedScopes = supportedScopes;
+    this.#apiScopes = apiScopes;
   }
 
   /** Creates or updates the built-in clients (their rows follow the code and config). */
@@ -71,7 +74,7 @@ export class ClientService {
     const base = {
       secret_hash: null, type: "public" as const, first_party: 1,
       grant_types: JSON.stringify(["password", "refresh_token"]), scopes: JSON.stringify(this.#supportedScopes),
-      created_at: this.#now(),
+      created_at: this.#now(), disabled_at: null,
     };
     await this.#store.upsertClient({ ...base, id: WEB_CLIENT_ID, name: "Tessera web (built-in)", access_token_ttl: null });
     await this.#store.upsertClient({
@@ -89,13 +92,14 @@ export class ClientService {
     const grantTypes = input.grantTypes ?? ["client_credentials"];
     for (const g of grantTypes) if (!GRANT_TYPES.includes(g)) throw invalidField("grant_types", `unknown grant type ${g}`);
     const scopes = input.scopes ?? this.#supportedScopes;
-    for (const s of scopes) if (!this.#supportedScopes.includes(s)) throw invalidField("scopes", `unknown scope ${s}`);
+    const known = input.scopes ? [...this.#supportedScopes, ...(await this.#apiScopes())] : this.#supportedScopes;
+    for (const s of scopes) if (!known.includes(s)) throw invalidField("scopes", `unknown scope ${s} (neither the server's nor a registered API's)`);
     if (input.public && grantTypes.includes("client_credentials")) throw invalidField("grant_types", "a public client cannot use client_credentials");
     const secret = input.public ? undefined : `tss_${randomToken(32)}`;
     const client: ClientRow = {
       id, name, secret_hash: secret === undefined ? null : sha256(secret), type: input.public ? "public" : "confidential",
       first_party: input.firstParty ? 1 : 0, grant_types: JSON.stringify(grantTypes), scopes: JSON.stringify(scopes),
-      access_token_ttl: null, created_at: this.#now(),
+      access_token_ttl: null, created_at: this.#now(), disabled_at: null,
     };
     if (!(await this.#store.insertClient(client))) throw new TesseraError("client_exists", "A client with that id exists.");
     return secret === undefined ? { client } : { client, secret };

@@ -85,8 +85,8 @@ export class SessionService {
   }
 
   /** Starts a token session and returns its first refresh token. */
-  async startTokenSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta): Promise<{ session: SessionRow; refreshToken: string }> {
-    const session = this.#newSession(user, client, scope, "token", null, meta);
+  async startTokenSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, resource: string | null = null): Promise<{ session: SessionRow; refreshToken: string }> {
+    const session = { ...this.#newSession(user, client, scope, "token", null, meta), resource };
     const refreshToken = newRefreshToken(this.#o.refreshKeys, session.id);
     session.refresh_hash = hashRefreshToken(refreshToken);
     await this.#o.store.createSession(session);
@@ -130,7 +130,12 @@ export class SessionService {
     return { ...found, current: holdsHash(found.session, hashRefreshToken(token)) };
   }
 
-  async refresh(token: string, client: ClientRow, meta: RequestMeta = {}): Promise<RefreshResult> {
+  /**
+   * Rotates a refresh token. `authorize` runs once the token is known good and
+   * before anything is spent: a request it refuses (a scope or resource the
+   * session does not hold) leaves the token as it was.
+   */
+  async refresh(token: string, client: ClientRow, meta: RequestMeta = {}, authorize?: (session: SessionRow, user: UserRow) => Promise<void>): Promise<RefreshResult> {
     if (!looksLikeRefreshToken(token)) throw invalidRefreshToken("malformed");
     const origin = { clientId: client.id, ip: meta.ip, userAgent: meta.userAgent };
     const owner = await this.refreshTokenOwner(token);
@@ -152,6 +157,7 @@ export class SessionService {
         : session.revoked_reason === "refresh_token_reuse" ? "reuse" : "revoked";
       throw invalidRefreshToken(ended, reason);
     }
+    if (authorize) await authorize(session, user);
     const successor = successorOf(this.#o.refreshKeys, session.id, token);
     const successorHash = hashRefreshToken(successor);
     if (owner.current) {
@@ -233,7 +239,7 @@ export class SessionService {
       id: randomToken(16), user_id: user.id, client_id: client.id, kind, scope, cookie_hash: cookieHash,
       created_at: now, last_used_at: now, expires_at: now + this.#o.policy.absoluteLifetime,
       refresh_generation: 0, refresh_hash: null, rotated_at: null, revoked_at: null, revoked_reason: null,
-      user_agent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip?.slice(0, 64) ?? null,
+      user_agent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip?.slice(0, 64) ?? null, resource: null,
     };
   }
 }

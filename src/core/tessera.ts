@@ -22,6 +22,7 @@ import { TokenService } from "./token-service.js";
 import { parseRoles, UserService } from "./users.js";
 import { AdminUsers, iso } from "./admin.js";
 import { AdminResources } from "./admin-resources.js";
+import { ApiResources } from "./api-resources.js";
 import { AuditLog } from "./audit-log.js";
 import type { CounterStore } from "./backoff.js";
 import { KeyRotation } from "./key-rotation.js";
@@ -80,7 +81,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     niceIncrement: config.hashNice,
     ...((deps.hashConcurrency ?? config.hashConcurrency) === undefined ? {} : { concurrency: deps.hashConcurrency ?? config.hashConcurrency }),
   });
-  const clients = new ClientService(store, now, config.supportedScopes);
+  const apis = new ApiResources({ store, events, now, ownAudience: config.audience });
+  const clients = new ClientService(store, now, config.supportedScopes, async () => (await apis.list()).flatMap((a) => a.scopes));
   await clients.ensureBuiltins(config.accessTokenTtl);
   const users = new UserService({ store, hasher, events, now });
   const sessions = new SessionService({
@@ -101,8 +103,9 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const admin = {
     users: new AdminUsers({ store, users, sessions, resets, events }),
     resources: new AdminResources({ clients, keys, rotation: keyRotation, audit, events }),
+    apis,
   };
-  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle });
+  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle, apis, ownAudience: config.audience });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle });
   const feed = new RevocationFeed(store, now);
   events.on("sessions-ended", () => feed.notify());

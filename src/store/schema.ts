@@ -35,6 +35,8 @@ export interface ClientsTable {
   /** Access-token lifetime override in seconds, or null for the server default. */
   access_token_ttl: number | null;
   created_at: number;
+  /** Disabled: authentication refused, its tokens refused by Tessera (null when enabled). */
+  disabled_at: number | null;
 }
 
 export interface SigningKeysTable {
@@ -75,6 +77,21 @@ export interface SessionsTable {
   revoked_reason: string | null;
   user_agent: string | null;
   ip: string | null;
+  /** The API (RFC 8707 resource) the session's tokens are for, or null for Tessera's own audience. */
+  resource: string | null;
+}
+
+/** An API registered as a resource: its identifier is the audience of the tokens issued for it. */
+export interface ApiResourcesTable {
+  /** An absolute URI (RFC 8707 §2), the `aud` of its tokens. */
+  identifier: string;
+  name: string;
+  /** JSON array of the scopes the API defines. */
+  scopes: string;
+  /** JSON object: scope -> roles whose holders may be granted it. */
+  grants: string;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface RevocationsTable {
@@ -123,4 +140,5 @@ export interface Database {
   revocations: RevocationsTable;
   audit_events: AuditEventsTable;
   password_resets: PasswordResetsTable;
+  api_resources: ApiResourcesTable;
 }

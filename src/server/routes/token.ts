@@ -22,6 +22,7 @@ const schema = {
     properties: {
       grant_type: { type: "string", maxLength: 64 },
       username: field, password: field, refresh_token: field, scope: field, client_id: field, client_secret: field,
+      resource: { type: "string", maxLength: 512, description: "RFC 8707: the identifier of a registered API; the token's `aud`." },
     },
   },
 } as const;
