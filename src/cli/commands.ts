@@ -8,6 +8,7 @@ import { parseRoles } from "../core/users.js";
 import { startServer } from "../server/start.js";
 import { adminCommands } from "./admin-commands.js";
 import { apiCommands } from "./api-commands.js";
+import { requireExistingData } from "./existing-data.js";
 import { UsageError } from "./usage-error.js";
 
 export interface CommandContext {
@@ -38,7 +39,12 @@ export function limitOption(ctx: CommandContext, fallback: number, max: number):
   return limit;
 }
 
-export async function withCore<T>(config: Config, act: (t: Tessera) => Promise<T>): Promise<T> {
+/**
+ * Opens the core on the configured data and acts. Only `migrate` (and `serve`,
+ * which starts its own) may create what is missing (existing-data.ts).
+ */
+export async function withCore<T>(config: Config, act: (t: Tessera) => Promise<T>, options: { mayCreate?: boolean } = {}): Promise<T> {
+  if (!options.mayCreate) requireExistingData(config);
   const tessera = await createTessera(config);
   try {
     return await act(tessera);
@@ -96,7 +102,7 @@ export const commands: Record<string, Command> = {
   migrate: {
     summary: "Apply database migrations and create the first signing key, then exit.",
     async run(ctx) {
-      await withCore(ctx.config, async () => undefined);
+      await withCore(ctx.config, async () => undefined, { mayCreate: true });
       ctx.io.out("database is up to date");
       return 0;
     },
