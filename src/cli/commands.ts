@@ -77,7 +77,11 @@ export const commands: Record<string, Command> = {
     options: { port: { type: "string", doc: "Port (overrides PORT)." }, host: { type: "string", doc: "Interface (overrides HOST)." } },
     async run(ctx) {
       const config = { ...ctx.config };
-      if (typeof ctx.values.port === "string") config.port = Number(ctx.values.port);
+      if (typeof ctx.values.port === "string") {
+        const port = /^\d{1,5}$/.test(ctx.values.port) ? Number(ctx.values.port) : NaN;
+        if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port ${ctx.values.port.slice(0, 20)}: must be a whole number from 0 to 65535`);
+        config.port = port;
+      }
       if (typeof ctx.values.host === "string") config.host = ctx.values.host;
       const server = await startServer(config);
       ctx.io.out(`Tessera listening on ${server.url} (issuer ${config.issuer}, data ${config.databaseUrl ? "PostgreSQL" : config.dataDir})`);
@@ -213,10 +217,11 @@ export const commands: Record<string, Command> = {
     },
   },
   "keys rotate": {
-    summary: "Publish a new signing key; it signs after the JWKS cache lifetime, the old one retires then.",
+    summary: "Create the next signing key: servers publish it within a minute, it signs after the JWKS cache lifetime, the old one retires then.",
     async run(ctx) {
       const row = await withCore(ctx.config, (t) => t.keyRotation.rotate(CLI.id));
-      ctx.io.out(`new key ${row.kid} published; signs from ${new Date(row.activates_at).toISOString()}`);
+      // A running server shows the key in its JWKS once it reloads keys (within a minute), not at once.
+      ctx.io.out(`new key ${row.kid} created: running servers publish it in their JWKS within a minute; it signs from ${new Date(row.activates_at).toISOString()}`);
       return 0;
     },
   },
