@@ -207,6 +207,46 @@ export const commands: Record<string, Command> = {
       return 0;
     },
   },
+  "clients disable": {
+    summary: "Disable a client: it cannot authenticate, its tokens are refused by Tessera (running servers within a minute).",
+    args: "<client_id>",
+    async run(ctx) {
+      const id = arg(ctx, 0, "client_id");
+      await withCore(ctx.config, (t) => t.admin.resources.setClientDisabled(id, true, CLI));
+      ctx.io.out(`client ${id} disabled`);
+      return 0;
+    },
+  },
+  "clients enable": {
+    summary: "Enable a disabled client.",
+    args: "<client_id>",
+    async run(ctx) {
+      const id = arg(ctx, 0, "client_id");
+      await withCore(ctx.config, (t) => t.admin.resources.setClientDisabled(id, false, CLI));
+      ctx.io.out(`client ${id} enabled`);
+      return 0;
+    },
+  },
+  "clients remove": {
+    summary: "Remove a client: its refresh tokens stop working, its access tokens are refused by Tessera.",
+    args: "<client_id>",
+    async run(ctx) {
+      const id = arg(ctx, 0, "client_id");
+      await withCore(ctx.config, (t) => t.admin.resources.removeClient(id, CLI));
+      ctx.io.out(`client ${id} removed`);
+      return 0;
+    },
+  },
+  "clients rotate-secret": {
+    summary: "Give a confidential client a new secret, shown once; the old one stops working.",
+    args: "<client_id>",
+    async run(ctx) {
+      const id = arg(ctx, 0, "client_id");
+      const secret = await withCore(ctx.config, (t) => t.admin.resources.rotateClientSecret(id, CLI));
+      ctx.io.out(`client_secret (shown once, stored hashed): ${secret}`);
+      return 0;
+    },
+  },
   "keys list": {
     summary: "List signing keys and their state.",
     async run(ctx) {

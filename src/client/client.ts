@@ -60,7 +60,16 @@ export interface TesseraClient {
   refresh(request?: TokenRequest): Promise<Session>;
   /** A valid access token for other transports (WebSocket, EventSource); `null` in cookie mode. */
   getAccessToken(): Promise<string | null>;
-  /** The current session, once the stored one (if any) has been loaded. */
+  /**
+   * The current session, once the stored one (if any) has been loaded: a
+   * promise, because storage may be async (mobile secure storage, a file).
+   *
+   * @example
+   * ```ts
+   * const session = await auth.getSession();
+   * if (session) console.log(session.scope, session.claims?.aud);
+   * ```
+   */
   getSession(): Promise<Session | null>;
   /** Subscribes to sign-in, refresh, sign-out and expiry; returns the unsubscribe function. */
   onAuthChange(listener: (event: AuthChangeEvent) => void): () => void;

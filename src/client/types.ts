@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import type { AccessTokenClaims } from "tessera/client";
- * const roles = (client.getSession()?.claims as AccessTokenClaims).roles;
+ * const roles = ((await client.getSession())?.claims as AccessTokenClaims).roles;
  * ```
  */
 export interface AccessTokenClaims {
@@ -33,7 +33,7 @@ export interface AccessTokenClaims {
  *
  * @example
  * ```ts
- * const session = client.getSession();
+ * const session = await client.getSession(); // resolves once storage has been read
  * if (session?.expiresAt) console.log("expires in", session.expiresAt - Date.now(), "ms");
  * ```
  */

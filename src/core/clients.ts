@@ -109,6 +109,44 @@ export class ClientService {
     return this.#store.listClients();
   }
 
+  /** A disabled client cannot authenticate, and Tessera refuses its tokens (other processes see it within CLIENT_CACHE_MS). */
+  async setDisabled(id: string, disabled: boolean): Promise<ClientRow> {
+    await this.#changeable(id);
+    await this.#store.updateClient(id, { disabled_at: disabled ? this.#now() : null });
+    this.#cache.delete(id);
+    return (await this.#store.findClient(id))!;
+  }
+
+  /** Deletes a client: its refresh tokens stop working, Tessera refuses its access tokens. */
+  async remove(id: string): Promise<void> {
+    await this.#changeable(id);
+    await this.#store.deleteClient(id);
+    this.#cache.delete(id);
+  }
+
+  /** A new secret for a confidential client (the answer holds the only copy); the old one stops working. */
+  async rotateSecret(id: string): Promise<string> {
+    const client = await this.#changeable(id);
+    if (client.type !== "confidential") throw new TesseraError("invalid_request", "A public client has no secret.");
+    const secret = `tss_${randomToken(32)}`;
+    await this.#store.updateClient(id, { secret_hash: sha256(secret) });
+    this.#cache.delete(id);
+    return secret;
+  }
+
+  /** Whether tokens of this client may still be honoured (it exists and is not disabled). */
+  async usable(id: string): Promise<boolean> {
+    const client = await this.#find(id);
+    return client !== undefined && client.disabled_at === null;
+  }
+
+  async #changeable(id: string): Promise<ClientRow> {
+    if (id === WEB_CLIENT_ID || id === DEMO_CLIENT_ID) throw new TesseraError("forbidden", "The built-in clients cannot be removed, disabled or given a secret.");
+    const client = id.length <= 64 ? await this.#store.findClient(id) : undefined;
+    if (!client) throw new TesseraError("not_found", "No such client.");
+    return client;
+  }
+
   /**
    * Identifies the calling client. No id at all means the built-in web client.
    * A confidential client must prove its secret; a public one must not send one.
@@ -117,6 +155,7 @@ export class ClientService {
     const id = credentials.clientId ?? WEB_CLIENT_ID;
     const client = id.length <= 64 ? await this.#find(id) : undefined;
     if (!client) throw invalidClient("unknown client");
+    if (client.disabled_at !== null) throw invalidClient("client disabled");
     if (client.type === "confidential") {
       if (credentials.clientSecret === undefined) throw invalidClient("secret missing");
       if (client.secret_hash === null || !safeEqual(sha256(credentials.clientSecret), client.secret_hash)) throw invalidClient("wrong secret");

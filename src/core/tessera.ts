@@ -117,6 +117,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     if (claims.sid === undefined) throw invalidToken("no sid", "This token does not represent a signed-in user.");
     const live = await sessions.liveSession(claims.sid, claims.sub);
     if (!live) throw invalidToken("session ended", "The session of this token has ended.");
+    if (!(await clients.usable(live.session.client_id))) throw invalidToken("client disabled or removed", "The client of this token is disabled.");
     return { auth: "bearer", user: live.user, session: live.session, claims };
   }
 

@@ -158,6 +158,7 @@ export class TokenService {
     } catch {
       return { active: false };
     }
+    if (!(await this.#o.clients.usable(claims.client_id))) return { active: false };
     const base = { active: true as const, sub: claims.sub, client_id: claims.client_id, scope: claims.scope, exp: claims.exp, iat: claims.iat, token_type: "access_token" as const, iss: claims.iss, aud: claims.aud };
     if (claims.sid === undefined) return { ...base, roles: claims.roles };
     const live = await this.#o.sessions.liveSession(claims.sid, claims.sub);
