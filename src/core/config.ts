@@ -49,6 +49,8 @@ export interface Config {
   argon2Parallelism: number;
   /** Password hashes computed at once; undefined: CPU cores - 1 (at least 1). */
   hashConcurrency: number | undefined;
+  /** Password hashes that may wait for a hashing slot; more are refused (503). Undefined: 4 × hashConcurrency. */
+  hashQueueLimit: number | undefined;
   /** Nice increment of the hashing threads (Linux): how readily sign-ins yield the CPU to other requests. */
   hashNice: number;
   defaultScopes: string[];
@@ -66,6 +68,14 @@ export interface Config {
   throttleSignInIp: number;
   throttleRegisterIp: number;
   throttleTokenIp: number;
+  /** Failed second-factor attempts per account (TOTP, passkey, recovery code). */
+  throttleSecondFactorAccount: number;
+  /** Failed email sign-in codes per account. */
+  throttleEmailCodeAccount: number;
+  /** Emails sent per recipient address. */
+  throttleEmailSendAddress: number;
+  /** Emails sent per requesting IP. */
+  throttleEmailSendIp: number;
   /** Seconds. */
   throttleWindow: number;
   /** Seconds. */
@@ -174,6 +184,7 @@ export const settings = [
   setting({ key: "argon2Iterations", env: "TESSERA_ARGON2_ITERATIONS", fallback: "2", doc: "argon2id time cost (minimum 2).", parse: int(2, 100) }),
   setting({ key: "argon2Parallelism", env: "TESSERA_ARGON2_PARALLELISM", fallback: "1", doc: "argon2id lanes.", parse: int(1, 16) }),
   setting({ key: "hashConcurrency", env: "TESSERA_HASH_CONCURRENCY", fallback: undefined, doc: "Password hashes computed at once; the rest queue. Default: CPU cores − 1, at least 1, so hashing never takes every core from the event loop.", parse: int(1, 64) }),
+  setting({ key: "hashQueueLimit", env: "TESSERA_HASH_QUEUE_LIMIT", fallback: undefined, doc: "Password hashes that may wait for a hashing slot; past it a sign-in, registration or password change answers `503 temporarily_unavailable` with `Retry-After` (docs/security.md). Default: 4 × the hash concurrency.", parse: int(1, 100_000) }),
   setting({ key: "hashNice", env: "TESSERA_HASH_NICE", fallback: "10", doc: "Linux only: how much lower the password-hashing threads' CPU priority is (nice increment, 0–19). When cores are busy, API requests go before sign-ins; when they are idle, hashing runs at full speed. 0 turns it off.", parse: int(0, 19) }),
   setting({ key: "defaultScopes", env: "TESSERA_DEFAULT_SCOPES", fallback: "openid profile email", doc: "Scopes granted when a request names none.", parse: list }),
   setting({ key: "supportedScopes", env: "TESSERA_SCOPES", fallback: "openid profile email offline_access", doc: "Every scope the server knows (space- or comma-separated).", parse: list }),
@@ -192,6 +203,10 @@ export const settings = [
   setting({ key: "throttleSignInIp", env: "TESSERA_THROTTLE_SIGNIN_IP", fallback: "100", doc: "Failed sign-ins per IP (any account) before backoff; 0 disables.", parse: int(0, 1_000_000) }),
   setting({ key: "throttleRegisterIp", env: "TESSERA_THROTTLE_REGISTER_IP", fallback: "20", doc: "Registrations per IP before backoff; 0 disables.", parse: int(0, 1_000_000) }),
   setting({ key: "throttleTokenIp", env: "TESSERA_THROTTLE_TOKEN_IP", fallback: "100", doc: "Refused refresh or reset tokens per IP before backoff; 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleSecondFactorAccount", env: "TESSERA_THROTTLE_SECOND_FACTOR_ACCOUNT", fallback: "5", doc: "Failed second-factor attempts (TOTP, passkey, recovery code) per account before backoff; 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleEmailCodeAccount", env: "TESSERA_THROTTLE_EMAIL_CODE_ACCOUNT", fallback: "5", doc: "Failed email sign-in codes per account before backoff; 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleEmailSendAddress", env: "TESSERA_THROTTLE_EMAIL_SEND_ADDRESS", fallback: "3", doc: "Emails sent to one address before backoff (every send counts); 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleEmailSendIp", env: "TESSERA_THROTTLE_EMAIL_SEND_IP", fallback: "20", doc: "Emails requested from one IP before backoff (every send counts); 0 disables.", parse: int(0, 1_000_000) }),
   setting({ key: "throttleWindow", env: "TESSERA_THROTTLE_WINDOW", fallback: "3600", doc: "Seconds the throttles remember attempts (from the first one).", parse: int(1, 7 * DAY) }),
   setting({ key: "throttleBaseDelay", env: "TESSERA_THROTTLE_BASE_DELAY", fallback: "1", doc: "Seconds of the first backoff; each further attempt doubles it.", parse: int(1, DAY) }),
   setting({ key: "throttleMaxDelay", env: "TESSERA_THROTTLE_MAX_DELAY", fallback: "900", doc: "Seconds a backoff lasts at most.", parse: int(1, DAY) }),
@@ -235,6 +250,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (config.audience === undefined) config.audience = config.issuer;
     if ((config.sessionAbsoluteLifetime ?? 0) < (config.accessTokenTtl ?? 0)) {
       problems.push("TESSERA_SESSION_ABSOLUTE_LIFETIME must be at least TESSERA_ACCESS_TOKEN_TTL");
+    }
+    if ((config.throttleBaseDelay ?? 0) > (config.throttleMaxDelay ?? 0)) {
+      problems.push("TESSERA_THROTTLE_BASE_DELAY must be at most TESSERA_THROTTLE_MAX_DELAY");
     }
     const unknown = (config.defaultScopes ?? []).filter((s) => !(config.supportedScopes ?? []).includes(s));
     if (unknown.length > 0) problems.push(`TESSERA_DEFAULT_SCOPES names scopes missing from TESSERA_SCOPES: ${unknown.join(" ")}`);

@@ -40,6 +40,8 @@ export interface SessionServiceOptions {
 export interface RequestMeta {
   ip?: string | undefined;
   userAgent?: string | undefined;
+  /** Aborted when the client closed the request: work still queued for it (a password hash) is dropped. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface RefreshResult {

@@ -14,7 +14,7 @@ import { invalidField, invalidToken, TesseraError } from "./errors.js";
 import { AuthEvents } from "./events.js";
 import { KeyRing } from "./key-ring.js";
 import { deriveKey, loadMasterKey } from "./master-key.js";
-import { PasswordHasher, passwordProblem } from "./passwords.js";
+import { PasswordHasher, passwordProblem, type WorkerModule } from "./passwords.js";
 import { RevocationFeed } from "./revocation-feed.js";
 import { refreshTokenKeys } from "./refresh-tokens.js";
 import { SessionService } from "./sessions.js";
@@ -37,6 +37,10 @@ export interface TesseraDeps {
   now?: () => number;
   /** Concurrent password hashes (default: cores - 1). */
   hashConcurrency?: number;
+  /** Password hashes that may wait for a slot (default: config.hashQueueLimit, else 4 × concurrency). */
+  hashQueueLimit?: number;
+  /** The module the hashing threads run (tests wrap the real one to hold or count hashes). */
+  hashWorker?: WorkerModule;
   /** Shared throttle counters (an ioredis client and key prefix); default: this process's memory. */
   redis?: CounterStore;
 }
@@ -79,8 +83,9 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const hasher = new PasswordHasher({
     memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism,
     niceIncrement: config.hashNice,
+    ...((deps.hashQueueLimit ?? config.hashQueueLimit) === undefined ? {} : { queueLimit: deps.hashQueueLimit ?? config.hashQueueLimit }),
     ...((deps.hashConcurrency ?? config.hashConcurrency) === undefined ? {} : { concurrency: deps.hashConcurrency ?? config.hashConcurrency }),
-  });
+  }, deps.hashWorker); // undefined: the real module
   const apis = new ApiResources({ store, events, now, ownAudience: config.audience });
   const clients = new ClientService(store, now, config.supportedScopes, async () => (await apis.list()).flatMap((a) => a.scopes));
   await clients.ensureBuiltins(config.accessTokenTtl);
@@ -94,9 +99,9 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     },
   });
   const accessTokens = new AccessTokens({ keys, issuer: config.issuer, audience: config.audience, now });
-  // Issue #7. Throttle counters: this process's memory, or Redis when instances share them
-  // (deps.redis: the cluster setup's ioredis client and key prefix).
-  const throttle = new Throttle(throttlePolicy(config), deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {}));
+  // Throttle counters: this process's memory, or Redis when instances share them
+  // (deps.redis: the cluster setup's ioredis client and key prefix). Time is the injected clock.
+  const throttle = new Throttle(throttlePolicy(config), deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {}), now);
   const audit = new AuditLog({ store, events, now });
   const keyRotation = new KeyRotation({ keys, events, now, rotationDays: config.keyRotationDays });
   const resets = new PasswordResets({ store, hasher, sessions, events, now, ttl: config.passwordResetTtl * 1000 });
@@ -141,10 +146,10 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
       // The stored hash is read here, not carried by the principal: protected routes never load it.
       const stored = await store.findUserById(p.user.id);
       if (!stored) throw invalidToken("user deleted", "The user of this session no longer exists.");
-      const check = await hasher.verify(stored.password_hash, current);
+      const check = await hasher.verify(stored.password_hash, current, { signal: meta.signal });
       if (!check.ok) throw new TesseraError("invalid_credentials", "The current password is incorrect.");
     }, "invalid_credentials");
-    const hash = await hasher.hash(next);
+    const hash = await hasher.hash(next, { signal: meta.signal });
     const ended = await store.changePassword(p.user.id, hash, p.session.id, sessions.endRecord("password_changed"));
     events.emit("password-changed", { userId: p.user.id, via: "self", ip: meta.ip, userAgent: meta.userAgent });
     if (ended.length > 0) events.emit("sessions-ended", { sessionIds: ended, reason: "password_changed", userId: p.user.id, ip: meta.ip, userAgent: meta.userAgent });
