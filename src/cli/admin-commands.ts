@@ -27,8 +27,9 @@ export const adminCommands: Record<string, Command> = {
         if (ctx.values.json) ctx.io.out(JSON.stringify(e));
         else ctx.io.out(`${e.at}  ${e.type}  ${e.outcome}  user=${e.user_id ?? "-"}  session=${e.session_id ?? "-"}  ip=${e.ip ?? "-"}${e.actor ? `  actor=${e.actor}` : ""}${e.detail ? `  ${JSON.stringify(e.detail)}` : ""}`);
       }
-      if (page.events.length === 0) ctx.io.out("no events");
-      if (page.next_cursor) ctx.io.out(`more: --cursor ${page.next_cursor}`);
+      if (page.events.length === 0 && !ctx.values.json) ctx.io.out("no events");
+      // On stderr with --json, so that stdout stays one JSON object per line (jq).
+      if (page.next_cursor) (ctx.values.json ? ctx.io.err : ctx.io.out)(`more: --cursor ${page.next_cursor}`);
       return 0;
     },
   },

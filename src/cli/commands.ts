@@ -7,6 +7,8 @@ import { createTessera, type Tessera } from "../core/tessera.js";
 import { parseRoles } from "../core/users.js";
 import { startServer } from "../server/start.js";
 import { adminCommands } from "./admin-commands.js";
+import { apiCommands } from "./api-commands.js";
+import { requireExistingData } from "./existing-data.js";
 import { UsageError } from "./usage-error.js";
 
 export interface CommandContext {
@@ -37,7 +39,12 @@ export function limitOption(ctx: CommandContext, fallback: number, max: number):
   return limit;
 }
 
-export async function withCore<T>(config: Config, act: (t: Tessera) => Promise<T>): Promise<T> {
+/**
+ * Opens the core on the configured data and acts. Only `migrate` (and `serve`,
+ * which starts its own) may create what is missing (existing-data.ts).
+ */
+export async function withCore<T>(config: Config, act: (t: Tessera) => Promise<T>, options: { mayCreate?: boolean } = {}): Promise<T> {
+  if (!options.mayCreate) requireExistingData(config);
   // An operator's shell need not hold the servers' TESSERA_ACCESS_TOKEN_TTL: it must not raise their mark.
   const tessera = await createTessera(config, { recordTokenLifetime: false });
   try {
@@ -71,7 +78,11 @@ export const commands: Record<string, Command> = {
     options: { port: { type: "string", doc: "Port (overrides PORT)." }, host: { type: "string", doc: "Interface (overrides HOST)." } },
     async run(ctx) {
       const config = { ...ctx.config };
-      if (typeof ctx.values.port === "string") config.port = Number(ctx.values.port);
+      if (typeof ctx.values.port === "string") {
+        const port = /^\d{1,5}$/.test(ctx.values.port) ? Number(ctx.values.port) : NaN;
+        if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port ${ctx.values.port.slice(0, 20)}: must be a whole number from 0 to 65535`);
+        config.port = port;
+      }
       if (typeof ctx.values.host === "string") config.host = ctx.values.host;
       const server = await startServer(config);
       ctx.io.out(`Tessera listening on ${server.url} (issuer ${config.issuer}, data ${config.databaseUrl ? "PostgreSQL" : config.dataDir})`);
@@ -96,7 +107,7 @@ export const commands: Record<string, Command> = {
   migrate: {
     summary: "Apply database migrations and create the first signing key, then exit.",
     async run(ctx) {
-      await withCore(ctx.config, async () => undefined);
+      await withCore(ctx.config, async () => undefined, { mayCreate: true });
       ctx.io.out("database is up to date");
       return 0;
     },
@@ -208,6 +219,46 @@ export const commands: Record<string, Command> = {
       return 0;
     },
   },
+  "clients disable": {
+    summary: "Disable a client: it cannot authenticate, its tokens are refused by Tessera (running servers within a minute).",
+    args: "<client_id>",
+    async run(ctx) {
+      const id = arg(ctx, 0, "client_id");
+      await withCore(ctx.config, (t) => t.admin.resources.setClientDisabled(id, true, CLI));
+      ctx.io.out(`client ${id} disabled`);
+      return 0;
+    },
+  },
+  "clients enable": {
+    summary: "Enable a disabled client.",
+    args: "<client_id>",
+    async run(ctx) {
+      const id = arg(ctx, 0, "client_id");
+      await withCore(ctx.config, (t) => t.admin.resources.setClientDisabled(id, false, CLI));
+      ctx.io.out(`client ${id} enabled`);
+      return 0;
+    },
+  },
+  "clients remove": {
+    summary: "Remove a client: its refresh tokens stop working, its access tokens are refused by Tessera.",
+    args: "<client_id>",
+    async run(ctx) {
+      const id = arg(ctx, 0, "client_id");
+      await withCore(ctx.config, (t) => t.admin.resources.removeClient(id, CLI));
+      ctx.io.out(`client ${id} removed`);
+      return 0;
+    },
+  },
+  "clients rotate-secret": {
+    summary: "Give a confidential client a new secret, shown once; the old one stops working.",
+    args: "<client_id>",
+    async run(ctx) {
+      const id = arg(ctx, 0, "client_id");
+      const secret = await withCore(ctx.config, (t) => t.admin.resources.rotateClientSecret(id, CLI));
+      ctx.io.out(`client_secret (shown once, stored hashed): ${secret}`);
+      return 0;
+    },
+  },
   "keys list": {
     summary: "List signing keys and their state.",
     async run(ctx) {
@@ -218,10 +269,11 @@ export const commands: Record<string, Command> = {
     },
   },
   "keys rotate": {
-    summary: "Publish a new signing key; it signs after the JWKS cache lifetime, the old one retires then.",
+    summary: "Create the next signing key: servers publish it within a minute, it signs after the JWKS cache lifetime, the old one retires then.",
     async run(ctx) {
       const row = await withCore(ctx.config, (t) => t.keyRotation.rotate(CLI.id));
-      ctx.io.out(`new key ${row.kid} published; signs from ${new Date(row.activates_at).toISOString()}`);
+      // A running server shows the key in its JWKS once it reloads keys (within a minute), not at once.
+      ctx.io.out(`new key ${row.kid} created: running servers publish it in their JWKS within a minute; it signs from ${new Date(row.activates_at).toISOString()}`);
       return 0;
     },
   },
@@ -248,4 +300,5 @@ export const commands: Record<string, Command> = {
     },
   },
   ...adminCommands,
+  ...apiCommands,
 };

@@ -2,6 +2,7 @@
  * `tessera <command>`: serve, migrate, and the operator's commands. Every error
  * is one line on stderr and a non-zero exit code; `--help` on every command.
  */
+import { createRequire } from "node:module";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError, loadConfig } from "../core/config.js";
 import { TesseraError } from "../core/errors.js";
@@ -10,7 +11,8 @@ import { UsageError } from "./usage-error.js";
 
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);
+  const width = Math.max(...Object.keys(commands).map((n) => n.length)) + 2;
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
   return `Usage: tessera <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun "tessera <command> --help" for a command's options. Configuration comes from the environment (see README).`;
 }
 
@@ -25,6 +27,10 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
   err: (s) => process.stderr.write(`${s}\n`),
 }): Promise<number> {
   const [first, second] = argv;
+  if (first === "--version" || first === "-v" || first === "version") {
+    io.out(`tessera ${version()}`);
+    return 0;
+  }
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     io.out(usage());
     return first === undefined ? 1 : 0;
@@ -58,8 +64,14 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
   }
 }
 
+/** The package's version (package.json sits two folders up from src/cli and from dist/cli). */
+function version(): string {
+  const pkg = createRequire(import.meta.url)("../../package.json") as { version?: string };
+  return pkg.version ?? "unknown";
+}
+
 function describe(error: unknown): string {
-  if (error instanceof ConfigError) return `${error.message.replace(/\n\s*/g, "; ")}`;
+  if (error instanceof ConfigError) return `invalid configuration: ${error.problems.join("; ")}`;
   if (error instanceof TesseraError) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -6,7 +6,7 @@ import { createCore } from "./core.js";
 import { jsonOrThrow } from "./errors.js";
 import { resolveStorage } from "./storage.js";
 import { tokenMode } from "./token-mode.js";
-import type { AuthChangeEvent, ClientOptions, Registration, Session, SessionInfo, User } from "./types.js";
+import type { AuthChangeEvent, ClientOptions, Registration, Session, SessionInfo, TokenRequest, User } from "./types.js";
 
 /**
  * A Tessera client, as returned by `createClient` (`tessera/client`).
@@ -21,8 +21,13 @@ import type { AuthChangeEvent, ClientOptions, Registration, Session, SessionInfo
 export interface TesseraClient {
   /** Creates an account (`POST /auth/register`). It does not sign in. */
   signUp(account: { username: string; password: string; email?: string }): Promise<Registration>;
-  /** Signs in with a password; reports `SIGNED_IN` here and in every tab. */
-  signIn(username: string, password: string): Promise<Session>;
+  /**
+   * Signs in with a password; reports `SIGNED_IN` here and in every tab.
+   * Token mode: `request` names the scopes and the API (RFC 8707 `resource`)
+   * to ask tokens for, instead of `ClientOptions.scope` and `resource`; the
+   * session's `scope` and `claims.aud` say what was granted.
+   */
+  signIn(username: string, password: string, request?: TokenRequest): Promise<Session>;
   /**
    * Signs out here and in every tab, and ends the session on the server. The
    * local sign-out always happens; the promise rejects if the server could not
@@ -50,11 +55,24 @@ export interface TesseraClient {
    * be had; any other answer, a second 401 included, is returned as is.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  /** Renews the tokens now (shared with concurrent callers and other tabs). */
-  refresh(): Promise<Session>;
+  /**
+   * Renews the tokens now (shared with concurrent callers and other tabs).
+   * With `{ scope }`, the new access token carries only those scopes (a
+   * refresh narrows, never widens; the session keeps its API).
+   */
+  refresh(request?: TokenRequest): Promise<Session>;
   /** A valid access token for other transports (WebSocket, EventSource); `null` in cookie mode. */
   getAccessToken(): Promise<string | null>;
-  /** The current session, once the stored one (if any) has been loaded. */
+  /**
+   * The current session, once the stored one (if any) has been loaded: a
+   * promise, because storage may be async (mobile secure storage, a file).
+   *
+   * @example
+   * ```ts
+   * const session = await auth.getSession();
+   * if (session) console.log(session.scope, session.claims?.aud);
+   * ```
+   */
   getSession(): Promise<Session | null>;
   /** Subscribes to sign-in, refresh, sign-out and expiry; returns the unsubscribe function. */
   onAuthChange(listener: (event: AuthChangeEvent) => void): () => void;
@@ -104,6 +122,7 @@ export function createClient(options: ClientOptions): TesseraClient {
       typeof input === "string" && !/^[a-z][\w+.-]*:/i.test(input) ? base + (input[0] === "/" ? "" : "/") + input : input,
     leeway: (options.refreshLeeway ?? 30) * 1000,
     ours: (request) => origins.has(new URL(request.url).origin),
+    ask: { scope: options.scope, resource: options.resource },
   };
   const mode = cookies ? cookieMode(ctx) : tokenMode(ctx);
   const call = async <T>(path: string, init?: RequestInit) => jsonOrThrow<T>(await mode.fetch(path, init));

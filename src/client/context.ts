@@ -1,6 +1,6 @@
 // What the two modes (token, cookie) share, and the interface they implement.
 import type { Core } from "./core.js";
-import type { Session } from "./types.js";
+import type { Session, TokenRequest } from "./types.js";
 
 export interface Context {
   core: Core;
@@ -12,15 +12,25 @@ export interface Context {
   clientId: string;
   /** Refresh margin before expiry, in ms. */
   leeway: number;
+  /** What sign-ins ask for unless told otherwise (`ClientOptions.scope`, `resource`). */
+  ask: TokenRequest;
 }
 
 export interface Mode {
-  signIn(username: string, password: string): Promise<Session>;
+  signIn(username: string, password: string, ask?: TokenRequest): Promise<Session>;
   signOut(): Promise<void>;
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  refresh(): Promise<Session>;
+  refresh(ask?: TokenRequest): Promise<Session>;
   /** A usable access token (renewed first if due), or null in cookie mode. */
   accessToken(): Promise<string | null>;
+}
+
+/** The `scope` and `resource` fields of a token request, those that are set. */
+export function asked({ scope, resource }: TokenRequest): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (scope !== undefined) fields.scope = typeof scope === "string" ? scope : scope.join(" ");
+  if (resource !== undefined) fields.resource = resource;
+  return fields;
 }
 
 /** Form bodies are what RFC 6749 specifies for the token and revocation endpoints. */

@@ -12,6 +12,7 @@ export type {
   Registration,
   Session,
   SessionInfo,
+  TokenRequest,
   TokenStorage,
   User,
 } from "./types.js";

@@ -2,17 +2,17 @@
 // token. The two promises this file keeps: a page spends each refresh token
 // once however many calls need it (single flight, shared with other tabs), and
 // a call is retried at most once after a 401, so no loop can ever form.
-import { form, type Context, type Mode } from "./context.js";
+import { asked, form, type Context, type Mode } from "./context.js";
 import { errorFrom, jsonOrThrow, TesseraError } from "./errors.js";
 import { isDue, sessionFrom, type TokenResponse } from "./tokens.js";
-import type { Session } from "./types.js";
+import type { Session, TokenRequest } from "./types.js";
 
 // How long a tab that waited for another tab's refresh gives that tab's
 // broadcast to arrive before refreshing itself (locks and messages travel on
 // separate paths, so the lock can be granted before the news arrives).
 const PEER_NEWS_MS = 250;
 
-export function tokenMode({ core, fetch, url, ours, clientId, leeway }: Context): Mode {
+export function tokenMode({ core, fetch, url, ours, clientId, leeway, ask }: Context): Mode {
   let inflight: Promise<Session> | null = null;
 
   async function grant(fields: Record<string, string>, previousRefresh?: string): Promise<Session> {
@@ -30,12 +30,14 @@ export function tokenMode({ core, fetch, url, ours, clientId, leeway }: Context)
   };
 
   /** Renews the tokens once for every caller that asks while a renewal runs. */
-  function refresh(reason: string): Promise<Session> {
+  function refresh(reason: string, narrower?: TokenRequest): Promise<Session> {
+    // A narrowing refresh is its own request; quiet ones keep what the session holds.
+    if (narrower) return renew(reason, narrower);
     inflight ??= renew(reason).finally(() => (inflight = null));
     return inflight;
   }
 
-  async function renew(reason: string): Promise<Session> {
+  async function renew(reason: string, narrower: TokenRequest = {}): Promise<Session> {
     const spent = (await signedIn()).refreshToken as string;
     return core.tabs.exclusive(async (contended) => {
       await core.reload();
@@ -44,7 +46,7 @@ export function tokenMode({ core, fetch, url, ours, clientId, leeway }: Context)
       if (core.get()?.refreshToken !== spent) return signedIn();
       let next: Session;
       try {
-        next = await grant({ grant_type: "refresh_token", refresh_token: spent }, spent);
+        next = await grant({ grant_type: "refresh_token", refresh_token: spent, ...asked(narrower) }, spent);
       } catch (error) {
         if (error instanceof TesseraError && error.code === "invalid_grant") {
           // Reused, idle, past its absolute lifetime or revoked: the session is over.
@@ -87,11 +89,11 @@ export function tokenMode({ core, fetch, url, ours, clientId, leeway }: Context)
 
   return {
     fetch: authorizedFetch,
-    refresh: () => refresh("manual"),
+    refresh: (narrower) => refresh("manual", narrower),
     accessToken: async () => (await fresh()).accessToken ?? null,
-    async signIn(username, password) {
+    async signIn(username, password, request) {
       await core.ready;
-      const session = await grant({ grant_type: "password", username, password });
+      const session = await grant({ grant_type: "password", username, password, ...asked(request ?? ask) });
       return core.set(session, { type: "SIGNED_IN", reason: "password" });
     },
     async signOut() {

@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import type { AccessTokenClaims } from "tessera/client";
- * const roles = (client.getSession()?.claims as AccessTokenClaims).roles;
+ * const roles = ((await client.getSession())?.claims as AccessTokenClaims).roles;
  * ```
  */
 export interface AccessTokenClaims {
@@ -33,7 +33,7 @@ export interface AccessTokenClaims {
  *
  * @example
  * ```ts
- * const session = client.getSession();
+ * const session = await client.getSession(); // resolves once storage has been read
  * if (session?.expiresAt) console.log("expires in", session.expiresAt - Date.now(), "ms");
  * ```
  */
@@ -143,6 +143,33 @@ export interface ClientOptions {
   crossTab?: boolean;
   /** Storage key and cross-tab channel name. Default `tessera:<baseUrl>:<clientId>`. */
   storageKey?: string;
+  /**
+   * Token mode: the scopes every sign-in asks for (a space-separated string or
+   * a list), unless `signIn` names its own. The server grants what the user's
+   * roles allow of them; `session.scope` says what it granted.
+   */
+  scope?: string | string[];
+  /**
+   * Token mode: the API (its RFC 8707 resource identifier) every sign-in asks
+   * tokens for, e.g. `https://orders.example`; the token's `aud` is then that
+   * API (`session.claims.aud`). Tessera's own routes (`getUser`, `getSessions`…)
+   * accept only tokens of its own audience: sign in without `resource` for them.
+   */
+  resource?: string;
+}
+
+/**
+ * What to ask for at a sign-in or a refresh (token mode; see `ClientOptions`).
+ *
+ * @example
+ * ```ts
+ * await auth.signIn("ada", "correct horse battery staple", { resource: "https://orders.example", scope: ["orders:read"] });
+ * await auth.refresh({ scope: "orders:read" }); // narrower, never wider than the sign-in's
+ * ```
+ */
+export interface TokenRequest {
+  scope?: string | string[];
+  resource?: string;
 }
 
 /** The signed-in user, as `GET /userinfo` describes them. */

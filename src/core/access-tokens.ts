@@ -48,6 +48,8 @@ export interface IssueRequest {
   amr?: string[];
   /** Epoch seconds. */
   authTime?: number;
+  /** The API the token is for (a registered RFC 8707 resource); default: Tessera's own audience. */
+  aud?: string;
 }
 
 const ALLOWED_CLOCK_SKEW = 0; // issuer and verifier share this clock
@@ -68,7 +70,7 @@ export class AccessTokens {
     const claims: AccessTokenClaims = {
       iss: this.#options.issuer,
       sub: request.sub,
-      aud: this.#options.audience,
+      aud: request.aud ?? this.#options.audience,
       exp: iat + request.ttl,
       iat,
       jti: randomUUID(),
@@ -83,8 +85,18 @@ export class AccessTokens {
     return { token: signJws({ alg, kid, typ: "at+jwt" }, claims, key), claims };
   }
 
-  /** Verifies signature and claims; throws invalid_token with the reason kept server-side. */
-  verify(token: string): AccessTokenClaims {
+  /**
+   * Verifies signature and claims; throws invalid_token with the reason kept
+   * server-side. Tessera's own routes accept only its own audience; revocation
+   * and introspection (`anyAudience`) also take the tokens it issued for APIs.
+   */
+  verify(token: string, options: { anyAudience?: boolean } = {}): AccessTokenClaims {
+    const claims = this.#verifyAnyAudience(token);
+    if (!options.anyAudience && claims.aud !== this.#options.audience) throw invalidToken("wrong aud");
+    return claims;
+  }
+
+  #verifyAnyAudience(token: string): AccessTokenClaims {
     const nowSeconds = this.#options.now() / 1000;
     const cached = this.#cache.get(token);
     if (cached) {
@@ -107,12 +119,12 @@ export class AccessTokens {
    * moment ago), reload the ring once and retry. The ring rate-limits those
    * reloads, so forged kids cannot turn requests into store reads.
    */
-  async verifyReloadingKeys(token: string): Promise<AccessTokenClaims> {
+  async verifyReloadingKeys(token: string, options: { anyAudience?: boolean } = {}): Promise<AccessTokenClaims> {
     try {
-      return this.verify(token);
+      return this.verify(token, options);
     } catch (error) {
       const kid = decodeJws(token)?.header.kid;
-      if (typeof kid === "string" && (await this.#options.keys.reloadForUnknownKid(kid))) return this.verify(token);
+      if (typeof kid === "string" && (await this.#options.keys.reloadForUnknownKid(kid))) return this.verify(token, options);
       throw error;
     }
   }
@@ -132,13 +144,15 @@ export class AccessTokens {
     if (!verifyJwsSignature(jws, key.alg, key.key)) throw invalidToken("bad signature");
     const c = payload;
     if (c.iss !== this.#options.issuer) throw invalidToken("wrong iss");
-    if (c.aud !== this.#options.audience && !(Array.isArray(c.aud) && c.aud.includes(this.#options.audience))) throw invalidToken("wrong aud");
+    // One audience per token (we issue a string); an array holding ours counts as ours.
+    const aud = Array.isArray(c.aud) && c.aud.includes(this.#options.audience) ? this.#options.audience : c.aud;
+    if (typeof aud !== "string") throw invalidToken("wrong aud");
     if (typeof c.exp !== "number" || c.exp <= nowSeconds - ALLOWED_CLOCK_SKEW) throw invalidToken("expired", "The access token has expired.");
     if (typeof c.nbf === "number" && c.nbf > nowSeconds + ALLOWED_CLOCK_SKEW) throw invalidToken("not yet valid");
     if (typeof c.iat !== "number" || typeof c.sub !== "string" || typeof c.client_id !== "string") throw invalidToken("missing claims");
     if (c.sid !== undefined && typeof c.sid !== "string") throw invalidToken("bad sid");
     const claims: AccessTokenClaims = {
-      iss: c.iss, sub: c.sub, aud: this.#options.audience, exp: c.exp, iat: c.iat,
+      iss: c.iss, sub: c.sub, aud, exp: c.exp, iat: c.iat,
       jti: typeof c.jti === "string" ? c.jti : "",
       client_id: c.client_id,
       ...(typeof c.sid === "string" ? { sid: c.sid } : {}),

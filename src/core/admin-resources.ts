@@ -12,7 +12,7 @@ import type { KeyRing } from "./key-ring.js";
 export function clientView(c: ClientRow) {
   return {
     client_id: c.id, name: c.name, type: c.type, first_party: c.first_party === 1, grant_types: grantTypesOf(c), scopes: scopesOf(c),
-    access_token_ttl: c.access_token_ttl, created_at: iso(c.created_at),
+    access_token_ttl: c.access_token_ttl, created_at: iso(c.created_at), disabled: c.disabled_at !== null,
   };
 }
 
@@ -59,6 +59,24 @@ export class AdminResources {
     // The secret is the caller's to show once; the audit row names the client only.
     this.#o.events.emit("admin-action", { action: "client.create", actor, target: created.client.id, detail: { type: created.client.type } });
     return created;
+  }
+
+  async setClientDisabled(id: string, disabled: boolean, actor: Actor) {
+    const client = await this.#o.clients.setDisabled(id, disabled);
+    this.#o.events.emit("admin-action", { action: disabled ? "client.disable" : "client.enable", actor, target: id });
+    return client;
+  }
+
+  async removeClient(id: string, actor: Actor): Promise<void> {
+    await this.#o.clients.remove(id);
+    this.#o.events.emit("admin-action", { action: "client.remove", actor, target: id });
+  }
+
+  /** The new secret is the caller's to show once; the audit row names the client only. */
+  async rotateClientSecret(id: string, actor: Actor): Promise<string> {
+    const secret = await this.#o.clients.rotateSecret(id);
+    this.#o.events.emit("admin-action", { action: "client.rotate_secret", actor, target: id });
+    return secret;
   }
 
   listKeys() {

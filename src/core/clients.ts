@@ -59,11 +59,14 @@ export class ClientService {
   readonly #now: () => number;
   readonly #supportedScopes: string[];
   readonly #cache = new Map<string, { client: ClientRow; until: number }>();
+  readonly #apiScopes: () => Promise<string[]>;
 
-  constructor(store: Store, now: () => number, supportedScopes: string[]) {
+  /** `apiScopes`: the scopes of the registered APIs, which a client may be registered for too. */
+  constructor(store: Store, now: () => number, supportedScopes: string[], apiScopes: () => Promise<string[]> = async () => []) {
     this.#store = store;
     this.#now = now;
     this.#supportedScopes = supportedScopes;
+    this.#apiScopes = apiScopes;
   }
 
   /** Creates or updates the built-in clients (their rows follow the code and config). */
@@ -71,7 +74,7 @@ export class ClientService {
     const base = {
       secret_hash: null, type: "public" as const, first_party: 1,
       grant_types: JSON.stringify(["password", "refresh_token"]), scopes: JSON.stringify(this.#supportedScopes),
-      created_at: this.#now(),
+      created_at: this.#now(), disabled_at: null,
     };
     await this.#store.upsertClient({ ...base, id: WEB_CLIENT_ID, name: "Tessera web (built-in)", access_token_ttl: null });
     await this.#store.upsertClient({
@@ -89,13 +92,14 @@ export class ClientService {
     const grantTypes = input.grantTypes ?? ["client_credentials"];
     for (const g of grantTypes) if (!GRANT_TYPES.includes(g)) throw invalidField("grant_types", `unknown grant type ${g}`);
     const scopes = input.scopes ?? this.#supportedScopes;
-    for (const s of scopes) if (!this.#supportedScopes.includes(s)) throw invalidField("scopes", `unknown scope ${s}`);
+    const known = input.scopes ? [...this.#supportedScopes, ...(await this.#apiScopes())] : this.#supportedScopes;
+    for (const s of scopes) if (!known.includes(s)) throw invalidField("scopes", `unknown scope ${s} (neither the server's nor a registered API's)`);
     if (input.public && grantTypes.includes("client_credentials")) throw invalidField("grant_types", "a public client cannot use client_credentials");
     const secret = input.public ? undefined : `tss_${randomToken(32)}`;
     const client: ClientRow = {
       id, name, secret_hash: secret === undefined ? null : sha256(secret), type: input.public ? "public" : "confidential",
       first_party: input.firstParty ? 1 : 0, grant_types: JSON.stringify(grantTypes), scopes: JSON.stringify(scopes),
-      access_token_ttl: null, created_at: this.#now(),
+      access_token_ttl: null, created_at: this.#now(), disabled_at: null,
     };
     if (!(await this.#store.insertClient(client))) throw new TesseraError("client_exists", "A client with that id exists.");
     return secret === undefined ? { client } : { client, secret };
@@ -103,6 +107,44 @@ export class ClientService {
 
   list(): Promise<ClientRow[]> {
     return this.#store.listClients();
+  }
+
+  /** A disabled client cannot authenticate, and Tessera refuses its tokens (other processes see it within CLIENT_CACHE_MS). */
+  async setDisabled(id: string, disabled: boolean): Promise<ClientRow> {
+    await this.#changeable(id);
+    await this.#store.updateClient(id, { disabled_at: disabled ? this.#now() : null });
+    this.#cache.delete(id);
+    return (await this.#store.findClient(id))!;
+  }
+
+  /** Deletes a client: its refresh tokens stop working, Tessera refuses its access tokens. */
+  async remove(id: string): Promise<void> {
+    await this.#changeable(id);
+    await this.#store.deleteClient(id);
+    this.#cache.delete(id);
+  }
+
+  /** A new secret for a confidential client (the answer holds the only copy); the old one stops working. */
+  async rotateSecret(id: string): Promise<string> {
+    const client = await this.#changeable(id);
+    if (client.type !== "confidential") throw new TesseraError("invalid_request", "A public client has no secret.");
+    const secret = `tss_${randomToken(32)}`;
+    await this.#store.updateClient(id, { secret_hash: sha256(secret) });
+    this.#cache.delete(id);
+    return secret;
+  }
+
+  /** Whether tokens of this client may still be honoured (it exists and is not disabled). */
+  async usable(id: string): Promise<boolean> {
+    const client = await this.#find(id);
+    return client !== undefined && client.disabled_at === null;
+  }
+
+  async #changeable(id: string): Promise<ClientRow> {
+    if (id === WEB_CLIENT_ID || id === DEMO_CLIENT_ID) throw new TesseraError("forbidden", "The built-in clients cannot be removed, disabled or given a secret.");
+    const client = id.length <= 64 ? await this.#store.findClient(id) : undefined;
+    if (!client) throw new TesseraError("not_found", "No such client.");
+    return client;
   }
 
   /**
@@ -113,6 +155,7 @@ export class ClientService {
     const id = credentials.clientId ?? WEB_CLIENT_ID;
     const client = id.length <= 64 ? await this.#find(id) : undefined;
     if (!client) throw invalidClient("unknown client");
+    if (client.disabled_at !== null) throw invalidClient("client disabled");
     if (client.type === "confidential") {
       if (credentials.clientSecret === undefined) throw invalidClient("secret missing");
       if (client.secret_hash === null || !safeEqual(sha256(credentials.clientSecret), client.secret_hash)) throw invalidClient("wrong secret");

@@ -46,7 +46,7 @@ export interface SessionAuth {
  * password, an emailed code, anything added later — turns into a session
  * here, so none can skip it.
  */
-export type SignInGate = (user: UserRow, client: ClientRow, scope: string, auth: SessionAuth, kind: "token" | "cookie") => Promise<void>;
+export type SignInGate = (user: UserRow, client: ClientRow, scope: string, auth: SessionAuth, kind: "token" | "cookie", resource: string | null) => Promise<void>;
 
 export interface SessionServiceOptions {
   /** The second-step decision (core/mfa/second-step.ts). */
@@ -109,9 +109,9 @@ export class SessionService {
   }
 
   /** Starts a token session and returns its first refresh token. */
-  async startTokenSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, auth?: SessionAuth): Promise<{ session: SessionRow; refreshToken: string }> {
-    const checked = await this.#passGate(user, client, scope, auth, "token");
-    const session = this.#newSession(user, client, scope, "token", null, meta, checked);
+  async startTokenSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, auth?: SessionAuth, resource: string | null = null): Promise<{ session: SessionRow; refreshToken: string }> {
+    const checked = await this.#passGate(user, client, scope, auth, "token", resource);
+    const session = { ...this.#newSession(user, client, scope, "token", null, meta, checked), resource };
     const refreshToken = newRefreshToken(this.#o.refreshKeys, session.id);
     session.refresh_hash = hashRefreshToken(refreshToken);
     await this.#o.store.createSession(session);
@@ -156,7 +156,12 @@ export class SessionService {
     return { ...found, current: holdsHash(found.session, hashRefreshToken(token)) };
   }
 
-  async refresh(token: string, client: ClientRow, meta: RequestMeta = {}): Promise<RefreshResult> {
+  /**
+   * Rotates a refresh token. `authorize` runs once the token is known good and
+   * before anything is spent: a request it refuses (a scope or resource the
+   * session does not hold) leaves the token as it was.
+   */
+  async refresh(token: string, client: ClientRow, meta: RequestMeta = {}, authorize?: (session: SessionRow, user: UserRow) => Promise<void>): Promise<RefreshResult> {
     if (!looksLikeRefreshToken(token)) throw invalidRefreshToken("malformed");
     const origin = { clientId: client.id, ip: meta.ip, userAgent: meta.userAgent };
     const owner = await this.refreshTokenOwner(token);
@@ -178,6 +183,7 @@ export class SessionService {
         : session.revoked_reason === "refresh_token_reuse" ? "reuse" : "revoked";
       throw invalidRefreshToken(ended, reason);
     }
+    if (authorize) await authorize(session, user);
     const successor = successorOf(this.#o.refreshKeys, session.id, token);
     const successorHash = hashRefreshToken(successor);
     if (owner.current) {
@@ -254,9 +260,9 @@ export class SessionService {
   }
 
   /** A sign-in that does not say how it authenticated was a password; anything not complete meets the gate. */
-  async #passGate(user: UserRow, client: ClientRow, scope: string, auth: SessionAuth | undefined, kind: "token" | "cookie"): Promise<SessionAuth> {
+  async #passGate(user: UserRow, client: ClientRow, scope: string, auth: SessionAuth | undefined, kind: "token" | "cookie", resource: string | null = null): Promise<SessionAuth> {
     const checked = auth ?? { amr: ["pwd"], authTime: this.#o.now() };
-    if (checked.complete !== true && this.#o.gate) await this.#o.gate(user, client, scope, checked, kind);
+    if (checked.complete !== true && this.#o.gate) await this.#o.gate(user, client, scope, checked, kind, resource);
     return checked;
   }
 
@@ -266,7 +272,7 @@ export class SessionService {
       id: randomToken(16), user_id: user.id, client_id: client.id, kind, scope, cookie_hash: cookieHash,
       created_at: now, last_used_at: now, expires_at: now + this.#o.policy.absoluteLifetime,
       refresh_generation: 0, refresh_hash: null, rotated_at: null, revoked_at: null, revoked_reason: null,
-      user_agent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip?.slice(0, 64) ?? null,
+      user_agent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip?.slice(0, 64) ?? null, resource: null,
       amr: JSON.stringify(auth.amr), auth_time: auth.authTime,
     };
   }

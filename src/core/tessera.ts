@@ -23,6 +23,7 @@ import { TokenLifetime } from "./token-lifetime.js";
 import { parseRoles, UserService } from "./users.js";
 import { AdminUsers, iso } from "./admin.js";
 import { AdminResources } from "./admin-resources.js";
+import { ApiResources } from "./api-resources.js";
 import { AuditLog } from "./audit-log.js";
 import type { CounterStore } from "./backoff.js";
 import { KeyRotation } from "./key-rotation.js";
@@ -94,7 +95,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     ...((deps.hashQueueLimit ?? config.hashQueueLimit) === undefined ? {} : { queueLimit: deps.hashQueueLimit ?? config.hashQueueLimit }),
     ...((deps.hashConcurrency ?? config.hashConcurrency) === undefined ? {} : { concurrency: deps.hashConcurrency ?? config.hashConcurrency }),
   }, deps.hashWorker); // undefined: the real module
-  const clients = new ClientService(store, now, config.supportedScopes);
+  const apis = new ApiResources({ store, events, now, ownAudience: config.audience });
+  const clients = new ClientService(store, now, config.supportedScopes, async () => (await apis.list()).flatMap((a) => a.scopes));
   await clients.ensureBuiltins(config.accessTokenTtl);
   const users = new UserService({ store, hasher, events, now });
   // Second factors (docs/mfa.md): the gate below is asked before every session of an unfinished sign-in starts.
@@ -119,8 +121,9 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const admin = {
     users: new AdminUsers({ store, users, sessions, resets, events }),
     resources: new AdminResources({ clients, keys, rotation: keyRotation, audit, events }),
+    apis,
   };
-  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle });
+  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle, apis, ownAudience: config.audience });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle });
   const mfa = mfaUseCases({ config, factors, secondStep, tokens, cookieSessions, clients, store, events, now });
   const adminFactors = new AdminFactors({ store, factors, sessions, events, find: (who) => admin.users.get(who) });
@@ -134,6 +137,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     if (claims.sid === undefined) throw invalidToken("no sid", "This token does not represent a signed-in user.");
     const live = await sessions.liveSession(claims.sid, claims.sub);
     if (!live) throw invalidToken("session ended", "The session of this token has ended.");
+    if (!(await clients.usable(live.session.client_id))) throw invalidToken("client disabled or removed", "The client of this token is disabled.");
     return { auth: "bearer", user: live.user, session: live.session, claims };
   }
 

@@ -1,7 +1,8 @@
 /** The three grants of `POST /oauth/token`, plus revocation (RFC 7009) and introspection (RFC 7662). */
 import type { ClientRow, SessionRow, UserRow } from "../store/index.js";
 import type { AccessTokens, AccessTokenClaims } from "./access-tokens.js";
-import { type ClientCredentials, type ClientService } from "./clients.js";
+import type { ApiResource, ApiResources } from "./api-resources.js";
+import { scopesOf, type ClientCredentials, type ClientService } from "./clients.js";
 import { TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
 import { looksLikeRefreshToken } from "./refresh-tokens.js";
@@ -31,6 +32,10 @@ export interface TokenServiceOptions {
   now: () => number;
   /** Sign-in throttles (checkSignIn applies them). */
   throttle?: Throttle;
+  /** Registered APIs (RFC 8707 `resource`); without them a `resource` is always invalid_target. */
+  apis?: ApiResources;
+  /** Tessera's own audience: a refresh may name it for a session granted no API. */
+  ownAudience?: string;
 }
 
 export type Introspection =
@@ -50,49 +55,87 @@ export class TokenService {
   }
 
   /** Issues the access token of a user session. */
+  /** Issues the access token of a user session (for the session's API when it was granted one). */
   sessionAccessToken(session: SessionRow, user: UserRow, client: ClientRow, scope = session.scope): { token: string; claims: AccessTokenClaims; ttl: number } {
     const ttl = this.ttlFor(client);
     const { amr, authTime } = sessionAuthOf(session);
-    const { token, claims } = this.#o.accessTokens.issue({ sub: user.id, clientId: client.id, sid: session.id, scope, roles: parseRoles(user), ttl, amr, authTime: Math.floor(authTime / 1000) });
+    const { token, claims } = this.#o.accessTokens.issue({
+      sub: user.id, clientId: client.id, sid: session.id, scope, roles: parseRoles(user), ttl, amr, authTime: Math.floor(authTime / 1000),
+      ...(session.resource ? { aud: session.resource } : {}),
+    });
     return { token, claims, ttl };
   }
 
-  async passwordGrant(credentials: ClientCredentials, input: { username: string; password: string; scope?: string | undefined }, meta: RequestMeta): Promise<TokenResponse> {
+  async passwordGrant(credentials: ClientCredentials, input: { username: string; password: string; scope?: string | undefined; resource?: string | undefined }, meta: RequestMeta): Promise<TokenResponse> {
     const client = await this.#o.clients.authenticate(credentials);
     this.#o.clients.assertGrant(client, "password");
-    const scope = this.#o.clients.resolveScope(client, input.scope, this.#o.defaultScopes);
+    // The API and the scope's syntax are judged before the password is: a bad request costs no hash.
+    const api = input.resource === undefined ? undefined : await this.#target(input.resource);
+    if (api) this.#apis().grantForRoles(api, [], input.scope);
+    const asked = api ? undefined : this.#o.clients.resolveScope(client, input.scope, this.#o.defaultScopes);
     const user = await checkSignIn(this.#o, client, input.username, input.password, meta);
-    return this.startSession(user, client, scope, meta, { amr: ["pwd"], authTime: this.#o.now() });
+    const scope = api ? this.#apis().grantForRoles(api, parseRoles(user), input.scope) : asked!;
+    return this.startSession(user, client, scope, meta, { amr: ["pwd"], authTime: this.#o.now() }, api?.identifier ?? null);
   }
 
   /**
-   * A finished step of a sign-in becomes a token session. Unless `auth` is
-   * complete, the session's gate may answer mfa_required instead (sessions.ts).
+   * A finished step of a sign-in becomes a token session (for `resource`, the API it was
+   * granted, when the sign-in named one). Unless `auth` is complete, the session's gate may
+   * answer mfa_required instead (sessions.ts), keeping the resource for the second step.
    */
-  async startSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, auth: SessionAuth): Promise<TokenResponse> {
-    const { session, refreshToken } = await this.#o.sessions.startTokenSession(user, client, scope, meta, auth);
+  async startSession(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, auth: SessionAuth, resource: string | null = null): Promise<TokenResponse> {
+    const { session, refreshToken } = await this.#o.sessions.startTokenSession(user, client, scope, meta, auth, resource);
     this.#o.events.emit("sign-in", { outcome: "success", userId: user.id, sessionId: session.id, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
     const access = this.sessionAccessToken(session, user, client);
     return { access_token: access.token, token_type: "Bearer", expires_in: access.ttl, refresh_token: refreshToken, scope };
   }
 
-  async refreshGrant(credentials: ClientCredentials, input: { refreshToken: string; scope?: string | undefined }, meta: RequestMeta = {}): Promise<TokenResponse> {
+  /**
+   * A refresh keeps the session's API (RFC 8707 §2.2 lets a refresh name any
+   * resource the grant covered; a Tessera session covers one): `resource` may
+   * repeat it, never switch. The scope may narrow, never widen, and is cut to
+   * what the user's roles grant now, so a role taken away ends its scopes at
+   * the next refresh. A refused request spends nothing.
+   */
+  async refreshGrant(credentials: ClientCredentials, input: { refreshToken: string; scope?: string | undefined; resource?: string | undefined }, meta: RequestMeta = {}): Promise<TokenResponse> {
     const client = await this.#o.clients.authenticate(credentials);
     this.#o.clients.assertGrant(client, "refresh_token");
-    const result = await this.#o.sessions.refresh(input.refreshToken, client, meta);
-    const scope = narrowScope(result.session.scope, input.scope);
+    let scope = "";
+    const result = await this.#o.sessions.refresh(input.refreshToken, client, meta, async (session, user) => {
+      const held = session.resource ?? this.#o.ownAudience;
+      if (input.resource !== undefined && input.resource !== held) {
+        throw new TesseraError("invalid_target", "A refresh keeps the API its session was granted; sign in again with this resource to get tokens for it.");
+      }
+      scope = narrowScope(session.scope, input.scope);
+      if (session.resource) {
+        const api = await this.#target(session.resource);
+        const granted = new Set(this.#apis().grantForRoles(api, parseRoles(user), undefined).split(" "));
+        scope = scope.split(" ").filter((s) => granted.has(s)).join(" ");
+      }
+    });
     const access = this.sessionAccessToken(result.session, result.user, client, scope);
     return { access_token: access.token, token_type: "Bearer", expires_in: access.ttl, refresh_token: result.refreshToken, scope };
   }
 
-  async clientCredentialsGrant(credentials: ClientCredentials, input: { scope?: string | undefined }): Promise<TokenResponse> {
+  /** Service tokens; with `resource`, for that API and the scopes of it the client's registration holds. */
+  async clientCredentialsGrant(credentials: ClientCredentials, input: { scope?: string | undefined; resource?: string | undefined }): Promise<TokenResponse> {
     const client = await this.#o.clients.authenticate(credentials);
     if (client.type !== "confidential") throw new TesseraError("unauthorized_client", "client_credentials needs a confidential client.");
     this.#o.clients.assertGrant(client, "client_credentials");
-    const scope = this.#o.clients.resolveScope(client, input.scope, []);
+    const api = input.resource === undefined ? undefined : await this.#target(input.resource);
+    const scope = api ? this.#apis().grantForClient(api, scopesOf(client), input.scope) : this.#o.clients.resolveScope(client, input.scope, []);
     const ttl = this.ttlFor(client);
-    const { token } = this.#o.accessTokens.issue({ sub: client.id, clientId: client.id, scope, roles: [], ttl });
+    const { token } = this.#o.accessTokens.issue({ sub: client.id, clientId: client.id, scope, roles: [], ttl, ...(api ? { aud: api.identifier } : {}) });
     return { access_token: token, token_type: "Bearer", expires_in: ttl, scope };
+  }
+
+  #apis(): ApiResources {
+    if (!this.#o.apis) throw new TesseraError("invalid_target", "This server has no registered APIs.");
+    return this.#o.apis;
+  }
+
+  #target(resource: string): Promise<ApiResource> {
+    return this.#apis().target(resource);
   }
 
   /** RFC 7009: ends the session a refresh or access token belongs to; silent about unknown tokens. */
@@ -106,7 +149,7 @@ export class TokenService {
     }
     let claims: AccessTokenClaims;
     try {
-      claims = await this.#o.accessTokens.verifyReloadingKeys(token);
+      claims = await this.#o.accessTokens.verifyReloadingKeys(token, { anyAudience: true });
     } catch {
       return; // RFC 7009 §2.2: an invalid token needs no action and gets the same 200.
     }
@@ -122,10 +165,11 @@ export class TokenService {
     if (looksLikeRefreshToken(token)) return this.#introspectRefresh(token);
     let claims: AccessTokenClaims;
     try {
-      claims = await this.#o.accessTokens.verifyReloadingKeys(token);
+      claims = await this.#o.accessTokens.verifyReloadingKeys(token, { anyAudience: true });
     } catch {
       return { active: false };
     }
+    if (!(await this.#o.clients.usable(claims.client_id))) return { active: false };
     const base = { active: true as const, sub: claims.sub, client_id: claims.client_id, scope: claims.scope, exp: claims.exp, iat: claims.iat, token_type: "access_token" as const, iss: claims.iss, aud: claims.aud };
     if (claims.sid === undefined) return { ...base, roles: claims.roles };
     const live = await this.#o.sessions.liveSession(claims.sid, claims.sub);

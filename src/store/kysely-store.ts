@@ -8,7 +8,7 @@ import { prepared, type Executor } from "./prepared.js";
 import type { Database } from "./schema.js";
 import type {
   ClientRow, Revocation, SessionEnd, SessionRow, SessionView, SigningKeyRow, Store, UserListQuery, UserRow, UserView,
-  AuditEventRow, AuditQuery, NewAuditEvent, PasswordResetRow,
+  AuditEventRow, AuditQuery, NewAuditEvent, PasswordResetRow, ApiResourceRow,
 } from "./store.js";
 import * as security from "./security-queries.js";
 import { FactorQueries } from "./factor-queries.js";
@@ -43,7 +43,7 @@ function splitJoined(row: Joined): { session: SessionRow; user: UserRow } {
     id: row.id, user_id: row.user_id, client_id: row.client_id, kind: row.kind, scope: row.scope,
     cookie_hash: row.cookie_hash, created_at: row.created_at, last_used_at: row.last_used_at,
     expires_at: row.expires_at, refresh_generation: row.refresh_generation, refresh_hash: row.refresh_hash, rotated_at: row.rotated_at,
-    revoked_at: row.revoked_at, revoked_reason: row.revoked_reason, user_agent: row.user_agent, ip: row.ip,
+    revoked_at: row.revoked_at, revoked_reason: row.revoked_reason, user_agent: row.user_agent, ip: row.ip, resource: row.resource,
     amr: row.amr ?? null, auth_time: row.auth_time ?? null,
   };
   return { session, user };
@@ -151,6 +151,39 @@ export class KyselyStore implements Store {
 
   listClients(): Promise<ClientRow[]> {
     return this.#db.selectFrom("clients").selectAll().orderBy("created_at").execute();
+  }
+
+  async updateClient(id: string, changes: Partial<Pick<ClientRow, "secret_hash" | "disabled_at">>): Promise<boolean> {
+    const result = await this.#db.updateTable("clients").set(changes).where("id", "=", id).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async deleteClient(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom("clients").where("id", "=", id).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  insertApiResource(api: ApiResourceRow): Promise<boolean> {
+    return this.#insertUnlessDuplicate(() => this.#db.insertInto("api_resources").values(api).execute());
+  }
+
+  async findApiResource(identifier: string): Promise<ApiResourceRow | undefined> {
+    if (unmatchable(identifier)) return undefined;
+    return this.#db.selectFrom("api_resources").selectAll().where("identifier", "=", identifier).executeTakeFirst();
+  }
+
+  listApiResources(): Promise<ApiResourceRow[]> {
+    return this.#db.selectFrom("api_resources").selectAll().orderBy("identifier").execute();
+  }
+
+  async updateApiResource(identifier: string, changes: Partial<Pick<ApiResourceRow, "name" | "scopes" | "grants" | "updated_at">>): Promise<boolean> {
+    const result = await this.#db.updateTable("api_resources").set(changes).where("identifier", "=", identifier).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async deleteApiResource(identifier: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom("api_resources").where("identifier", "=", identifier).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
   }
 
   async insertSigningKey(key: SigningKeyRow): Promise<void> {

@@ -40,6 +40,8 @@ export interface ClientsTable {
   /** Access-token lifetime override in seconds, or null for the server default. */
   access_token_ttl: number | null;
   created_at: number;
+  /** Disabled: authentication refused, its tokens refused by Tessera (null when enabled). */
+  disabled_at: number | null;
 }
 
 export interface SigningKeysTable {
@@ -84,6 +86,21 @@ export interface SessionsTable {
   amr?: string | null;
   /** Epoch ms of the sign-in's last authentication step (RFC 9470 `auth_time`, in ms here). */
   auth_time?: number | null;
+  /** The API (RFC 8707 resource) the session's tokens are for, or null for Tessera's own audience. */
+  resource: string | null;
+}
+
+/** An API registered as a resource: its identifier is the audience of the tokens issued for it. */
+export interface ApiResourcesTable {
+  /** An absolute URI (RFC 8707 §2), the `aud` of its tokens. */
+  identifier: string;
+  name: string;
+  /** JSON array of the scopes the API defines. */
+  scopes: string;
+  /** JSON object: scope -> roles whose holders may be granted it. */
+  grants: string;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface RevocationsTable {
@@ -172,6 +189,8 @@ export interface MfaTokensTable {
   user_id: string;
   client_id: string;
   scope: string;
+  /** The API (RFC 8707 resource) the first step asked for, or null: the session gets it after the second step. */
+  resource: string | null;
   /** JSON array: the first step's methods (e.g. ["pwd"]). */
   amr: string;
   /** Epoch ms of the first step. */
@@ -207,4 +226,5 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   mfa_tokens: MfaTokensTable;
   webauthn_challenges: WebauthnChallengesTable;
+  api_resources: ApiResourcesTable;
 }

@@ -4,7 +4,7 @@
  * writes that belong together happen inside one method, in one transaction.
  */
 import type { FactorStore } from "./factor-queries.js";
-import type { AuditEventsTable, ClientsTable, PasswordResetsTable, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
+import type { ApiResourcesTable, AuditEventsTable, ClientsTable, PasswordResetsTable, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
 
 export type UserRow = UsersTable;
 export type ClientRow = ClientsTable;
@@ -14,6 +14,7 @@ export type SigningKeyRow = SigningKeysTable;
 export type AuditEventRow = Omit<AuditEventsTable, "id"> & { id: number };
 export type NewAuditEvent = Omit<AuditEventsTable, "id">;
 export type PasswordResetRow = PasswordResetsTable;
+export type ApiResourceRow = ApiResourcesTable;
 
 /**
  * What a protected route needs of a session and its user, and no more: no
@@ -79,6 +80,17 @@ export interface Store {
   upsertClient(client: ClientRow): Promise<void>;
   findClient(id: string): Promise<ClientRow | undefined>;
   listClients(): Promise<ClientRow[]>;
+  /** Disables, enables or re-keys a client; resolves false when it does not exist. */
+  updateClient(id: string, changes: Partial<Pick<ClientRow, "secret_hash" | "disabled_at">>): Promise<boolean>;
+  /** Deletes a client row; resolves false when it does not exist. */
+  deleteClient(id: string): Promise<boolean>;
+
+  /** Registers an API (RFC 8707 resource); resolves false when the identifier is taken. */
+  insertApiResource(api: ApiResourceRow): Promise<boolean>;
+  findApiResource(identifier: string): Promise<ApiResourceRow | undefined>;
+  listApiResources(): Promise<ApiResourceRow[]>;
+  updateApiResource(identifier: string, changes: Partial<Pick<ApiResourceRow, "name" | "scopes" | "grants" | "updated_at">>): Promise<boolean>;
+  deleteApiResource(identifier: string): Promise<boolean>;
 
   insertSigningKey(key: SigningKeyRow): Promise<void>;
   listSigningKeys(): Promise<SigningKeyRow[]>;

@@ -24,5 +24,5 @@ export { nodeAuth, type NodeAuthHandler } from "./node-auth/index.js";
 export type { AuthOptions } from "./lib/authenticate.js";
 export type {
   AccessTokenClaims, Algorithm, FetchLike, HttpResponseLike, JsonWebKeySet, JwksOptions, RevocationOptions,
-  TokenCacheOptions, Verifier, VerifierOptions, VerifierStatus,
+  TokenCacheOptions, Verifier, VerifierLogger, VerifierOptions, VerifierStatus,
 } from "./types.js";

@@ -185,8 +185,26 @@ export interface VerifierOptions {
   clock?: () => number;
   /** Signature path: "node" (sync node:crypto), "webcrypto" (jose), or "auto" (node when available). Default "auto". */
   crypto?: "auto" | "node" | "webcrypto";
-  /** Background failures (JWKS refresh, feed) that do not fail a request. Default: ignored. */
+  /** Background failures (JWKS refresh, feed) that do not fail a request, each one (the logger sees them too). */
   onError?: (error: Error) => void;
+  /**
+   * Where background failures and the adapters' refusal reasons are logged,
+   * each distinct cause once. Default `console`; `false` silences.
+   */
+  logger?: VerifierLogger | false;
+}
+
+/**
+ * What the verifier logs to (`console` satisfies it, as do pino and winston loggers).
+ *
+ * @example
+ * ```ts
+ * const logger: VerifierLogger = { warn: (message) => log.warn(message) };
+ * const verifier = createVerifier({ issuer: "http://localhost:3000", logger });
+ * ```
+ */
+export interface VerifierLogger {
+  warn(message: string): void;
 }
 
 /**

@@ -287,7 +287,7 @@ describe("clients and keys", () => {
     const oldKid = before.out[0]!.split(" ")[0]!;
     const run = await cli("keys", "rotate");
     assert.equal(run.code, 0);
-    const newKid = /^new key (\S+) published; signs from /.exec(run.out[0]!)?.[1];
+    const newKid = /^new key (\S+) created: running servers publish it in their JWKS within a minute; it signs from /.exec(run.out[0]!)?.[1];
     assert.ok(newKid, run.out[0]);
     const after = await cli("keys", "list");
     assert.equal(after.out.length, 2);

@@ -21,7 +21,7 @@ before(async () => {
   await store.createSession({
     id: "s1", user_id: "u1", client_id: "tessera-web", kind: "token", scope: "openid", cookie_hash: "cookie-hash",
     created_at: now, last_used_at: now, expires_at: now + 1e9, refresh_generation: 0, refresh_hash: "refresh-hash",
-    rotated_at: null, revoked_at: null, revoked_reason: null, user_agent: "agent", ip: "127.0.0.1",
+    rotated_at: null, revoked_at: null, revoked_reason: null, user_agent: "agent", ip: "127.0.0.1", resource: null,
   });
 });
 after(() => store.close());

@@ -15,7 +15,7 @@ async function useStore(dir: string): Promise<void> {
   // A write, so the WAL and its index exist and have been written through.
   await store.upsertClient({
     id: "mode-check", name: "mode check", secret_hash: null, type: "public", first_party: 0,
-    grant_types: "[]", scopes: "[]", access_token_ttl: null, created_at: Date.now(),
+    grant_types: "[]", scopes: "[]", access_token_ttl: null, disabled_at: null, created_at: Date.now(),
   });
   for (const name of FILES) assert.ok(existsSync(join(dir, name)), `${name} exists while the store is open`);
   for (const name of FILES) assert.equal(mode(join(dir, name)), 0o600, `${name} is 0600 while open`);

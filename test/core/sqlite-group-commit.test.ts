@@ -16,7 +16,7 @@ function session(id: string): SessionRow {
   return {
     id, user_id: "u1", client_id: "tessera-web", kind: "token", scope: "openid", cookie_hash: null,
     created_at: now, last_used_at: now, expires_at: now + 1e9, refresh_generation: 0, refresh_hash: `h-${id}-0`,
-    rotated_at: null, revoked_at: null, revoked_reason: null, user_agent: null, ip: null,
+    rotated_at: null, revoked_at: null, revoked_reason: null, user_agent: null, ip: null, resource: null,
   };
 }
 

@@ -63,6 +63,8 @@ export interface SecondStepOptions {
 export interface SecondStepResult {
   user: UserRow;
   scope: string;
+  /** The API the first step asked for (RFC 8707), carried through the second step. */
+  resource: string | null;
   auth: SessionAuth;
 }
 
@@ -83,13 +85,13 @@ export class SecondStep {
   }
 
   /** The session service's gate: mfa_required when the user has a confirmed factor. */
-  readonly gate: SignInGate = async (user, client, scope, auth) => {
+  readonly gate: SignInGate = async (user, client, scope, auth, _kind, resource) => {
     const methods = await this.#o.factors.methods(user.id);
     if (methods.length === 0) return;
     const token = MFA_TOKEN_PREFIX + randomToken(32);
     const now = this.#o.now();
     await this.#o.store.factors.insertMfaToken({
-      token_hash: sha256(token), user_id: user.id, client_id: client.id, scope, amr: JSON.stringify(auth.amr),
+      token_hash: sha256(token), user_id: user.id, client_id: client.id, scope, resource, amr: JSON.stringify(auth.amr),
       auth_time: auth.authTime, attempts: 0, created_at: now, expires_at: now + this.#o.tokenTtl, used_at: null,
     });
     throw new TesseraError("mfa_required", "A second factor is required to finish signing in.", {
@@ -140,7 +142,7 @@ export class SecondStep {
     this.#o.events.emit("second-factor", { outcome: "success", factorId: proved.factorId, ...ids });
     const first = parseAmr(row.amr);
     const amr = [...new Set([...first, ...proved.amr, "mfa"])];
-    return { user, scope: row.scope, auth: { amr, authTime: now, complete: true } };
+    return { user, scope: row.scope, resource: row.resource ?? null, auth: { amr, authTime: now, complete: true } };
   }
 
   async #check(userId: string, method: SecondFactorMethod, input: SecondStepInput): Promise<PasskeyProof | undefined> {

@@ -85,7 +85,7 @@ export function mfaUseCases(d: MfaUseCaseDeps) {
     async tokenGrant(credentials: ClientCredentials, input: SecondStepInput, meta: RequestMeta): Promise<TokenResponse> {
       const client = await d.clients.authenticate(credentials);
       const done = await d.secondStep.verify(client, input, meta);
-      return d.tokens.startSession(done.user, client, done.scope, meta, done.auth);
+      return d.tokens.startSession(done.user, client, done.scope, meta, done.auth, done.resource);
     },
     /** `POST /session/mfa`: the second step of a cookie sign-in (the built-in web client). */
     async cookieLogin(input: SecondStepInput, meta: RequestMeta): Promise<CookieLogin> {

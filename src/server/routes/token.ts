@@ -28,6 +28,7 @@ const schema = {
       username: field, password: field, refresh_token: field, scope: field, client_id: field, client_secret: field,
       mfa_token: field, otp: { type: "string", maxLength: 64 }, recovery_code: { type: "string", maxLength: 64 }, challenge_id: field,
       webauthn: { type: ["string", "object"], maxLength: 12288 },
+      resource: { type: "string", maxLength: 512, description: "RFC 8707: the identifier of a registered API; the token's `aud`." },
     },
   },
 } as const;

@@ -46,6 +46,7 @@ export async function up(db: Kysely<unknown>, _ctx: MigrationContext): Promise<v
     .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("client_id", "text", (c) => c.notNull())
     .addColumn("scope", "text", (c) => c.notNull())
+    .addColumn("resource", "text")
     .addColumn("amr", "text", (c) => c.notNull())
     .addColumn("auth_time", "bigint", (c) => c.notNull())
     .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))

@@ -5,6 +5,7 @@
 import { VerifyError } from "../errors.js";
 import type { AccessTokenClaims, Verifier } from "../types.js";
 import { bearerToken, checkRealm, refusal, type Refusal } from "./bearer.js";
+import { describeRefusal, logOnceOf } from "./log-once.js";
 import { isPromise, verifyNowOf, type MaybePromise } from "./verify-now.js";
 
 /**
@@ -41,8 +42,11 @@ export function makeAuthenticator(verifier: Verifier, options: AuthOptions = {})
   const verify = verifyNowOf(verifier);
   const realm = checkRealm(options.realm);
   const optional = options.optional === true;
+  const logging = logOnceOf(verifier);
   const refuse = (error: VerifyError | null): AuthResult => {
     options.onRefused?.(error);
+    // No credentials is ordinary traffic; every other refusal says why, once per cause.
+    if (error && logging) logging.log(describeRefusal(error, logging.audiences));
     return { ok: false, refusal: refusal(realm, error) };
   };
   const accept = (claims: AccessTokenClaims): AuthResult => ({ ok: true, claims });

@@ -5,6 +5,7 @@
 import { resolveOptions } from "../options.js";
 import type { AccessTokenClaims, FetchLike, Verifier, VerifierOptions } from "../types.js";
 import { defaultFeedUrl, Discovery } from "./discovery.js";
+import { createLogOnce, describeChain, logOnceKey } from "./log-once.js";
 import { LocalKeys, type KeySource } from "./key-source.js";
 import { createPipeline } from "./pipeline.js";
 import { choosePlatform, type NodeModules } from "./platform.js";
@@ -22,7 +23,14 @@ export function buildVerifier(options: VerifierOptions, node: NodeModules | unde
   const config = resolveOptions(options);
   const { backend, fetch = noFetch() } = choosePlatform(options, node);
   const clock = options.clock ?? Date.now;
-  const report = options.onError ?? (() => undefined);
+  if (options.logger !== undefined && options.logger !== false && typeof options.logger?.warn !== "function") {
+    throw new TypeError("createVerifier: logger must be an object with a warn(message) method, or false");
+  }
+  const log = createLogOnce(options.logger);
+  const report = (error: Error): void => {
+    options.onError?.(error);
+    log(describeChain(error));
+  };
   const cache = config.cache === false ? undefined : new TokenCache(config.cache.maxEntries, config.cache.maxBytes);
   const policy = { issuer: config.issuer, audiences: config.audiences, clockTolerance: config.clockTolerance };
 
@@ -51,7 +59,8 @@ export function buildVerifier(options: VerifierOptions, node: NodeModules | unde
 
   const pipeline = createPipeline({ algorithms: config.algorithms, backend, keys, sessions, cache, clock, policy });
 
-  const verifier: VerifierInternals = {
+  const verifier: VerifierInternals & { [logOnceKey]: unknown } = {
+    [logOnceKey]: { log, audiences: [...config.audiences] },
     issuer: config.issuer,
     verify(token: string): Promise<AccessTokenClaims> {
       // Until the first revocation snapshot is in (or given up on), a cached or

@@ -53,7 +53,10 @@ export class Discovery {
     if (!isObject(body)) throw new TypeError(`${url} is not a JSON object`);
     // RFC 8414 §3.3: a document for another issuer must not be used (it would
     // point us at someone else's keys).
-    if (body.issuer !== this.#issuer) throw new TypeError(`${url} names another issuer`);
+    if (body.issuer !== this.#issuer) {
+      const named = typeof body.issuer === "string" ? body.issuer.slice(0, 200) : String(body.issuer);
+      throw new TypeError(`the issuer's metadata (${url}) names ${named}, not ${this.#issuer}; set issuer to that (or the server's TESSERA_ISSUER to ${this.#issuer})`);
+    }
     if (typeof body.jwks_uri !== "string") throw new TypeError(`${url} has no jwks_uri`);
     const feed = body.revocation_feed_endpoint;
     // The same rule as for the options: metadata must not send us to plain http off loopback.

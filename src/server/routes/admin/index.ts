@@ -8,6 +8,7 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
 import type { Tessera } from "../../../core/tessera.js";
 import { noStore } from "../../shared/no-store.js";
 import { requireRole } from "../../shared/require-role.js";
+import { adminApiRoutes } from "./apis.js";
 import { adminAuditRoute } from "./audit.js";
 import { adminResourceRoutes } from "./resources.js";
 import { adminUserRoutes } from "./users.js";
@@ -24,5 +25,6 @@ export async function adminRoutes(app: FastifyInstance, tessera: Tessera, authen
     adminResourceRoutes(admin, tessera);
     adminAuditRoute(admin, tessera);
     adminFactorRoutes(admin, tessera);
+    adminApiRoutes(admin, tessera);
   }, { prefix: "/admin" });
 }

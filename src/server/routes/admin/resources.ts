@@ -53,6 +53,27 @@ export function adminResourceRoutes(app: FastifyInstance, tessera: Tessera): voi
     return secret === undefined ? clientView(client) : { ...clientView(client), client_secret: secret };
   });
 
+  const clientParams = { type: "object", properties: { id: { type: "string", maxLength: 64 } } } as const;
+  for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
+    app.post<{ Params: { id: string } }>(`/clients/:id/${action}`, {
+      schema: { tags, summary: disabled ? "Disable a client: it cannot authenticate, Tessera refuses its tokens and its refresh tokens stop working" : "Enable a disabled client", params: clientParams, response: { 200: clientSchema, ...adminErrors } },
+    }, async (request) => clientView(await resources.setClientDisabled(request.params.id, disabled, actorOf(request))));
+  }
+
+  app.delete<{ Params: { id: string } }>("/clients/:id", {
+    schema: { tags, summary: "Remove a client (built-in clients cannot be removed)", params: clientParams, response: { 204: { type: "null" }, ...adminErrors } },
+  }, async (request, reply) => {
+    await resources.removeClient(request.params.id, actorOf(request));
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { id: string } }>("/clients/:id/secret", {
+    schema: { tags, summary: "Give a confidential client a new secret (shown once); the old one stops working", params: clientParams, response: { 201: { type: "object", properties: { client_id: { type: "string" }, client_secret: { type: "string" } } }, ...adminErrors } },
+  }, async (request, reply) => {
+    const secret = await resources.rotateClientSecret(request.params.id, actorOf(request));
+    return reply.code(201).header("cache-control", "no-store").send({ client_id: request.params.id, client_secret: secret });
+  });
+
   app.get("/keys", { schema: { tags, summary: "List signing keys and their state", response: { 200: list(keySchema, "keys"), ...adminErrors } } },
     async () => ({ keys: resources.listKeys() }));
 

@@ -34,7 +34,7 @@ export const clientSchema = {
   type: "object",
   properties: {
     client_id: str, name: str, type: str, first_party: { type: "boolean" }, grant_types: { type: "array", items: str },
-    scopes: { type: "array", items: str }, access_token_ttl: nullable("integer"), created_at: time,
+    scopes: { type: "array", items: str }, access_token_ttl: nullable("integer"), created_at: time, disabled: { type: "boolean" },
     client_secret: { type: "string", description: "Only in the answer to a creation, and only for a confidential client: shown once." },
   },
 } as const;

@@ -3,4 +3,4 @@ import { clientCredentials } from "../../shared/client-auth.js";
 import type { GrantHandler } from "./types.js";
 
 export const clientCredentialsGrant: GrantHandler = (tessera, request, body) =>
-  tessera.tokens.clientCredentialsGrant(clientCredentials(request, body), { scope: body.scope });
+  tessera.tokens.clientCredentialsGrant(clientCredentials(request, body), { scope: body.scope, resource: body.resource });

@@ -8,6 +8,6 @@ import type { GrantHandler } from "./types.js";
 export const passwordGrant: GrantHandler = (tessera, request, body, reply) =>
   tessera.tokens.passwordGrant(
     clientCredentials(request, body),
-    { username: requireField(body.username, "username"), password: requireField(body.password, "password"), scope: body.scope },
+    { username: requireField(body.username, "username"), password: requireField(body.password, "password"), scope: body.scope, resource: body.resource },
     { ...requestMeta(request), signal: closedSignal(reply) },
   );

@@ -9,4 +9,5 @@ export const refreshTokenGrant: GrantHandler = (tessera, request, body) =>
   tessera.throttle.tokenRedemption(request.ip, () => tessera.tokens.refreshGrant(clientCredentials(request, body), {
     refreshToken: requireField(body.refresh_token, "refresh_token"),
     scope: body.scope,
+    resource: body.resource,
   }, requestMeta(request)));

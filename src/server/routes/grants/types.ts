@@ -9,6 +9,8 @@ export interface TokenBody {
   password?: string;
   refresh_token?: string;
   scope?: string;
+  /** RFC 8707: the registered API the token is for. */
+  resource?: string;
   client_id?: string;
   client_secret?: string;
   /** Second factors (docs/mfa.md). */
