@@ -5,7 +5,6 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { freePort } from "../test/helpers/server.js";
 
 export interface Measured {
   name: string;
@@ -29,11 +28,11 @@ export interface BenchServer {
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "tessera-bench-"));
   const masterKey = env.TESSERA_MASTER_KEY ?? randomBytes(32).toString("base64url");
-  const port = await freePort();
   const child = fork(new URL("./server-child.ts", import.meta.url).pathname, [], {
     execArgv: ["--import", "tsx"],
     // The benchmarks register all their users from 127.0.0.1: the per-IP registration throttle would stop them.
-    env: { ...process.env, PORT: String(port), TESSERA_ISSUER: `http://127.0.0.1:${port}`, TESSERA_DATA_DIR: dataDir, TESSERA_MASTER_KEY: masterKey, TESSERA_THROTTLE_REGISTER_IP: "0", ...env },
+    env: { ...process.env, PORT: "0", TESSERA_ISSUER: "http://127.0.0.1:0", // port 0: the child binds and reports its URL
+      TESSERA_DATA_DIR: dataDir, TESSERA_MASTER_KEY: masterKey, TESSERA_THROTTLE_REGISTER_IP: "0", ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -5,30 +5,27 @@
 // mode: a cookie-mode client calling a real API through /bff.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import { TesseraError } from "../../src/client/index.js";
-import { freePort } from "../helpers/server.js";
+import type { AddressInfo } from "node:net";
 import { useTessera } from "./setup.js";
 
 // A stand-in API behind /bff: answers with what it received, or refuses when asked to.
-const apiPort = await freePort();
-let api: Server;
+// It binds first (port 0, read back), so the server is started knowing where it is.
 const received: { method: string; url: string; authorization: string; body: string }[] = [];
-before(async () => {
-  api = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-    req.on("end", () => {
-      received.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization ?? "", body });
-      if (req.url === "/refuse") res.writeHead(401, { "www-authenticate": 'Bearer error="invalid_token"' }).end();
-      else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
-    });
+const api: Server = createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+  req.on("end", () => {
+    received.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization ?? "", body });
+    if (req.url === "/refuse") res.writeHead(401, { "www-authenticate": 'Bearer error="invalid_token"' }).end();
+    else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
   });
-  await new Promise<void>((resolve) => api.listen(apiPort, "127.0.0.1", resolve));
 });
+await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
 after(() => new Promise((resolve) => api.close(resolve)));
 
-const tessera = useTessera({ bffUpstream: `http://127.0.0.1:${apiPort}` });
+const tessera = useTessera({ bffUpstream: `http://127.0.0.1:${(api.address() as AddressInfo).port}` });
 
 const SESSION = "__Host-tessera_session";
 const CSRF = "__Host-tessera_csrf";

@@ -4,16 +4,15 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, test } from "node:test";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { freePort, startTestServer, type TestServer } from "../helpers/server.js";
+import type { AddressInfo } from "node:net";
+import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 let api: Server;
 const seen: Array<{ method: string; url: string; sid: unknown; body: string }> = [];
 
 before(async () => {
-  const apiPort = await freePort();
-  server = await startTestServer({ config: { bffUpstream: `http://127.0.0.1:${apiPort}` } });
-  const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
+  let jwks: ReturnType<typeof createRemoteJWKSet>;
   // A real resource server: it verifies the token like any API behind Tessera would.
   api = createServer((req, res) => {
     let body = "";
@@ -26,7 +25,10 @@ before(async () => {
       }, () => res.writeHead(401, { "www-authenticate": 'Bearer error="invalid_token"' }).end());
     });
   });
-  await new Promise<void>((resolve) => api.listen(apiPort, "127.0.0.1", resolve));
+  // The upstream binds first (port 0, read back), then the server is told where it is.
+  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+  server = await startTestServer({ config: { bffUpstream: `http://127.0.0.1:${(api.address() as AddressInfo).port}` } });
+  jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
 });
 after(async () => {
   await server.close();
