@@ -133,6 +133,17 @@ export const commands: Record<string, Command> = {
       return 0;
     },
   },
+  "users look-alikes": {
+    summary: "List accounts whose username looks like an older account's (found when look-alike names became one key).",
+    async run(ctx) {
+      const rows = await withCore(ctx.config, (t) => t.users.lookAlikes());
+      for (const { user, looksLike } of rows) {
+        ctx.io.out(`${user.id}  ${user.username}  looks like ${looksLike ? `${looksLike.id}  ${looksLike.username}` : "(an account since removed)"}`);
+      }
+      if (rows.length === 0) ctx.io.out("no look-alike usernames");
+      return 0;
+    },
+  },
   "users roles": {
     summary: "Set a user's roles (replaces them).",
     args: "<user> <role>...",

@@ -25,7 +25,7 @@ export async function checkSignIn(
       const outcome: SignInOutcome = error.detail === "unknown user" ? "unknown_user" : error.detail === "disabled user" ? "disabled" : "invalid_credentials";
       // For the audit log: whose account was tried, when it exists (looked up on every failure, so the
       // answer takes the same time whether or not it does).
-      const userId = (await deps.users.find(username.slice(0, 256)).catch(() => undefined))?.id;
+      const userId = (await deps.users.find(`username:${username.slice(0, 256)}`).catch(() => undefined))?.id;
       deps.events.emit("sign-in", { outcome, userId: outcome === "unknown_user" ? undefined : userId, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
     }
     throw error;

@@ -95,6 +95,15 @@ export class KyselyStore implements Store {
     return this.#db.selectFrom("users").selectAll().where("username_key", "=", key).executeTakeFirst();
   }
 
+  async findUserBySkeleton(skeleton: string): Promise<UserRow | undefined> {
+    if (unmatchable(skeleton)) return undefined;
+    return this.#db.selectFrom("users").selectAll().where("username_skeleton", "=", skeleton).executeTakeFirst();
+  }
+
+  async listUsersWithoutSkeleton(): Promise<UserRow[]> {
+    return this.#db.selectFrom("users").selectAll().where("username_skeleton", "is", null).orderBy("created_at").limit(1000).execute();
+  }
+
   async listUsers(query: UserListQuery): Promise<UserRow[]> {
     if (unmatchable(query.search, query.after)) return [];
     let q = this.#db.selectFrom("users").selectAll().orderBy("username_key").limit(query.limit);

@@ -8,8 +8,13 @@ import type { Generated } from "kysely";
 export interface UsersTable {
   id: string;
   username: string;
-  /** NFKC-normalised, trimmed, lower-cased: the unique key. */
+  /** NFKC-normalised, trimmed, fully case-folded: the unique sign-in key. */
   username_key: string;
+  /**
+   * UTS #39 confusable skeleton of the name, unique, so a look-alike is taken; NULL
+   * only for an account that collided with an older one when the column was added.
+   */
+  username_skeleton?: string | null;
   email: string | null;
   /** PHC string from argon2id; never the password. */
   password_hash: string;

@@ -65,6 +65,9 @@ export interface Store {
   insertUser(user: UserRow): Promise<boolean>;
   findUserById(id: string): Promise<UserRow | undefined>;
   findUserByUsernameKey(key: string): Promise<UserRow | undefined>;
+  findUserBySkeleton(skeleton: string): Promise<UserRow | undefined>;
+  /** Accounts left without a skeleton by migration 004 (look-alikes of older accounts). */
+  listUsersWithoutSkeleton(): Promise<UserRow[]>;
   listUsers(query: UserListQuery): Promise<UserRow[]>;
   updateUser(id: string, changes: Partial<Omit<UserRow, "id" | "created_at">>): Promise<boolean>;
   /** Sets the password hash and ends every session of the user but `keepSessionId`; returns the ended ids. */

@@ -30,7 +30,7 @@ async function cookieLogin(): Promise<{ cookie: string; csrf: string; username: 
   const username = `csrfm${++users}`;
   const password = "csrf methods password";
   assert.equal((await server.request("POST", "/auth/register", { json: { username, password } })).status, 201);
-  const res = await server.request<{ csrf_token: string }>("POST", "/session/login", { json: { username, password } });
+  const res = await server.request<{ csrf_token: string }>("POST", "/session/login", { json: { username, password }, headers: { origin: new URL(server.issuer).origin } });
   assert.equal(res.status, 200, res.text);
   const secret = /__Host-tessera_session=([^;]+)/.exec(res.headers.getSetCookie().join("\n"))![1]!;
   return { cookie: `__Host-tessera_session=${secret}`, csrf: res.body.csrf_token, username, password };

@@ -51,7 +51,7 @@ describe("default issuer on a port of its own", () => {
 
   test("cookie writes from the issuer's origin are trusted (the origin list follows the port too)", async () => {
     await server.request("POST", "/auth/register", { json: { username: "port-cookie", password: "port cookie password" } });
-    const login = await server.request<{ csrf_token: string }>("POST", "/session/login", { json: { username: "port-cookie", password: "port cookie password" } });
+    const login = await server.request<{ csrf_token: string }>("POST", "/session/login", { json: { username: "port-cookie", password: "port cookie password" }, headers: { origin: server.issuer } });
     assert.equal(login.status, 200, login.text);
     const cookie = /__Host-tessera_session=[^;]+/.exec(login.headers.getSetCookie().join("\n"))![0];
     for (const origin of [`http://localhost:${port}`, `http://127.0.0.1:${port}`]) {

@@ -49,7 +49,7 @@ describe("sign-in", () => {
   });
 
   test("the cookie login is the same account+IP counter", async () => {
-    const res = await server.request<Body>("POST", "/session/login", { json: { username: "TARGET", password: "the real passphrase" } });
+    const res = await server.request<Body>("POST", "/session/login", { json: { username: "TARGET", password: "the real passphrase" }, headers: { origin: server.issuer } });
     assertThrottled(res);
   });
 
