@@ -56,3 +56,29 @@ test("a known username with a wrong password costs the same: one verification wi
   const used = parseOptions(hasher.verified[0]!);
   assert.deepEqual([used.algorithm, used.memoryCost, used.timeCost, used.parallelism], [2, POLICY.memoryKib, POLICY.iterations, POLICY.parallelism]);
 });
+
+test("the right password is accepted, verified against that user's own hash, which is kept when it meets the policy", async () => {
+  const stored = (await store.findUserByUsernameKey("alice"))!.password_hash;
+  hasher.verified.length = 0;
+  const user = await users.authenticate("alice", "a correct horse battery staple");
+  assert.equal(user.username, "alice");
+  assert.deepEqual(hasher.verified, [stored], "one verification, against alice's hash");
+  assert.equal((await store.findUserByUsernameKey("alice"))!.password_hash, stored, "no needless re-hash");
+});
+
+test("a hash weaker than the policy is replaced at the next good sign-in, and only then", async () => {
+  const weak = new PasswordHasher({ ...POLICY, iterations: 1 });
+  try {
+    const old = new UserService({ store, hasher: weak, events: new AuthEvents(), now: Date.now });
+    await old.register({ username: "bob", password: "a long enough passphrase here" });
+  } finally {
+    await weak.close();
+  }
+  const before = (await store.findUserByUsernameKey("bob"))!.password_hash;
+  await assert.rejects(users.authenticate("bob", "a wrong guess"), refusedAsCredentials);
+  assert.equal((await store.findUserByUsernameKey("bob"))!.password_hash, before, "a failed sign-in re-hashes nothing");
+  await users.authenticate("bob", "a long enough passphrase here");
+  const after = (await store.findUserByUsernameKey("bob"))!.password_hash;
+  assert.notEqual(after, before);
+  assert.equal(parseOptions(after).timeCost, POLICY.iterations);
+});
