@@ -9,7 +9,7 @@ const targets = {
     tests: ["test/store/conformance.test.ts", "test/server/single-use.test.ts"],
   },
   csrf: {
-    mutate: ["src/server/shared/cookie-auth.ts", "src/server/shared/origins.ts"],
+    mutate: ["src/server/shared/cookie-auth.ts:29-29", "src/server/shared/cookie-auth.ts:37-43", "src/server/shared/origins.ts:9-22"],
     tests: ["test/server/csrf-methods.test.ts"],
   },
   tokens: {
