@@ -38,7 +38,8 @@ export function limitOption(ctx: CommandContext, fallback: number, max: number):
 }
 
 export async function withCore<T>(config: Config, act: (t: Tessera) => Promise<T>): Promise<T> {
-  const tessera = await createTessera(config);
+  // An operator's shell need not hold the servers' TESSERA_ACCESS_TOKEN_TTL: it must not raise their mark.
+  const tessera = await createTessera(config, { recordTokenLifetime: false });
   try {
     return await act(tessera);
   } finally {

@@ -16,9 +16,9 @@ export async function checkSignIn(
   password: string,
   meta: RequestMeta,
 ): Promise<UserRow> {
-  const attempt = () => deps.users.authenticate(username, password);
+  const attempt = () => deps.users.authenticate(username, password, { signal: meta.signal });
   try {
-    // The throttle refuses before the password is hashed, and counts only credential failures.
+    // The throttle reserves its slots before the password is hashed, and keeps them only for credential failures.
     return await (deps.throttle ? deps.throttle.signIn(username, meta.ip, attempt) : attempt());
   } catch (error) {
     if (error instanceof TesseraError && error.code === "invalid_grant") {

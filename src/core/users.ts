@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Store, UserRow } from "../store/index.js";
 import { invalidCredentials, invalidField, TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
-import { passwordProblem, type PasswordHasher } from "./passwords.js";
+import { passwordProblem, type HashOptions, type PasswordHasher } from "./passwords.js";
 import type { RequestMeta } from "./sessions.js";
 import { isIdShaped, normaliseUsername, usernameKey, usernameSkeleton } from "./usernames.js";
 
@@ -50,7 +50,7 @@ export class UserService {
     if (problem) throw invalidField("password", problem);
     const roles = validateRoles(input.roles ?? ["user"]);
     // Hash before touching the store: never hold the database while hashing.
-    const passwordHash = await this.#o.hasher.hash(input.password);
+    const passwordHash = await this.#o.hasher.hash(input.password, { signal: meta.signal });
     const now = this.#o.now();
     const user: UserRow = {
       id: randomUUID(), username: name.display, username_key: name.key, username_skeleton: name.skeleton, email, password_hash: passwordHash,
@@ -65,13 +65,13 @@ export class UserService {
    * Checks a username and password. Every failure (unknown user, wrong password,
    * disabled account) costs one argon2 verification and throws the same error.
    */
-  async authenticate(username: string, password: string): Promise<UserRow> {
+  async authenticate(username: string, password: string, options: HashOptions = {}): Promise<UserRow> {
     const user = username.length <= 256 ? await this.#o.store.findUserByUsernameKey(usernameKey(username)) : undefined;
     if (!user) {
-      await this.#o.hasher.verifyDummy(password);
+      await this.#o.hasher.verifyDummy(password, options);
       throw invalidCredentials("unknown user");
     }
-    const check = await this.#o.hasher.verify(user.password_hash, password);
+    const check = await this.#o.hasher.verify(user.password_hash, password, options);
     if (!check.ok) throw invalidCredentials("wrong password");
     if (user.disabled_at !== null) throw invalidCredentials("disabled user");
     if (check.needsRehash) {

@@ -33,8 +33,12 @@ export async function startMaintenance(app: FastifyInstance, tessera: Tessera): 
       })
       .catch((error: unknown) => app.log.warn({ err: error }, "key schedule step failed"));
   };
+  const lifetimeTick = () => {
+    // Another instance may have started with a longer access-token lifetime: revocations follow it.
+    tessera.tokenLifetime.refresh().catch((error: unknown) => app.log.warn({ err: error }, "token lifetime re-read failed"));
+  };
   keyTick(); // a server started after a long stop rotates at once if due
-  const keyTimer = setInterval(keyTick, KEY_TICK_INTERVAL);
+  const keyTimer = setInterval(() => { keyTick(); lifetimeTick(); }, KEY_TICK_INTERVAL);
   keyTimer.unref();
 
   const retention = config.auditRetentionDays > 0 && config.sweepInterval > 0 ? setInterval(() => {

@@ -3,7 +3,7 @@
  * the same statements. Dialect differences stay in the `StoreDialect` given to the
  * constructor (how to spot a unique violation, what to call the dialect).
  */
-import type { CompiledQuery, Kysely, QueryResult, Transaction } from "kysely";
+import { sql, type CompiledQuery, type Kysely, type QueryResult, type Transaction } from "kysely";
 import { prepared, type Executor } from "./prepared.js";
 import type { Database } from "./schema.js";
 import type {
@@ -222,6 +222,15 @@ export class KyselyStore implements Store {
 
   endUserSessions(userId: string, end: SessionEnd): Promise<string[]> {
     return this.#db.transaction().execute((tx) => endSessionsWhere(tx, end, { userId }));
+  }
+
+  async raiseHighWaterMark(name: string, value: number): Promise<number> {
+    const row = await this.#db.insertInto("high_water_marks").values({ name, value })
+      .onConflict((oc) => oc.column("name").doUpdateSet({
+        value: sql<number>`CASE WHEN excluded.value > high_water_marks.value THEN excluded.value ELSE high_water_marks.value END`,
+      }))
+      .returning("value").executeTakeFirstOrThrow();
+    return Number(row.value);
   }
 
   async revocationsSince(afterSeq: number, nowSeconds: number): Promise<Revocation[]> {

@@ -120,6 +120,12 @@ export interface PasswordResetsTable {
   created_by: string | null;
 }
 
+/** Values that only rise (the longest access-token lifetime ever configured, …). */
+export interface HighWaterMarksTable {
+  name: string;
+  value: number;
+}
+
 export interface Database {
   users: UsersTable;
   clients: ClientsTable;
@@ -128,4 +134,5 @@ export interface Database {
   revocations: RevocationsTable;
   audit_events: AuditEventsTable;
   password_resets: PasswordResetsTable;
+  high_water_marks: HighWaterMarksTable;
 }

@@ -107,6 +107,9 @@ export interface Store {
   /** Ends every live session of a user; returns the ended ids. */
   endUserSessions(userId: string, end: SessionEnd): Promise<string[]>;
 
+  /** Raises the mark `name` to `value` if it is lower (one atomic upsert); resolves the mark as stored now. */
+  raiseHighWaterMark(name: string, value: number): Promise<number>;
+
   /** Revocations with seq > `afterSeq` whose tokens may still be valid at `nowSeconds`. */
   revocationsSince(afterSeq: number, nowSeconds: number): Promise<Revocation[]>;
   latestRevocationSeq(): Promise<number>;

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
-import { migrateTo, migrateToLatest } from "../../src/store/migrations/index.js";
+import { migrateTo } from "../../src/store/migrations/index.js";
 import { dropSchema, newSchemaName, PG_TEST_URL } from "../helpers/pg-schema.js";
 
 test("003 ends token sessions of the old token format, records them in the revocation feed, keeps cookie sessions", async () => {
@@ -56,7 +56,7 @@ async function lookAlikeUpgrade(db: Kysely<unknown>, dialect: "sqlite" | "postgr
   await user("u-zoe", "zoë", "zoë", now - 1000);
   await user("u-uuid", "3f2504e0-4f89-41d3-9a0c-0305e82c3301", "3f2504e0-4f89-41d3-9a0c-0305e82c3301", now - 500);
 
-  assert.deepEqual(await migrateToLatest(db, dialect, schema), ["004-username-skeleton"]);
+  assert.deepEqual(await migrateTo(db, dialect, "004-username-skeleton", schema), ["004-username-skeleton"]);
   const rows = (await sql<{ id: string; username: string; username_key: string; username_skeleton: string | null }>`
     SELECT id, username, username_key, username_skeleton FROM users`.execute(db)).rows;
   const byId = Object.fromEntries(rows.map((r) => [r.id, r]));

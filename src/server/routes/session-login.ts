@@ -12,6 +12,7 @@ import type { Tessera } from "../../core/tessera.js";
 import { fromTrustedPage, jsonBodyOnly } from "../shared/browser-request.js";
 import { setSessionCookies, SESSION_COOKIE } from "../shared/cookies.js";
 import { noStore } from "../shared/no-store.js";
+import { closedSignal } from "../shared/closed-signal.js";
 import { requestMeta } from "../shared/request-meta.js";
 
 interface LoginBody {
@@ -32,7 +33,7 @@ export function sessionLoginRoute(app: FastifyInstance, tessera: Tessera): void 
     noStore(reply);
     const client = await tessera.clients.authenticate({ clientId: WEB_CLIENT_ID });
     const scope = tessera.clients.resolveScope(client, undefined, tessera.config.defaultScopes);
-    const login = await tessera.cookieSessions.login(client, request.body.username, request.body.password, scope, requestMeta(request));
+    const login = await tessera.cookieSessions.login(client, request.body.username, request.body.password, scope, { ...requestMeta(request), signal: closedSignal(reply) });
     const previous = request.cookies[SESSION_COOKIE];
     if (previous) {
       const old = await tessera.cookieSessions.resolve(previous);

@@ -9,6 +9,7 @@ import * as initial from "./001-initial.js";
 import * as security from "./002-security.js";
 import * as refreshInSession from "./003-refresh-in-session.js";
 import * as usernameSkeleton from "./004-username-skeleton.js";
+import * as tokenLifetimeHighWater from "./008-token-lifetime-high-water.js";
 
 export interface MigrationContext {
   dialect: "sqlite" | "postgres";
@@ -22,6 +23,7 @@ const steps: Record<string, { up: Step }> = {
   "002-security": security,
   "003-refresh-in-session": refreshInSession,
   "004-username-skeleton": usernameSkeleton,
+  "008-token-lifetime-high-water": tokenLifetimeHighWater,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
