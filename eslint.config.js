@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "web/dist/**", "node_modules/**", "data/**", "test-results/**"] },
+  { ignores: ["dist/**", "web/dist/**", "node_modules/**", "data/**", "test-results/**", ".stryker-tmp/**", "reports/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

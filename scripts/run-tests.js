@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 // Runs every test file with node's built-in runner (through tsx for TypeScript).
 //
+// The store-backed suites (test/server, test/store) run once per store: first
+// with everything else on SQLite, then again with TESSERA_TEST_STORE=postgres,
+// each server on a fresh schema (test/helpers/pg-schema.ts). The closing
+// summary adds both runs up.
+//
 // Suites that need an outside service are named after it: `*.pg.test.ts`
-// (PostgreSQL), `*.redis.test.ts` (Redis), `*.browser.test.ts` (Chromium). When the
-// service is missing they are skipped with one line saying why, unless
-// TESSERA_REQUIRE_SERVICES=1 (set by .ci/run), which turns a missing service into a failure.
+// (PostgreSQL), `*.redis.test.ts` (Redis), `*.browser.test.ts` (Chromium). When
+// the service is missing they (and the PostgreSQL run) are skipped with one line
+// saying why, unless TESSERA_REQUIRE_SERVICES=1 (set by .ci/run), which turns a
+// missing service into a failure.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join, relative } from "node:path";
 
@@ -58,10 +65,56 @@ for (const file of files) {
   run.push(file);
 }
 
+/** Run once per store: the HTTP suite and the store conformance suite. */
+const PER_STORE = ["test/server/", "test/store/"];
+/** Files of those folders that test SQLite itself, with the reason. */
+const SQLITE_ONLY = {
+  "test/server/at-rest.test.ts": "reads the SQLite file and its WAL byte by byte (at-rest.pg.test.ts is the PostgreSQL counterpart)",
+};
+const perStore = run.filter((file) => {
+  const name = relative(root, file);
+  return PER_STORE.some((dir) => name.startsWith(dir)) && !/\.(pg|redis|browser)\.test\.ts$/.test(name) && !(name in SQLITE_ONLY);
+});
+
 const env = { ...process.env, TESSERA_TEST_PG: services.pg.ok ? "1" : "0", TESSERA_TEST_REDIS: services.redis.ok ? "1" : "0" };
-const result = spawnSync(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...run],
-  { stdio: "inherit", env, cwd: root },
-);
-process.exit(missingRequired ? 1 : (result.status ?? 1));
+const scratch = mkdtempSync(join(tmpdir(), "tessera-test-counts-"));
+const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
+const runs = [];
+let failed = false;
+
+function testRun(label, files, store) {
+  if (files.length === 0) return;
+  console.log(`\n== ${label}: ${files.length} file${files.length === 1 ? "" : "s"} ==`);
+  const counts = join(scratch, `${store}.json`);
+  const result = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "--test", "--test-concurrency=2",
+      "--test-reporter=spec", "--test-reporter-destination=stdout",
+      `--test-reporter=${join(root, "scripts/test-counts.js")}`, `--test-reporter-destination=${counts}`,
+      ...files],
+    { stdio: "inherit", env: { ...env, TESSERA_TEST_STORE: store }, cwd: root },
+  );
+  if (result.status !== 0) failed = true;
+  const n = existsSync(counts) ? JSON.parse(readFileSync(counts, "utf8")) : undefined;
+  if (!n) { failed = true; runs.push(`${label}: no summary (exit ${result.status ?? result.signal})`); return; }
+  for (const key of Object.keys(totals)) totals[key] += n[key];
+  runs.push(`${label}: ${n.pass} passed, ${n.fail} failed`);
+}
+
+testRun("SQLite", run, "sqlite");
+if (perStore.length > 0) {
+  if (services.pg.ok) testRun("PostgreSQL (test/server, test/store again)", perStore, "postgres");
+  else if (required) {
+    console.error(`FAIL the PostgreSQL run of ${perStore.length} files: ${services.pg.why} and TESSERA_REQUIRE_SERVICES=1`);
+    missingRequired = true;
+  } else {
+    console.log(`skip the PostgreSQL run of ${perStore.length} files (test/server, test/store): ${services.pg.why}`);
+  }
+}
+rmSync(scratch, { recursive: true, force: true });
+
+// node's summary, for both runs together, then one plain line.
+console.log(`\nℹ both runs: ${runs.join("; ")}`);
+for (const key of Object.keys(totals)) console.log(`ℹ ${key} ${totals[key]}`);
+console.log(`${totals.pass} passed, ${totals.fail} failed${totals.cancelled ? `, ${totals.cancelled} cancelled` : ""}${totals.skipped ? `, ${totals.skipped} skipped` : ""}`);
+process.exit(missingRequired || failed || totals.fail > 0 || totals.cancelled > 0 ? 1 : 0);

@@ -1,7 +1,7 @@
 /** The CLI's commands. Each opens the core from the environment's configuration, acts, and closes it. */
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
-import type { Config } from "../core/config.js";
+import { loadConfig, type Config } from "../core/config.js";
 import { GRANT_TYPES, type GrantType } from "../core/clients.js";
 import { createTessera, type Tessera } from "../core/tessera.js";
 import { parseRoles } from "../core/users.js";
@@ -77,13 +77,15 @@ export const commands: Record<string, Command> = {
     summary: "Run the server (SQLite in TESSERA_DATA_DIR, or DATABASE_URL).",
     options: { port: { type: "string", doc: "Port (overrides PORT)." }, host: { type: "string", doc: "Interface (overrides HOST)." } },
     async run(ctx) {
-      const config = { ...ctx.config };
+      const overrides: Partial<Config> = {};
       if (typeof ctx.values.port === "string") {
         const port = /^\d{1,5}$/.test(ctx.values.port) ? Number(ctx.values.port) : NaN;
         if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port ${ctx.values.port.slice(0, 20)}: must be a whole number from 0 to 65535`);
-        config.port = port;
+        overrides.port = port;
       }
-      if (typeof ctx.values.host === "string") config.host = ctx.values.host;
+      if (typeof ctx.values.host === "string") overrides.host = ctx.values.host;
+      // Read again with the flags, so that a default issuer follows --port as it follows PORT.
+      const config = Object.keys(overrides).length > 0 ? loadConfig(process.env, overrides) : { ...ctx.config };
       const server = await startServer(config);
       ctx.io.out(`Tessera listening on ${server.url} (issuer ${config.issuer}, data ${config.databaseUrl ? "PostgreSQL" : config.dataDir})`);
       return new Promise<number>((resolve) => {

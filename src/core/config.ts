@@ -158,7 +158,7 @@ function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
 export const settings = [
   setting({ key: "host", env: "HOST", fallback: "127.0.0.1", doc: "Interface to listen on.", parse: (r) => r }),
   setting({ key: "port", env: "PORT", fallback: "3000", doc: "TCP port (0 picks a free one).", parse: int(0, 65535) }),
-  setting({ key: "issuer", env: "TESSERA_ISSUER", fallback: "http://localhost:3000", doc: "Issuer URL (`iss`); every discovery URL is built from it.", parse: (r) => {
+  setting({ key: "issuer", env: "TESSERA_ISSUER", fallback: undefined, doc: "Issuer URL (`iss`); every discovery URL is built from it. Default: `http://localhost:<port listened on>` (with `PORT=0`, the port picked). An issuer on port 0 takes the listening port.", parse: (r) => {
     const url = new URL(r);
     if (url.search || url.hash) throw new Error("must have no query or fragment");
     return url.href.replace(/\/$/, "");
@@ -281,6 +281,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   if (problems.length === 0) {
+    // The issuer follows the port: with PORT=0 it is completed after listen (src/server/start.ts).
+    if (config.issuer === undefined) config.issuer = `http://localhost:${config.port}`;
     if (config.audience === undefined) config.audience = config.issuer;
     if ((config.sessionAbsoluteLifetime ?? 0) < (config.accessTokenTtl ?? 0)) {
       problems.push("TESSERA_SESSION_ABSOLUTE_LIFETIME must be at least TESSERA_ACCESS_TOKEN_TTL");

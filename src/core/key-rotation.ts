@@ -10,7 +10,9 @@
  * - `revoke()` refuses a compromised key at once, cached tokens included.
  *
  * Two instances ticking at the same moment may both rotate; the cost is one
- * extra published key, which retires like any other.
+ * extra published key, which retires like any other. Within one instance, ticks
+ * that overlap share one run, and a tick waits for a rotation in flight before
+ * judging whether one is due: one new key, however many ask at once.
  */
 import type { SigningKeyRow } from "../store/index.js";
 import { TesseraError } from "./errors.js";
@@ -29,6 +31,8 @@ export interface KeyRotationOptions {
 
 export class KeyRotation {
   readonly #o: KeyRotationOptions;
+  #ticking: Promise<{ rotated?: string; deleted: string[] }> | undefined;
+  #rotating: Promise<unknown> | undefined;
 
   constructor(options: KeyRotationOptions) {
     this.#o = options;
@@ -36,7 +40,11 @@ export class KeyRotation {
 
   async rotate(actor: string): Promise<SigningKeyRow> {
     const previousKid = this.#o.keys.signingKey().kid;
-    const row = await this.#o.keys.rotate();
+    const rotation = this.#o.keys.rotate();
+    const settled = rotation.catch(() => undefined);
+    this.#rotating = settled;
+    void settled.then(() => { if (this.#rotating === settled) this.#rotating = undefined; });
+    const row = await rotation;
     this.#o.events.emit("key-rotated", { kid: row.kid, previousKid, actor });
     return row;
   }
@@ -59,8 +67,14 @@ export class KeyRotation {
     return current !== undefined && now - current.activates_at >= this.#o.rotationDays * DAY;
   }
 
-  /** One step of the schedule. */
-  async tick(): Promise<{ rotated?: string; deleted: string[] }> {
+  /** One step of the schedule (overlapping calls share one run). */
+  tick(): Promise<{ rotated?: string; deleted: string[] }> {
+    this.#ticking ??= this.#tick().finally(() => { this.#ticking = undefined; });
+    return this.#ticking;
+  }
+
+  async #tick(): Promise<{ rotated?: string; deleted: string[] }> {
+    await this.#rotating;
     await this.#o.keys.load();
     await this.#o.keys.retireSuperseded(); // mends a store where a superseded key never got its end
     const rotated = this.rotationDue() ? (await this.rotate("schedule")).kid : undefined;

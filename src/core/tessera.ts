@@ -110,7 +110,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
       graceWindow: config.refreshGraceWindow * 1000, get accessTokenTtl() { return tokenLifetime.longest; },
     },
   });
-  const accessTokens = new AccessTokens({ keys, issuer: config.issuer, audience: config.audience, now });
+  const accessTokens = new AccessTokens({ keys, get issuer() { return config.issuer; }, get audience() { return config.audience; }, now }); // read live: set after listen with PORT=0
   // Throttle counters: this process's memory, or Redis when instances share them
   // (deps.redis: the cluster setup's ioredis client and key prefix). Time is the injected clock.
   const throttle = new Throttle(throttlePolicy(config), deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {}), now);

@@ -54,7 +54,7 @@ export async function registerOpenApi(app: FastifyInstance, tessera: Tessera): P
     openapi: {
       openapi: "3.1.0",
       info: { title: "Tessera", version: "0.1.0", description: "Token-based authentication server. Contract: docs/api.md; administration: docs/admin.md." },
-      servers: [{ url: tessera.config.issuer }],
+      servers: [{ get url() { return tessera.config.issuer; } }], // read when first served: with PORT=0 the issuer is set after listen
       components: {
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT (RFC 9068)" },

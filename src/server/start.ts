@@ -45,6 +45,7 @@ export async function startServer(config: Config, deps: TesseraDeps = {}, build:
   });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
+  followPort(config, port);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
   return {
@@ -67,4 +68,21 @@ export async function startServer(config: Config, deps: TesseraDeps = {}, build:
       return closing;
     },
   };
+}
+
+/**
+ * With PORT=0 the port is known only now: the configuration takes it, and an
+ * issuer on port 0 (the default issuer with PORT=0) becomes the listening
+ * port's, with the audience when it was the issuer. Everything that reads the
+ * issuer reads it live (discovery, tokens, OpenAPI `servers`, trusted origins).
+ */
+function followPort(config: Config, port: number): void {
+  if (config.port !== 0) return;
+  config.port = port;
+  const issuer = new URL(config.issuer);
+  if (issuer.port !== "0") return;
+  issuer.port = String(port);
+  const followed = issuer.href.replace(/\/$/, "");
+  if (config.audience === config.issuer) config.audience = followed;
+  config.issuer = followed;
 }

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { freePort, startTestServer, testClock, type TestServer } from "../helpers/server.js";
+import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 import { expectedRefusal, launch, problemsOf, screenshot, watch } from "./browser.js";
 
 const SKEW = 10 * 60_000;
@@ -28,8 +28,9 @@ before(async () => {
   // The server reads web/dist when it starts, so the page is built first.
   const built = spawnSync(process.execPath, ["scripts/build-web.js"], { cwd: root, encoding: "utf8" });
   assert.equal(built.status, 0, built.stderr);
-  port = await freePort();
-  server = await startTestServer({ clock: testClock(Date.now() - SKEW), config: { port, issuer: `http://localhost:${port}` } });
+  // Port 0 and an issuer on port 0: the server binds, then its issuer takes the bound port.
+  server = await startTestServer({ clock: testClock(Date.now() - SKEW), config: { issuer: "http://localhost:0" } });
+  port = Number(new URL(server.url).port);
   browser = await launch();
 });
 

@@ -81,7 +81,10 @@ describe("three instances, one database, one Redis", { skip: hasRedis ? false : 
       const before = parsePrometheus((await fetch(`${b}/metrics`).then((r) => r.text())));
       assert.equal((await call(a, "POST", "/auth/logout", { token: user.access_token })).status, 204);
       assert.equal((await call(b, "GET", "/userinfo", { token: user.access_token })).status, 401, "B refuses at once");
-      const ms = await within(2000, () => verifier.verify(user.access_token).then(() => false, () => true));
+      const ms = await within(2000, () => verifier.verify(user.access_token).then(() => false, (error: { code?: string }) => {
+        assert.equal(error.code, "ERR_TOKEN_REVOKED", String(error)); // refused as revoked, not for some other reason
+        return true;
+      }));
       assert.ok(ms < 2000, `the verifier refused it after ${ms} ms`);
       const received = (m: ReturnType<typeof parsePrometheus>) => sample(m, "tessera_cluster_messages_total", { direction: "received", type: "sessions-ended" }) ?? 0;
       const afterLogout = parsePrometheus((await fetch(`${b}/metrics`).then((r) => r.text())));
@@ -102,6 +105,25 @@ describe("three instances, one database, one Redis", { skip: hasRedis ? false : 
       assert.ok(ms < 2000, `${base} published ${kid} (well before its minute-long reload)`);
       const fresh = await signUp(base, randomName("after"));
       assert.equal(kidOf(fresh.access_token), signer, "the new key waits out the JWKS cache lifetime before it signs");
+    }
+  });
+
+  test("`tessera keys revoke` on one host: every instance refuses that key's tokens at once and drops it from its JWKS", async () => {
+    const tokens = await Promise.all(urls.map((base) => signUp(base, randomName("revoked-key"))));
+    const kid = kidOf(tokens[0]!.access_token);
+    for (const t of tokens) assert.equal(kidOf(t.access_token), kid, "one signer across the cluster");
+    const revoked = await cluster.cli(["keys", "revoke", kid]);
+    assert.equal(revoked.code, 0, revoked.output);
+    for (const base of urls) {
+      for (const t of tokens) {
+        const ms = await within(2000, async () => (await call(base, "GET", "/userinfo", { token: t.access_token })).status === 401);
+        assert.ok(ms < 2000, `${base} refused a token of revoked key ${kid} (well before its minute-long reload)`);
+      }
+      const jwks = await call<{ keys: Array<{ kid: string }> }>(base, "GET", "/.well-known/jwks.json");
+      assert.ok(!jwks.body.keys.some((k) => k.kid === kid), `${base} no longer publishes ${kid}`);
+      const fresh = await signUp(base, randomName("after-revoke"));
+      assert.notEqual(kidOf(fresh.access_token), kid, "and signs with another key");
+      assert.equal((await call(base, "GET", "/userinfo", { token: fresh.access_token })).status, 200);
     }
   });
 

@@ -113,6 +113,27 @@ test("claims of every type behind a valid signature: accepted only when well-for
   }), RUNS);
 });
 
+test("iss and aud behind a valid signature: accepted exactly when they name this server, refused otherwise", () => {
+  const { kid, key } = keys.signingKey();
+  // Everything else as the server itself issues it: only iss and aud vary.
+  const base = JSON.parse(Buffer.from(valid.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+  const issuer = fc.oneof(fc.constant(ISSUER), fc.constant(`${ISSUER}/`), fc.constant("https://other.test"), fc.string(), fc.jsonValue());
+  const audience = fc.oneof(
+    fc.constant(ISSUER), fc.constant([ISSUER, "x"]), fc.constant(["x", ISSUER]), fc.constant("https://api.other.test"),
+    fc.constant([]), fc.array(fc.string(), { maxLength: 3 }), fc.string(), fc.jsonValue(),
+  );
+  let refused = 0;
+  let accepted = 0;
+  fc.assert(fc.property(issuer, audience, (iss, aud) => {
+    const names = iss === ISSUER && (aud === ISSUER || (Array.isArray(aud) && aud.includes(ISSUER)));
+    const outcome = verifyIsSafe(signJws({ alg: "ES256", kid, typ: "at+jwt" }, { ...base, iss, aud }, key));
+    assert.equal(outcome, names ? "accepted" : "refused", JSON.stringify({ iss, aud }));
+    if (outcome === "refused") refused++;
+    else accepted++;
+  }), RUNS);
+  assert.ok(refused > 0 && accepted > 0, `both outcomes drawn (${accepted} accepted, ${refused} refused)`);
+});
+
 test("refresh-token shape check and the Authorization header parser never throw anything but TesseraError", () => {
   fc.assert(fc.property(fc.string({ maxLength: 300 }), (s) => {
     assert.equal(typeof looksLikeRefreshToken(s), "boolean");

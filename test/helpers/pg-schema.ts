@@ -11,7 +11,7 @@ import pg from "pg";
 
 export const PG_TEST_URL = process.env.TESSERA_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
-/** True when this test process runs the HTTP suite on PostgreSQL (test/server-pg/*.pg.test.ts set it). */
+/** True when this test process runs the store-backed suites on PostgreSQL (scripts/run-tests.js sets TESSERA_TEST_STORE=postgres for its second run). */
 export function usePostgres(): boolean {
   return process.env.TESSERA_TEST_STORE === "postgres";
 }

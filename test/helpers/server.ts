@@ -1,11 +1,11 @@
 /**
  * A real Tessera server on loopback for tests: its own temporary data folder
- * (SQLite) or PostgreSQL schema, its own master key, a free port, and
+ * (SQLite) or PostgreSQL schema, its own master key, a port of its own (it
+ * binds port 0 and reads the port back: no probe-then-bind race), and
  * optionally a clock the test moves by hand.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../../src/core/config.js";
@@ -72,27 +72,15 @@ export interface TestServer extends RunningServer {
   signUpAndSignIn(username?: string, password?: string, extra?: Record<string, string>): Promise<SignedIn>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 let counter = 0;
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tessera-test-"));
-  const port = options.config?.port ?? (await freePort());
-  const issuer = options.config?.issuer ?? `http://127.0.0.1:${port}`;
+  // Port 0: the server binds a free port itself; an issuer on port 0 takes that port after listen.
+  const port = options.config?.port ?? 0;
   const pgSchema = usePostgres() && !options.store ? schemaFor(dataDir) : undefined;
   const config = loadConfig({}, {
-    host: "127.0.0.1", port, issuer, dataDir, logLevel: "silent", sweepInterval: 0,
+    host: "127.0.0.1", port, issuer: "http://127.0.0.1:0", dataDir, logLevel: "silent", sweepInterval: 0,
     masterKey: randomBytes(32).toString("base64url"),
     // Every test client is 127.0.0.1: the throttles are off unless a test sets its own limits
     // (test/server/throttle.test.ts, which also checks the defaults).
@@ -100,7 +88,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     throttleSecondFactorAccount: 0, throttleEmailCodeAccount: 0, throttleEmailSendAddress: 0, throttleEmailSendIp: 0,
     // Tests race 30 attempts at once: the hashing queue's load shedding (test/server/hash-queue.test.ts) stays out of their way.
     hashQueueLimit: 1000,
-    // TESSERA_TEST_STORE=postgres (test/server-pg): the same tests on a schema of their own.
+    // TESSERA_TEST_STORE=postgres (the runner's PostgreSQL run): the same tests on a schema of their own.
     ...(pgSchema === undefined ? {} : { databaseUrl: PG_TEST_URL, pgSchema }),
     ...options.config,
   });
@@ -113,7 +101,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const running = await startServer(config, deps, options.logStream ? { logStream: options.logStream } : { logger: false })
     .catch(async (error: unknown) => { if (!options.dataDir) await dropStore(); throw error; });
-  const base = `http://127.0.0.1:${port}`;
+  const base = running.url;
+  const issuer = running.tessera.config.issuer;
 
   async function request<T>(method: string, path: string, o: RequestOptions = {}): Promise<Answer<T>> {
     const headers: Record<string, string> = { ...o.headers };

@@ -27,9 +27,22 @@ const routes: Array<[string, string, unknown?]> = [
   ["GET", "/admin/keys"], ["POST", "/admin/keys/rotate"], ["POST", "/admin/keys/some-kid/revoke"], ["GET", "/admin/audit"],
 ];
 
+/** What the refused admin routes would change: users, the plain user's sessions, clients, keys, the audit log. */
+async function storedState() {
+  const store = server.tessera.store;
+  return {
+    users: await store.listUsers({ limit: 1000 }),
+    sessions: (await store.listLiveSessions(plain.userId, Date.now(), 0)).map((s) => [s.id, s.revoked_at]),
+    clients: await store.listClients(),
+    keys: (await store.listSigningKeys()).map((k) => [k.kid, k.revoked_at, k.retires_at, k.activates_at]),
+    adminActions: (await store.queryAuditEvents({ limit: 1000, types: ["admin_action"] })).length,
+  };
+}
+
 describe("access", () => {
   for (const [method, path, json] of routes) {
     test(`${method} ${path}: 401 without credentials, 403 forbidden for a user, nothing changed`, async () => {
+      const before = await storedState();
       const anonymous = await server.request<Body>(method, path, json === undefined ? {} : { json });
       assert.equal(anonymous.status, 401);
       assert.equal(anonymous.body.error, "unauthorized");
@@ -37,6 +50,7 @@ describe("access", () => {
       assert.equal(user.status, 403);
       assert.deepEqual(user.body, { error: "forbidden", error_description: "This needs the admin role." });
       assert.equal(user.headers.get("cache-control"), "no-store");
+      assert.deepEqual(await storedState(), before, "nothing changed in the store");
     });
   }
 

@@ -152,6 +152,9 @@ describe("CSRF", () => {
     const body = { current_password: s.password, new_password: "another long password" };
     const bare = await server.request("POST", "/auth/password", { json: body, headers: withCookie(s) });
     assert.equal(bare.status, 403);
+    assert.equal((await server.request("GET", "/userinfo", { headers: withCookie(s) })).status, 200, "the session survived");
+    const still = await server.request("POST", "/oauth/token", { form: { grant_type: "password", username: s.username, password: s.password } });
+    assert.equal(still.status, 200, "the password did not change");
     const ok = await server.request("POST", "/auth/password", { json: body, headers: withCookie(s, { origin, "x-csrf-token": s.csrf }) });
     assert.equal(ok.status, 204);
   });
@@ -231,6 +234,7 @@ describe("session fixation and ending", () => {
     const s = await login();
     const forged = await server.request("POST", "/session/logout", { headers: withCookie(s, { origin: "https://evil.example" }) });
     assert.equal(forged.status, 403);
+    assert.equal((await server.request("GET", "/userinfo", { headers: withCookie(s) })).status, 200, "the session survived the forged logout");
     const none = await server.request("POST", "/session/logout", { headers: { origin } });
     assert.equal(none.status, 204);
   });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { launch } from "../client/browser.js";
-import { freePort, startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let browser: Browser;
 let server: TestServer;
@@ -14,9 +14,8 @@ let other: TestServer;
 let page: Page;
 
 async function localServer(): Promise<TestServer> {
-  const port = await freePort();
-  // WebAuthn needs a domain: the issuer is http://localhost:<port>, RP ID "localhost".
-  return startTestServer({ config: { port, issuer: `http://localhost:${port}` } });
+  // WebAuthn needs a domain: the issuer is http://localhost:<the bound port>, RP ID "localhost".
+  return startTestServer({ config: { issuer: "http://localhost:0" } });
 }
 
 before(async () => {

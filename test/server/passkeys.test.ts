@@ -3,7 +3,7 @@
 // wrong origin / RP ID, replay, single-use challenges raced 30 ways, bad input.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { freePort, startTestServer, testClock, type TestServer } from "../helpers/server.js";
+import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 import { SoftAuthenticator } from "../helpers/soft-authenticator.js";
 
 const PASSKEY = "urn:tessera:params:oauth:grant-type:passkey";
@@ -15,9 +15,8 @@ const clock = testClock();
 
 before(async () => {
   // WebAuthn needs a domain: the issuer is localhost (RP ID "localhost").
-  const port = await freePort();
-  server = await startTestServer({ clock, config: { port, issuer: `http://localhost:${port}` } });
-  origin = `http://localhost:${port}`;
+  server = await startTestServer({ clock, config: { issuer: "http://localhost:0" } });
+  origin = server.issuer;
 });
 after(() => server.close());
 

@@ -51,6 +51,8 @@ describe("rotation", () => {
     const widened = await refresh(narrowed.body.refresh_token, { scope: "openid email" });
     assert.equal(widened.status, 400);
     assert.equal(widened.body.error, "invalid_scope");
+    const after = await refresh(narrowed.body.refresh_token);
+    assert.equal(after.status, 200, "the refused widening spent nothing: the same token still refreshes");
   });
 
   test("unknown, malformed and other clients' refresh tokens are invalid_grant", async () => {
@@ -62,6 +64,9 @@ describe("rotation", () => {
     }
     const other = await refresh(user.refresh_token, { client_id: "tessera-demo" });
     assert.equal(other.body.error, "invalid_grant", "a token is bound to the client it was issued to");
+    const session = await server.tessera.store.findSession(sidOf(user.access_token));
+    assert.deepEqual([session?.revoked_at, session?.refresh_generation], [null, 0], "the session survived, its token unspent");
+    assert.equal((await refresh(user.refresh_token)).status, 200, "and its owner's client still refreshes it");
   });
 
   test("a made-up token naming someone's session is refused without ending that session", async () => {

@@ -14,13 +14,17 @@ import { startTestServer, testClock, type TestServer } from "../helpers/server.j
 const LOGOUT_BUDGET_MS = 2000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Verifies `token` until it is refused; returns the ms that took and the error. */
-async function untilRefused(verifier: Verifier, token: string, limitMs = 5000): Promise<{ ms: number; error: VerifyError | undefined }> {
+/**
+ * Verifies `token` until it is refused with `expected` (ERR_TOKEN_REVOKED unless
+ * said otherwise; any other refusal fails); returns the ms that took and the error.
+ */
+async function untilRefused(verifier: Verifier, token: string, limitMs = 5000, expected = "ERR_TOKEN_REVOKED"): Promise<{ ms: number; error: VerifyError | undefined }> {
   const started = Date.now();
   while (Date.now() - started < limitMs) {
     try {
       await verifier.verify(token);
     } catch (error) {
+      assert.equal((error as VerifyError).code, expected, String(error));
       return { ms: Date.now() - started, error: error as VerifyError };
     }
     await sleep(10);
@@ -167,7 +171,7 @@ describe("key rotation on a live server", () => {
     await verifier.verify(user.access_token); // cached
     await server.tessera.keys.revoke(server.tessera.keys.signingKey().kid);
     clock.advance(301_000); // the JWKS max-age (300 s) has passed: the next verify re-reads it in the background
-    const { ms, error } = await untilRefused(verifier, user.access_token, 1000);
+    const { ms, error } = await untilRefused(verifier, user.access_token, 1000, "ERR_KEY_NOT_FOUND");
     assert.ok(ms < 1000, `took ${ms} ms`);
     assert.equal(error?.code, "ERR_KEY_NOT_FOUND");
     const fresh = await server.signUpAndSignIn();

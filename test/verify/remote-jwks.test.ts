@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { createVerifier, type Verifier, type VerifierOptions } from "../../src/verify/index.js";
+import { createVerifier, type FetchLike, type HttpResponseLike, type Verifier, type VerifierOptions } from "../../src/verify/index.js";
 import { startFakeIssuer, type FakeIssuer } from "./helpers/fake-issuer.js";
 import { assertRefused } from "./helpers/setup.js";
 import { claimsFor, makeKey, signToken, type TestKey } from "./helpers/tokens.js";
@@ -14,15 +14,50 @@ let key: TestKey;
 let clockMs: number;
 const errors: Error[] = [];
 
+/** JWKS fetches the verifier started and how many of them have finished (keys imported, or the failure reported). */
+let started = 0;
+let finished = 0;
+let lastVerifier: Verifier | undefined;
+let loadedAt: number | null = null;
+
+/** The real fetch, counted: a background refresh is seen when it starts, not guessed at by a delay. */
+const countingFetch: FetchLike = async (url, init) => {
+  if (url.endsWith("/jwks.json")) started++;
+  const response = await fetch(url, { signal: init.signal, headers: init.headers });
+  return response satisfies HttpResponseLike;
+};
+
 function verifierFor(options: Partial<VerifierOptions> = {}): Verifier {
-  return createVerifier({ issuer: issuer.issuer, revocation: false, cache: false, clock: () => clockMs, onError: (e) => errors.push(e), ...options });
+  lastVerifier = createVerifier({
+    issuer: issuer.issuer, revocation: false, cache: false, clock: () => clockMs, fetch: countingFetch,
+    onError: (e) => { errors.push(e); if (e.message.startsWith("JWKS refresh failed")) finished++; },
+    ...options,
+  });
+  loadedAt = null;
+  return lastVerifier;
 }
 const tokenBy = (k: TestKey): string => signToken(k, claimsFor(issuer.issuer, clockMs));
 const advance = (seconds: number): void => { clockMs += seconds * 1000; };
-/** Lets a background refresh finish. */
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
+/**
+ * Waits for the background refreshes started so far to end, by their events:
+ * each ends with new keys (status().keysLoadedAt moves) or a reported error.
+ * A refresh starts inside the verify call that found the keys stale and
+ * issues its fetch a few microtasks later (the issuer's metadata is cached by
+ * then): one turn of the event loop has it counted.
+ */
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  for (;;) {
+    const at = lastVerifier?.status().keysLoadedAt ?? null;
+    if (at !== loadedAt) { loadedAt = at; finished++; }
+    if (finished >= started) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 beforeEach(async () => {
+  started = 0;
+  finished = 0;
   key = makeKey("ES256");
   issuer = await startFakeIssuer([key]);
   clockMs = Date.now();

@@ -33,7 +33,8 @@ export interface PasskeyOptions {
   now: () => number;
   rpId: string;
   rpName: string;
-  origins: string[];
+  /** Read at each check: with PORT=0 the issuer's origin is known only after listen. */
+  origins: () => string[];
 }
 
 export function invalidWebauthn(detail: string): TesseraError {
@@ -131,7 +132,7 @@ export class PasskeyService {
     let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verified = await verifyRegistrationResponse({
-        response, expectedChallenge: challenge, expectedOrigin: this.#o.origins, expectedRPID: this.#o.rpId, requireUserVerification: true,
+        response, expectedChallenge: challenge, expectedOrigin: this.#o.origins(), expectedRPID: this.#o.rpId, requireUserVerification: true,
       });
     } catch (error) {
       throw new TesseraError("invalid_request", "response: the passkey could not be verified.", { detail: (error as Error).message?.slice(0, 200), cause: error });
@@ -215,7 +216,7 @@ export class PasskeyService {
     let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
     try {
       verified = await verifyAuthenticationResponse({
-        response, expectedChallenge, expectedOrigin: this.#o.origins, expectedRPID: this.#o.rpId, requireUserVerification,
+        response, expectedChallenge, expectedOrigin: this.#o.origins(), expectedRPID: this.#o.rpId, requireUserVerification,
         credential: { id: factor.credential_id!, publicKey: Buffer.from(factor.public_key ?? "", "base64url"), counter: factor.counter ?? 0, ...transportsOf(factor) },
       });
     } catch {

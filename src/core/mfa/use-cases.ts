@@ -50,7 +50,7 @@ export function principalAuth(p: { auth: "bearer"; claims: AccessTokenClaims } |
 
 export function mfaUseCases(d: MfaUseCaseDeps) {
   const rp = relyingParty(d.config);
-  const passkeyService = rp && new PasskeyService({ store: d.store, events: d.events, factors: d.factors, now: d.now, rpId: rp.rpId, rpName: new URL(d.config.issuer).host, origins: rp.origins });
+  const passkeyService = rp && new PasskeyService({ store: d.store, events: d.events, factors: d.factors, now: d.now, rpId: rp.rpId, rpName: new URL(d.config.issuer).host, origins: () => relyingParty(d.config)?.origins ?? rp.origins });
   if (passkeyService) d.secondStep.passkeyCheck = passkeyService.check;
   const passkeys = (): PasskeyService => {
     if (!passkeyService) throw new TesseraError("invalid_request", "Passkeys are off: the issuer is an IP address and TESSERA_WEBAUTHN_RP_ID is not set.");

@@ -19,7 +19,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../../core/config.js";
 import { TesseraError } from "../../core/errors.js";
 import { csrfFailed } from "./cookie-auth.js";
-import { allowedOrigins, requestOrigin } from "./origins.js";
+import { allowedOrigins, requestOrigin, type TrustedOrigins } from "./origins.js";
 
 type Step = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -47,7 +47,7 @@ export function jsonBodyOnly(): Step {
 }
 
 /** True when the browser says the request comes from this origin or an allowed one. */
-export function isFromTrustedPage(request: FastifyRequest, trusted: Set<string>): boolean {
+export function isFromTrustedPage(request: FastifyRequest, trusted: TrustedOrigins): boolean {
   if (request.headers["sec-fetch-site"] === "same-origin") return true;
   const origin = requestOrigin(request);
   return origin !== undefined && trusted.has(origin);

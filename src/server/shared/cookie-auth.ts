@@ -8,7 +8,7 @@ import { TesseraError } from "../../core/errors.js";
 import type { Principal, Tessera } from "../../core/tessera.js";
 import type { CredentialResolver } from "./authenticate.js";
 import { clearSessionCookies, SESSION_COOKIE, setSessionCookies } from "./cookies.js";
-import { allowedOrigins, requestOrigin } from "./origins.js";
+import { allowedOrigins, requestOrigin, type TrustedOrigins } from "./origins.js";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -34,7 +34,7 @@ export function makeCookieResolver(tessera: Tessera): CredentialResolver {
   };
 }
 
-export function assertCsrf(tessera: Tessera, request: FastifyRequest, sessionId: string, trusted: Set<string>): void {
+export function assertCsrf(tessera: Tessera, request: FastifyRequest, sessionId: string, trusted: TrustedOrigins): void {
   const origin = requestOrigin(request);
   if (origin === undefined) throw csrfFailed("no Origin or Referer");
   if (!trusted.has(origin)) throw csrfFailed(`origin ${origin.slice(0, 100)} not allowed`);

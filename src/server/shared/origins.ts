@@ -5,7 +5,24 @@
 import type { FastifyRequest } from "fastify";
 import type { Config } from "../../core/config.js";
 
-export function allowedOrigins(config: Config): Set<string> {
+/** The trusted origins, read live: with PORT=0 the issuer and port are known only after listen. */
+export interface TrustedOrigins {
+  has(origin: string): boolean;
+}
+
+export function allowedOrigins(config: Config): TrustedOrigins {
+  let seen = "";
+  let origins = new Set<string>();
+  return {
+    has(origin) {
+      const key = `${config.issuer} ${config.port}`;
+      if (key !== seen) { seen = key; origins = originsOf(config); }
+      return origins.has(origin);
+    },
+  };
+}
+
+function originsOf(config: Config): Set<string> {
   const origins = new Set([new URL(config.issuer).origin, ...config.allowedOrigins]);
   // On a loopback listener the page is opened as localhost or 127.0.0.1
   // interchangeably (the server prints the latter); both are this server.

@@ -1,4 +1,4 @@
-// Secrets at rest on PostgreSQL, the counterpart of test/server/at-rest.test.ts
+// Secrets at rest on PostgreSQL, the counterpart of at-rest.test.ts
 // (which reads the SQLite file): after real use, no row of any table, read as
 // text, holds a password, a refresh token (current or spent), an access token,
 // a client secret, a private key or the master key.

@@ -1,0 +1,84 @@
+// An unknown username costs a real argon2 verification, like a wrong password:
+// the dummy path goes through the real hasher (a counting subclass records
+// every verification) against a real argon2id hash made with the server's own
+// policy, never against a string that fails at once.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { parseOptions } from "@node-rs/argon2";
+import { TesseraError } from "../../src/core/errors.js";
+import { AuthEvents } from "../../src/core/events.js";
+import { PasswordHasher, type PasswordCheck } from "../../src/core/passwords.js";
+import { UserService } from "../../src/core/users.js";
+import { openSqliteStore, type KyselyStore } from "../../src/store/index.js";
+
+const POLICY = { memoryKib: 19_456, iterations: 2, parallelism: 1, concurrency: 1 };
+
+/** The real hasher, counting: which stored hashes it was asked to verify against. */
+class CountingHasher extends PasswordHasher {
+  readonly verified: string[] = [];
+  override verify(storedHash: string, password: string): Promise<PasswordCheck> {
+    this.verified.push(storedHash);
+    return super.verify(storedHash, password);
+  }
+}
+
+let store: KyselyStore;
+let hasher: CountingHasher;
+let users: UserService;
+
+before(async () => {
+  store = await openSqliteStore({ filename: ":memory:" });
+  hasher = new CountingHasher(POLICY);
+  users = new UserService({ store, hasher, events: new AuthEvents(), now: Date.now });
+  await users.register({ username: "alice", password: "a correct horse battery staple" });
+});
+after(async () => {
+  await hasher.close();
+  await store.close();
+});
+
+const refusedAsCredentials = (e: unknown) => e instanceof TesseraError && e.code === "invalid_grant";
+
+test("an unknown username is verified once, by the real hasher, against an argon2id hash of the server's policy", async () => {
+  for (const name of ["nobody", "nobody-else"]) {
+    hasher.verified.length = 0;
+    await assert.rejects(users.authenticate(name, "some guess"), refusedAsCredentials);
+    assert.equal(hasher.verified.length, 1, "one verification, as for a known user");
+    const used = parseOptions(hasher.verified[0]!); // throws on anything but a PHC string
+    assert.deepEqual([used.algorithm, used.memoryCost, used.timeCost, used.parallelism], [2, POLICY.memoryKib, POLICY.iterations, POLICY.parallelism]);
+  }
+});
+
+test("a known username with a wrong password costs the same: one verification with the same parameters", async () => {
+  hasher.verified.length = 0;
+  await assert.rejects(users.authenticate("alice", "wrong guess"), refusedAsCredentials);
+  assert.equal(hasher.verified.length, 1);
+  const used = parseOptions(hasher.verified[0]!);
+  assert.deepEqual([used.algorithm, used.memoryCost, used.timeCost, used.parallelism], [2, POLICY.memoryKib, POLICY.iterations, POLICY.parallelism]);
+});
+
+test("the right password is accepted, verified against that user's own hash, which is kept when it meets the policy", async () => {
+  const stored = (await store.findUserByUsernameKey("alice"))!.password_hash;
+  hasher.verified.length = 0;
+  const user = await users.authenticate("alice", "a correct horse battery staple");
+  assert.equal(user.username, "alice");
+  assert.deepEqual(hasher.verified, [stored], "one verification, against alice's hash");
+  assert.equal((await store.findUserByUsernameKey("alice"))!.password_hash, stored, "no needless re-hash");
+});
+
+test("a hash weaker than the policy is replaced at the next good sign-in, and only then", async () => {
+  const weak = new PasswordHasher({ ...POLICY, iterations: 1 });
+  try {
+    const old = new UserService({ store, hasher: weak, events: new AuthEvents(), now: Date.now });
+    await old.register({ username: "bob", password: "a long enough passphrase here" });
+  } finally {
+    await weak.close();
+  }
+  const before = (await store.findUserByUsernameKey("bob"))!.password_hash;
+  await assert.rejects(users.authenticate("bob", "a wrong guess"), refusedAsCredentials);
+  assert.equal((await store.findUserByUsernameKey("bob"))!.password_hash, before, "a failed sign-in re-hashes nothing");
+  await users.authenticate("bob", "a long enough passphrase here");
+  const after = (await store.findUserByUsernameKey("bob"))!.password_hash;
+  assert.notEqual(after, before);
+  assert.equal(parseOptions(after).timeCost, POLICY.iterations);
+});

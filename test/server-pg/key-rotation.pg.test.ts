@@ -1,3 +1,0 @@
-// test/server/key-rotation.test.ts again, on PostgreSQL: a fresh schema per server (test/helpers/pg-schema.ts).
-process.env.TESSERA_TEST_STORE = "postgres";
-await import("../server/key-rotation.test.js");

@@ -1,3 +1,0 @@
-// test/server/operations.test.ts again, on PostgreSQL: a fresh schema per server (test/helpers/pg-schema.ts).
-process.env.TESSERA_TEST_STORE = "postgres";
-await import("../server/operations.test.js");

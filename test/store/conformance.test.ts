@@ -1,0 +1,141 @@
+// The store conformance suite: what every store (SQLite, PostgreSQL) must do,
+// run once per store by scripts/run-tests.js. The refresh compare-and-set is
+// tried with the interleaving that matters: a request that read the session
+// before someone else rotated it writes last — it must lose, not roll the chain
+// back to its own successor.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { KyselyStore } from "../../src/store/index.js";
+import { openTestStore, sessionRow, userRow, type TestStore } from "../helpers/store.js";
+
+let opened: TestStore;
+let store: KyselyStore;
+const now = Date.now();
+let n = 0;
+
+/** A new user with one token session at generation 0. */
+async function freshSession(extra: Parameters<typeof sessionRow>[3] = {}): Promise<{ userId: string; sessionId: string }> {
+  const userId = `u${++n}`;
+  const sessionId = `s${n}`;
+  assert.equal(await store.insertUser(userRow(userId, now)), true);
+  await store.createSession(sessionRow(sessionId, userId, now, extra));
+  return { userId, sessionId };
+}
+
+before(async () => {
+  opened = await openTestStore();
+  store = opened.store;
+});
+after(() => opened.close());
+
+describe(`refresh compare-and-set (${process.env.TESSERA_TEST_STORE === "postgres" ? "PostgreSQL" : "SQLite"})`, () => {
+  test("a stale read writes last and loses: the chain is not rolled back", async () => {
+    const { sessionId } = await freshSession();
+    // Two requests read the session at generation 0 ...
+    const readByA = (await store.findSession(sessionId))!;
+    const readByB = (await store.findSession(sessionId))!;
+    assert.equal(readByA.refresh_generation, 0);
+    // ... A rotates, and rotates again (its client refreshed once more) ...
+    assert.equal(await store.rotateRefreshToken(sessionId, readByA.refresh_generation, "h-A-1", now + 1), true);
+    assert.equal(await store.rotateRefreshToken(sessionId, 1, "h-A-2", now + 2), true);
+    // ... then B, still holding generation 0, writes: it must lose.
+    assert.equal(await store.rotateRefreshToken(sessionId, readByB.refresh_generation, "h-B-1", now + 3), false);
+    const row = (await store.findSession(sessionId))!;
+    assert.equal(row.refresh_generation, 2, "generation 2 stays (not back to 1)");
+    assert.equal(row.refresh_hash, "h-A-2", "A's current token stays current");
+    assert.equal(row.rotated_at, now + 2);
+  });
+
+  test("a rotation from the current generation wins once; the same generation again loses", async () => {
+    const { sessionId } = await freshSession();
+    assert.equal(await store.rotateRefreshToken(sessionId, 0, "h-1", now + 1), true);
+    assert.equal(await store.rotateRefreshToken(sessionId, 0, "h-1-again", now + 1), false);
+    assert.equal(await store.rotateRefreshToken(sessionId, 7, "h-never", now + 1), false, "a generation the session never had");
+    const row = (await store.findSession(sessionId))!;
+    assert.deepEqual([row.refresh_generation, row.refresh_hash], [1, "h-1"]);
+  });
+
+  test("30 rotations from one generation at once: exactly one wins, and its hash is the one stored", async () => {
+    const { sessionId } = await freshSession();
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => store.rotateRefreshToken(sessionId, 0, `h-racer-${i}`, now + 1)));
+    assert.equal(answers.filter(Boolean).length, 1);
+    const row = (await store.findSession(sessionId))!;
+    assert.equal(row.refresh_generation, 1);
+    assert.equal(row.refresh_hash, `h-racer-${answers.indexOf(true)}`);
+  });
+
+  test("an ended session is never rotated", async () => {
+    const { sessionId } = await freshSession();
+    assert.equal(await store.endSession(sessionId, { reason: "logout", now: now + 1, tokensExpireAt: Math.floor(now / 1000) + 900 }), true);
+    assert.equal(await store.rotateRefreshToken(sessionId, 0, "h-after-end", now + 2), false);
+    assert.equal((await store.findSession(sessionId))!.refresh_hash, `h-${sessionId}-0`);
+  });
+
+  test("rotations of many sessions at once each get their own answer (SQLite commits them as a group)", async () => {
+    const sessions = await Promise.all(Array.from({ length: 10 }, () => freshSession()));
+    const answers = await Promise.all(sessions.flatMap(({ sessionId }) => [
+      store.rotateRefreshToken(sessionId, 0, `h-${sessionId}-win`, now + 1),
+      store.rotateRefreshToken(sessionId, 3, `h-${sessionId}-lose`, now + 1),
+    ]));
+    assert.deepEqual(answers, sessions.flatMap(() => [true, false]));
+    for (const { sessionId } of sessions) assert.equal((await store.findSession(sessionId))!.refresh_hash, `h-${sessionId}-win`);
+  });
+});
+
+describe("ending sessions writes revocations", () => {
+  test("endSession: one revocation with the tokens' expiry; a second end writes nothing", async () => {
+    const { sessionId } = await freshSession();
+    const since = await store.latestRevocationSeq();
+    const exp = Math.floor(now / 1000) + 900;
+    assert.equal(await store.endSession(sessionId, { reason: "logout", now: now + 5, tokensExpireAt: exp }), true);
+    assert.equal(await store.endSession(sessionId, { reason: "logout", now: now + 6, tokensExpireAt: exp }), false);
+    const revoked = await store.revocationsSince(since, Math.floor(now / 1000));
+    assert.deepEqual(revoked.map((r) => [r.sessionId, r.exp]), [[sessionId, exp]]);
+    assert.equal(await store.latestRevocationSeq(), revoked[0]!.seq);
+    const row = (await store.findSession(sessionId))!;
+    assert.deepEqual([row.revoked_at, row.revoked_reason], [now + 5, "logout"]);
+  });
+
+  test("endUserSessions: every live session of that user, one revocation each, no other user's", async () => {
+    const a = await freshSession();
+    await store.createSession(sessionRow(`${a.sessionId}-2`, a.userId, now));
+    const other = await freshSession();
+    const since = await store.latestRevocationSeq();
+    const ended = await store.endUserSessions(a.userId, { reason: "logout_all", now: now + 1, tokensExpireAt: Math.floor(now / 1000) + 900 });
+    assert.deepEqual([...ended].sort(), [a.sessionId, `${a.sessionId}-2`].sort());
+    const revoked = await store.revocationsSince(since, Math.floor(now / 1000));
+    assert.deepEqual(revoked.map((r) => r.sessionId).sort(), [...ended].sort());
+    assert.equal((await store.findSession(other.sessionId))!.revoked_at, null);
+  });
+
+  test("revocations whose tokens have expired are not listed", async () => {
+    const { sessionId } = await freshSession();
+    const since = await store.latestRevocationSeq();
+    const exp = Math.floor(now / 1000) + 60;
+    await store.endSession(sessionId, { reason: "logout", now, tokensExpireAt: exp });
+    assert.equal((await store.revocationsSince(since, exp - 1)).length, 1);
+    assert.equal((await store.revocationsSince(since, exp + 1)).length, 0);
+  });
+});
+
+describe("the session view", () => {
+  test("one lookup gives what protected routes need of the session and its user", async () => {
+    const { userId, sessionId } = await freshSession();
+    await store.updateUser(userId, { email: "v@example.com" });
+    const view = (await store.findSessionView(sessionId))!;
+    assert.deepEqual(view.session, {
+      id: sessionId, client_id: "tessera-web", last_used_at: now, expires_at: now + 86_400_000, revoked_at: null, revoked_reason: null,
+    });
+    assert.deepEqual(view.user, { id: userId, username: userId, email: "v@example.com", roles: '["user"]', disabled_at: null });
+    assert.equal(await store.findSessionView("no-such-session"), undefined);
+  });
+
+  test("it follows writes: an ended session and a disabled user show at once", async () => {
+    const { userId, sessionId } = await freshSession();
+    await store.updateUser(userId, { disabled_at: now + 1 });
+    await store.endSession(sessionId, { reason: "admin", now: now + 2, tokensExpireAt: Math.floor(now / 1000) });
+    const view = (await store.findSessionView(sessionId))!;
+    assert.equal(view.user.disabled_at, now + 1);
+    assert.deepEqual([view.session.revoked_at, view.session.revoked_reason], [now + 2, "admin"]);
+  });
+});
