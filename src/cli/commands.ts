@@ -74,6 +74,10 @@ export const commands: Record<string, Command> = {
       if (typeof ctx.values.host === "string") config.host = ctx.values.host;
       const server = await startServer(config);
       ctx.io.out(`Tessera listening on ${server.url} (issuer ${config.issuer}, data ${config.databaseUrl ? "PostgreSQL" : config.dataDir})`);
+      const mail = server.tessera.mail;
+      ctx.io.out(mail.mailDir
+        ? `Email: no TESSERA_SMTP_URL; messages are written to ${mail.mailDir}${mail.devPage ? ` and listed at ${server.url}/dev/mail (loopback only)` : ""}`
+        : `Email: ${mail.description}`);
       return new Promise<number>((resolve) => {
         const stop = (signal: string) => {
           server.app.log.info({ signal }, "shutting down: finishing in-flight requests");

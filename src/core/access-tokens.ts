@@ -22,6 +22,8 @@ export interface AccessTokenClaims {
   sid?: string;
   scope: string;
   roles: string[];
+  /** How the user signed in (RFC 8176), when the sign-in said. */
+  amr?: string[];
 }
 
 export interface AccessTokenOptions {
@@ -41,6 +43,7 @@ export interface IssueRequest {
   roles: string[];
   /** Seconds. */
   ttl: number;
+  amr?: string[];
 }
 
 const ALLOWED_CLOCK_SKEW = 0; // issuer and verifier share this clock
@@ -69,6 +72,7 @@ export class AccessTokens {
       ...(request.sid === undefined ? {} : { sid: request.sid }),
       scope: request.scope,
       roles: request.roles,
+      ...(request.amr === undefined ? {} : { amr: request.amr }),
     };
     const { kid, alg, key } = this.#options.keys.signingKey();
     return { token: signJws({ alg, kid, typ: "at+jwt" }, claims, key), claims };
@@ -118,6 +122,7 @@ export class AccessTokens {
       ...(typeof c.sid === "string" ? { sid: c.sid } : {}),
       scope: typeof c.scope === "string" ? c.scope : "",
       roles: Array.isArray(c.roles) ? c.roles.filter((r): r is string => typeof r === "string") : [],
+      ...(Array.isArray(c.amr) ? { amr: c.amr.filter((r): r is string => typeof r === "string") } : {}),
     };
     return { claims, kid: header.kid };
   }

@@ -31,3 +31,40 @@ export async function checkSignIn(
     throw error;
   }
 }
+
+/**
+ * The code check of an email-code sign-in, under the same sign-in throttle as a password
+ * (per account and IP, per IP) and reporting the same events.
+ */
+export async function checkCodeSignIn(
+  deps: { events: AuthEvents; throttle?: Throttle | undefined },
+  client: ClientRow,
+  email: string,
+  check: () => Promise<UserRow>,
+  meta: RequestMeta,
+): Promise<UserRow> {
+  try {
+    return await (deps.throttle ? deps.throttle.signIn(email, meta.ip, check) : check());
+  } catch (error) {
+    if (error instanceof TesseraError && error.code === "invalid_grant") {
+      const outcome: SignInOutcome = error.detail === "unknown user" ? "unknown_user" : error.detail === "disabled user" ? "disabled" : "invalid_credentials";
+      deps.events.emit("sign-in", { outcome, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
+    }
+    throw error;
+  }
+}
+
+/** How a first step proved the user (RFC 8176 `amr` values). */
+export type FirstStep = "pwd" | "otp";
+
+/**
+ * The one point where a successful first step (a password, an email code) may become a
+ * session: every sign-in path calls it before starting one. Policy on the user goes here:
+ * a verified address when TESSERA_REQUIRE_VERIFIED_EMAIL says so (and a second factor's
+ * `mfa_required`, which belongs at this same point).
+ */
+export function admitFirstStep(policy: { requireVerifiedEmail?: boolean | undefined }, user: UserRow, _step: FirstStep): void {
+  if (policy.requireVerifiedEmail && !user.email_verified_at) {
+    throw new TesseraError("email_not_verified", "Verify your email address before signing in.");
+  }
+}

@@ -28,6 +28,8 @@ import { KeyRotation } from "./key-rotation.js";
 import { PasswordResets } from "./password-resets.js";
 import { Throttle, throttlePolicy } from "./throttle.js";
 import type { RequestMeta } from "./sessions.js";
+import { setUpEmail } from "./email/setup.js";
+import type { MailTransport } from "./email/transport.js";
 
 export interface TesseraDeps {
   /** A store to use instead of opening the configured one (tests, benchmarks). */
@@ -38,6 +40,8 @@ export interface TesseraDeps {
   hashConcurrency?: number;
   /** Shared throttle counters (an ioredis client and key prefix); default: this process's memory. */
   redis?: CounterStore;
+  /** Where messages go instead of the configured SMTP server or folder (tests). */
+  mailTransport?: MailTransport;
 }
 
 /**
@@ -48,6 +52,9 @@ export interface TesseraDeps {
 export type Principal =
   | { auth: "bearer"; user: UserView; session: SessionView; claims: AccessTokenClaims }
   | { auth: "cookie"; user: UserRow; session: SessionRow };
+
+/** The email-code sign-in grant (docs/email.md). */
+export const EMAIL_OTP_GRANT = "urn:tessera:params:oauth:grant-type:email-otp";
 
 export type Tessera = Awaited<ReturnType<typeof createTessera>>;
 
@@ -82,7 +89,13 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   });
   const clients = new ClientService(store, now, config.supportedScopes);
   await clients.ensureBuiltins(config.accessTokenTtl);
-  const users = new UserService({ store, hasher, events, now });
+  // Issue #7. Throttle counters: this process's memory, or Redis when instances share them
+  // (deps.redis: the cluster setup's ioredis client and key prefix).
+  const counters: CounterStore = deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {});
+  const throttle = new Throttle(throttlePolicy(config), counters);
+  // Email (docs/email.md): the outbox sender starts with the server (start.ts), not here.
+  const mail = setUpEmail({ config, store, events, hasher, throttle, masterKey, now, counters, ...(deps.mailTransport ? { transport: deps.mailTransport } : {}) });
+  const users = new UserService({ store, hasher, events, now, emailWrites: (u) => mail.service.registrationWrites(u), emailQueued: (w) => mail.service.queued(w) });
   const sessions = new SessionService({
     store, events, now,
     refreshKeys: refreshTokenKeys(masterKey),
@@ -92,9 +105,6 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     },
   });
   const accessTokens = new AccessTokens({ keys, issuer: config.issuer, audience: config.audience, now });
-  // Issue #7. Throttle counters: this process's memory, or Redis when instances share them
-  // (deps.redis: the cluster setup's ioredis client and key prefix).
-  const throttle = new Throttle(throttlePolicy(config), deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {}));
   const audit = new AuditLog({ store, events, now });
   const keyRotation = new KeyRotation({ keys, events, now, rotationDays: config.keyRotationDays });
   const resets = new PasswordResets({ store, hasher, sessions, events, now, ttl: config.passwordResetTtl * 1000 });
@@ -102,8 +112,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     users: new AdminUsers({ store, users, sessions, resets, events }),
     resources: new AdminResources({ clients, keys, rotation: keyRotation, audit, events }),
   };
-  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle });
-  const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle });
+  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle, requireVerifiedEmail: config.requireVerifiedEmail });
+  const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle, requireVerifiedEmail: config.requireVerifiedEmail });
   const feed = new RevocationFeed(store, now);
   events.on("sessions-ended", () => feed.notify());
   const cluster = joinCluster(redisLink, { events, feed, keys }, keyWatch.changed());
@@ -118,7 +128,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   }
 
   function userinfo(p: Principal) {
-    return { sub: p.user.id, username: p.user.username, email: p.user.email, roles: parseRoles(p.user), auth: p.auth };
+    return { sub: p.user.id, username: p.user.username, email: p.user.email, email_verified: Boolean(p.user.email_verified_at), roles: parseRoles(p.user), auth: p.auth };
   }
 
   async function listSessions(p: Principal) {
@@ -157,7 +167,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
       userinfo_endpoint: `${base}/userinfo`,
       registration_endpoint: `${base}/auth/register`,
       revocation_feed_endpoint: `${base}/oauth/revocations`,
-      grant_types_supported: ["password", "refresh_token", "client_credentials"],
+      grant_types_supported: ["password", "refresh_token", "client_credentials", EMAIL_OTP_GRANT],
       token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
       revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
       introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
@@ -171,6 +181,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   return {
     config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
     throttle, audit, keyRotation, resets, admin,
+    /** Email: use cases (`mail.service`), the outbox sender, where messages go. */
+    mail,
     /** The shared Redis command client (REDIS_URL), or undefined; keys go under `config.redisPrefix`. */
     redis: redisLink?.client,
     /** Redis connection state and round trips (readiness, metrics); undefined without REDIS_URL. */
@@ -180,6 +192,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     authenticateBearer, userinfo, listSessions, changePassword, discovery,
     async close(): Promise<void> {
       feed.stop();
+      await mail.sender.stop();
+      await mail.service.settled(); // work started after an answer (a reset asked for) reaches the outbox
       await audit.close(); // buffered audit rows reach the store before it closes
       await cluster?.flush(); // notices already sent (a CLI `keys rotate`) reach Redis before it closes
       await redisLink?.close();

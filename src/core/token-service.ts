@@ -5,7 +5,7 @@ import { type ClientCredentials, type ClientService } from "./clients.js";
 import { TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
 import { looksLikeRefreshToken } from "./refresh-tokens.js";
-import { checkSignIn } from "./sign-in.js";
+import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "./sign-in.js";
 import type { Throttle } from "./throttle.js";
 import type { RequestMeta, SessionService } from "./sessions.js";
 import { parseRoles, type UserService } from "./users.js";
@@ -31,6 +31,8 @@ export interface TokenServiceOptions {
   now: () => number;
   /** Sign-in throttles (checkSignIn applies them). */
   throttle?: Throttle;
+  /** TESSERA_REQUIRE_VERIFIED_EMAIL (admitFirstStep). */
+  requireVerifiedEmail?: boolean;
 }
 
 export type Introspection =
@@ -50,9 +52,9 @@ export class TokenService {
   }
 
   /** Issues the access token of a user session. */
-  sessionAccessToken(session: SessionRow, user: UserRow, client: ClientRow, scope = session.scope): { token: string; claims: AccessTokenClaims; ttl: number } {
+  sessionAccessToken(session: SessionRow, user: UserRow, client: ClientRow, scope = session.scope, amr?: string[]): { token: string; claims: AccessTokenClaims; ttl: number } {
     const ttl = this.ttlFor(client);
-    const { token, claims } = this.#o.accessTokens.issue({ sub: user.id, clientId: client.id, sid: session.id, scope, roles: parseRoles(user), ttl });
+    const { token, claims } = this.#o.accessTokens.issue({ sub: user.id, clientId: client.id, sid: session.id, scope, roles: parseRoles(user), ttl, ...(amr ? { amr } : {}) });
     return { token, claims, ttl };
   }
 
@@ -61,10 +63,29 @@ export class TokenService {
     this.#o.clients.assertGrant(client, "password");
     const scope = this.#o.clients.resolveScope(client, input.scope, this.#o.defaultScopes);
     const user = await checkSignIn(this.#o, client, input.username, input.password, meta);
+    return this.completeSignIn(user, client, scope, meta, "pwd");
+  }
+
+  /**
+   * Turns a successful first step into a token session: the one function every token
+   * sign-in (password, email code) goes through, so the user policy of admitFirstStep covers all.
+   */
+  async completeSignIn(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, step: FirstStep): Promise<TokenResponse> {
+    admitFirstStep(this.#o, user, step);
     const { session, refreshToken } = await this.#o.sessions.startTokenSession(user, client, scope, meta);
     this.#o.events.emit("sign-in", { outcome: "success", userId: user.id, sessionId: session.id, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
-    const access = this.sessionAccessToken(session, user, client);
+    // amr (RFC 8176) on the first access token only: refreshed tokens do not carry it yet.
+    const access = this.sessionAccessToken(session, user, client, scope, step === "pwd" ? undefined : [step]);
     return { access_token: access.token, token_type: "Bearer", expires_in: access.ttl, refresh_token: refreshToken, scope };
+  }
+
+  /** The email-code grant: the code is the first step (email/email-service.ts checks it). */
+  async emailCodeGrant(credentials: ClientCredentials, input: { email: string; scope?: string | undefined }, check: () => Promise<UserRow>, meta: RequestMeta): Promise<TokenResponse> {
+    const client = await this.#o.clients.authenticate(credentials);
+    this.#o.clients.assertGrant(client, "password");
+    const scope = this.#o.clients.resolveScope(client, input.scope, this.#o.defaultScopes);
+    const user = await checkCodeSignIn(this.#o, client, input.email, check, meta);
+    return this.completeSignIn(user, client, scope, meta, "otp");
   }
 
   async refreshGrant(credentials: ClientCredentials, input: { refreshToken: string; scope?: string | undefined }, meta: RequestMeta = {}): Promise<TokenResponse> {

@@ -30,6 +30,10 @@ import { tokenRoute } from "./routes/token.js";
 import { userinfoRoute } from "./routes/userinfo.js";
 import { webRoutes } from "./routes/web.js";
 import { installMetrics } from "./metrics/install.js";
+import { emailApiRoutes } from "./routes/email/api.js";
+import { emailPageRoutes } from "./routes/email/pages.js";
+import { devMailRoutes } from "./routes/email/dev-mail.js";
+import { sessionOtpRoute } from "./routes/session-otp.js";
 import { loggerOptions, trustProxyOption, type LogStream } from "./shared/logging.js";
 
 export const BODY_LIMIT = 16 * 1024;
@@ -105,6 +109,10 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   sessionLogoutRoute(app, tessera);
   bffRoutes(app, tessera, authenticate);
   passwordResetRoute(app, tessera);
+  emailApiRoutes(app, tessera, authenticate);
+  emailPageRoutes(app, tessera);
+  devMailRoutes(app, tessera);
+  sessionOtpRoute(app, tessera);
   await adminRoutes(app, tessera, authenticate);
   await openApiRoutes(app);
   if (tessera.config.demoPage) webRoutes(app, options.webRoot);

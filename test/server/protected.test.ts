@@ -39,7 +39,7 @@ describe("authentication of protected routes", () => {
     const user = await server.signUpAndSignIn();
     const res = await server.request<Record<string, unknown>>("GET", "/userinfo", { token: user.access_token });
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { sub: user.userId, username: user.username, email: null, roles: ["user"], auth: "bearer" });
+    assert.deepEqual(res.body, { sub: user.userId, username: user.username, email: null, email_verified: false, roles: ["user"], auth: "bearer" });
   });
 });
 

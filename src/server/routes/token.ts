@@ -6,12 +6,15 @@ import { noStore } from "../shared/no-store.js";
 import { clientCredentialsGrant } from "./grants/client-credentials.js";
 import { passwordGrant } from "./grants/password.js";
 import { refreshTokenGrant } from "./grants/refresh-token.js";
+import { emailOtpGrant } from "./grants/email-otp.js";
+import { EMAIL_OTP_GRANT } from "../../core/tessera.js";
 import type { GrantHandler, TokenBody } from "./grants/types.js";
 
 const grants: Record<string, GrantHandler> = {
   password: passwordGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
+  [EMAIL_OTP_GRANT]: emailOtpGrant,
 };
 
 const field = { type: "string", maxLength: 4096 } as const;
@@ -22,6 +25,7 @@ const schema = {
     properties: {
       grant_type: { type: "string", maxLength: 64 },
       username: field, password: field, refresh_token: field, scope: field, client_id: field, client_secret: field,
+      email: { type: "string", maxLength: 320 }, code: { type: "string", maxLength: 16 },
     },
   },
 } as const;
@@ -30,7 +34,7 @@ export function tokenRoute(app: FastifyInstance, tessera: Tessera): void {
   app.post<{ Body: TokenBody }>("/oauth/token", { schema }, async (request, reply) => {
     noStore(reply);
     const grant = Object.hasOwn(grants, request.body.grant_type) ? grants[request.body.grant_type] : undefined;
-    if (!grant) throw new TesseraError("unsupported_grant_type", "Supported grant types: password, refresh_token, client_credentials.");
+    if (!grant) throw new TesseraError("unsupported_grant_type", `Supported grant types: password, refresh_token, client_credentials, ${EMAIL_OTP_GRANT}.`);
     try {
       return await grant(tessera, request, request.body);
     } catch (error) {

@@ -8,6 +8,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider, type Mig
 import * as initial from "./001-initial.js";
 import * as security from "./002-security.js";
 import * as refreshInSession from "./003-refresh-in-session.js";
+import * as email from "./007-email.js";
 
 export interface MigrationContext {
   dialect: "sqlite" | "postgres";
@@ -20,6 +21,7 @@ const steps: Record<string, { up: Step }> = {
   "001-initial": initial,
   "002-security": security,
   "003-refresh-in-session": refreshInSession,
+  "007-email": email,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -11,6 +11,7 @@ import { requireRole } from "../../shared/require-role.js";
 import { adminAuditRoute } from "./audit.js";
 import { adminResourceRoutes } from "./resources.js";
 import { adminUserRoutes } from "./users.js";
+import { adminEmailRoutes } from "./email.js";
 
 export async function adminRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): Promise<void> {
   await app.register(async (admin) => {
@@ -22,5 +23,6 @@ export async function adminRoutes(app: FastifyInstance, tessera: Tessera, authen
     adminUserRoutes(admin, tessera);
     adminResourceRoutes(admin, tessera);
     adminAuditRoute(admin, tessera);
+    adminEmailRoutes(admin, tessera);
   }, { prefix: "/admin" });
 }

@@ -11,6 +11,9 @@ export interface TokenBody {
   scope?: string;
   client_id?: string;
   client_secret?: string;
+  /** The email-code grant. */
+  email?: string;
+  code?: string;
 }
 
 export type GrantHandler = (tessera: Tessera, request: FastifyRequest, body: TokenBody) => Promise<TokenResponse>;
