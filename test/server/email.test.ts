@@ -90,7 +90,7 @@ describe("verification", () => {
       const page = await server.request("GET", `/email/verify?token=${token}`);
       assert.equal(page.status, 200);
       assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'none'/);
-      assert.equal(page.headers.get("referrer-policy"), "no-referrer");
+      assert.equal(page.headers.get("referrer-policy"), "same-origin");
       assert.match(page.text, /<button type="submit">Confirm my address<\/button>/);
     }
     assert.equal((await server.request("POST", "/auth/email/verify", { json: { token } })).status, 204);

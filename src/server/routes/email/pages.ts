@@ -3,8 +3,10 @@
  * Proofpoint) open links, so a GET only shows a form; the token is spent only
  * by the POST that form sends. The form works without JavaScript; its POST
  * must come from an allowed origin and carry a field bound to the token (a
- * cross-site form can do neither). No script, no style, no framing, no
- * referrer (the token is in the URL).
+ * cross-site form can do neither). No script, no style, no framing, and no
+ * referrer to another site (the token is in the URL); `same-origin`, not
+ * `no-referrer`, because with the latter Chromium sends `Origin: null` on the
+ * page's own POST.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { canonicalToken } from "../../../core/email/secrets.js";
@@ -20,7 +22,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 function page(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
   return reply.code(status)
-    .header("content-security-policy", CSP).header("referrer-policy", "no-referrer").header("x-frame-options", "DENY")
+    .header("content-security-policy", CSP).header("referrer-policy", "same-origin").header("x-frame-options", "DENY")
     .header("cache-control", "no-store").header("cross-origin-opener-policy", "same-origin")
     .type("text/html; charset=utf-8")
     .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${esc(title)} · Tessera</title></head><body><main><h1>${esc(title)}</h1>${body}</main></body></html>`);
@@ -42,14 +44,16 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
   const mail = tessera.mail;
 
   /** The POST's CSRF check: an allowed Origin (or Referer) and the form field bound to this token. */
-  function checkForm(request: FastifyRequest<FormBody>, purpose: string): string {
+  function checkForm(request: FastifyRequest<FormBody>, purpose: string): string | undefined {
     const origin = requestOrigin(request);
     const token = (request.body?.token ?? "").trim();
     if (origin === undefined || !trusted.has(origin) || !mail.checkFormToken(purpose, bound(token), request.body?.form_token)) {
-      throw new TesseraError("csrf_failed", "Open the link from your message again and press the button.", { detail: "email page form check" });
+      request.log.info({ code: "csrf_failed", detail: "email page form check" }, "request refused");
+      return undefined;
     }
     return token;
   }
+  const refused = (reply: FastifyReply) => page(reply, 403, "This request was refused", message("Open the link from your message again and press the button.", "alert"));
 
   /** A form bound to a token: the code field holds the link's token, or is left for typing. */
   function tokenForm(action: string, purpose: string, token: string, button: string, extra = ""): string {
@@ -73,6 +77,7 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
 
   app.post<FormBody>("/email/verify", { schema: formSchema }, async (request, reply) => {
     const token = checkForm(request, "verify");
+    if (token === undefined) return refused(reply);
     try {
       await tessera.throttle.tokenRedemption(request.ip, () => mail.service.verify(token, requestMeta(request)));
     } catch (error) {
@@ -95,6 +100,7 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
 
   app.post<FormBody>("/password/reset", { schema: formSchema }, async (request, reply) => {
     const token = checkForm(request, "reset");
+    if (token === undefined) return refused(reply);
     const again = () => page(reply, 400, "Set a new password", `${message(problem, "alert")}${tokenForm("/password/reset", "reset", token, "Set my new password", resetFields)}`);
     let problem = "";
     const password = request.body.new_password ?? "";
