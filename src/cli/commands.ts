@@ -7,6 +7,7 @@ import { createTessera, type Tessera } from "../core/tessera.js";
 import { parseRoles } from "../core/users.js";
 import { startServer } from "../server/start.js";
 import { adminCommands } from "./admin-commands.js";
+import { emailCommands } from "./email-commands.js";
 import { UsageError } from "./usage-error.js";
 
 export interface CommandContext {
@@ -240,4 +241,5 @@ export const commands: Record<string, Command> = {
     },
   },
   ...adminCommands,
+  ...emailCommands,
 };
