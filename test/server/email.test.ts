@@ -315,3 +315,16 @@ describe("bad input: a 4xx with a stable code, never a 500, never a message", ()
     assert.deepEqual([form.status, form.body.error], [415, "unsupported_media_type"], "no cross-site form can ask for mail");
   });
 });
+
+test("the audit log records requests (no_account for unknown addresses), verifications and deliveries, and never a token or code", async () => {
+  await quiet();
+  const rows = await server.tessera.audit.query({ limit: 10_000, types: ["email_requested", "email_verified", "email_delivery"] });
+  const kinds = new Set(rows.map((r) => `${r.type}:${r.outcome}`));
+  for (const k of ["email_requested:success", "email_requested:no_account", "email_verified:success", "email_delivery:sent"]) assert.ok(kinds.has(k), k);
+  const dump = JSON.stringify(await server.tessera.store.queryAuditEvents({ limit: 100_000 }));
+  const secrets = smtp.messages.flatMap((m) => [/token=([0-9A-Z]{26})/.exec(m.text ?? "")?.[1], /code is (\d{6})/.exec(m.text ?? "")?.[1]]).filter((s): s is string => Boolean(s));
+  assert.ok(secrets.length > 10, "control: secrets were sent");
+  for (const secret of secrets) assert.ok(!dump.includes(secret), "no token or code in the audit log");
+  const outbox = JSON.stringify(await server.tessera.store.listOutbox({ limit: 10_000 }));
+  for (const secret of secrets) assert.ok(!outbox.includes(secret), "the outbox holds them sealed only");
+});
