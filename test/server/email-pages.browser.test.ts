@@ -82,3 +82,27 @@ test("reset page: sets the new password once; a forged cross-site POST is refuse
   assert.deepEqual(problems.filter((p) => !/status of 400/.test(p)), []);
   await context.close();
 });
+
+test("the demo page signs in with an emailed code, and 'Username or email' takes a verified address", async () => {
+  const token = await userWithMail("democarol", "democarol@example.test");
+  assert.equal((await server.request("POST", "/auth/email/verify", { json: { token } })).status, 204);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/`);
+  await page.getByText("Sign in with an emailed code, or reset a password").click();
+  await page.getByLabel("Verified email").fill("democarol@example.test");
+  await page.getByRole("button", { name: "Email me a sign-in code" }).click();
+  await page.getByText(/is on its way/).waitFor();
+  const mail = await smtp.waitFor((m) => to("democarol@example.test")(m) && /code/.test(m.subject ?? ""));
+  await page.getByLabel("6-digit code").fill(/\b(\d{6})\b/.exec(mail.text!)![1]!);
+  await page.getByRole("button", { name: "Sign in with the code" }).click();
+  await page.locator("#signed-in").waitFor({ state: "visible" });
+  await screenshot(page, "email-demo-code-signed-in");
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.locator("#signed-out").waitFor({ state: "visible" });
+  await page.locator("#signin-username").fill("DemoCarol@example.test");
+  await page.locator("#signin-password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.locator("#signed-in").waitFor({ state: "visible" });
+  await context.close();
+});
