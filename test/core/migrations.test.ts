@@ -22,7 +22,7 @@ test("003 ends token sessions of the old token format, records them in the revoc
     await session("live-cookie", "cookie", null);
     await sql`INSERT INTO refresh_tokens VALUES ('hash', 'live-token', 0, ${now})`.execute(db);
 
-    assert.deepEqual(await migrateToLatest(db, "sqlite"), ["003-refresh-in-session"]);
+    assert.equal((await migrateToLatest(db, "sqlite"))[0], "003-refresh-in-session", "003 runs first; later migrations follow");
     const rows = await sql<{ id: string; revoked_at: number | null; revoked_reason: string | null; refresh_hash: string | null }>`
       SELECT id, revoked_at, revoked_reason, refresh_hash FROM sessions ORDER BY id`.execute(db);
     const byId = Object.fromEntries(rows.rows.map((r) => [r.id, r]));
