@@ -21,7 +21,7 @@ async function credentials(authUrl: string): Promise<{ bearer: string; cookie: s
   const password = "comparison password";
   await postJson(`${authUrl}/auth/register`, { username: "compare", password });
   const { access_token } = await postJson<{ access_token: string }>(`${authUrl}/oauth/token`, { grant_type: "password", username: "compare", password });
-  const login = await fetch(`${authUrl}/session/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "compare", password }) });
+  const login = await fetch(`${authUrl}/session/login`, { method: "POST", headers: { "content-type": "application/json", origin: new URL(authUrl).origin }, body: JSON.stringify({ username: "compare", password }) });
   const secret = /__Host-tessera_session=([^;]+)/.exec(login.headers.getSetCookie().join("\n"))![1]!;
   return { bearer: access_token, cookie: `__Host-tessera_session=${secret}` };
 }

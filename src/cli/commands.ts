@@ -39,7 +39,8 @@ export function limitOption(ctx: CommandContext, fallback: number, max: number):
 }
 
 export async function withCore<T>(config: Config, act: (t: Tessera) => Promise<T>): Promise<T> {
-  const tessera = await createTessera(config);
+  // An operator's shell need not hold the servers' TESSERA_ACCESS_TOKEN_TTL: it must not raise their mark.
+  const tessera = await createTessera(config, { recordTokenLifetime: false });
   try {
     return await act(tessera);
   } finally {
@@ -133,6 +134,17 @@ export const commands: Record<string, Command> = {
       const users = await withCore(ctx.config, (t) => t.store.listUsers({ limit, ...(typeof ctx.values.search === "string" ? { search: ctx.values.search } : {}) }));
       for (const u of users) ctx.io.out(`${u.id}  ${u.username}  roles=${parseRoles(u).join(",")}${u.disabled_at ? "  DISABLED" : ""}`);
       if (users.length === 0) ctx.io.out("no users");
+      return 0;
+    },
+  },
+  "users look-alikes": {
+    summary: "List accounts whose username looks like an older account's (found when look-alike names became one key).",
+    async run(ctx) {
+      const rows = await withCore(ctx.config, (t) => t.users.lookAlikes());
+      for (const { user, looksLike } of rows) {
+        ctx.io.out(`${user.id}  ${user.username}  looks like ${looksLike ? `${looksLike.id}  ${looksLike.username}` : "(an account since removed)"}`);
+      }
+      if (rows.length === 0) ctx.io.out("no look-alike usernames");
       return 0;
     },
   },

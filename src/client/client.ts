@@ -57,6 +57,9 @@ export interface TesseraClient {
    * `fetch` with the user's credentials: the Bearer token (renewed before it
    * expires, and once after a 401 `invalid_token`, then retried once) or, in
    * cookie mode, the cookie and CSRF header. Paths resolve against `baseUrl`.
+   * Credentials go only to `baseUrl`'s origin and `apiOrigins`; a request to
+   * any other origin is sent as given, without them, and its answer (a 401
+   * included) is returned as is, never refreshing or ending the session.
    * Rejects with `not_signed_in` or `session_expired` when no credentials can
    * be had; any other answer, a second 401 included, is returned as is.
    */
@@ -73,6 +76,13 @@ export interface TesseraClient {
   close(): void;
 }
 
+/** `https://api.example.com` as given (a trailing slash allowed); anything with a path, query or credentials is a mistake. */
+function originOf(value: string): string {
+  const { origin } = new URL(value);
+  if (origin === "null" || value.replace(/\/$/, "") !== origin) throw new TypeError(`apiOrigins: ${value} is not an origin such as https://api.example.com`);
+  return origin;
+}
+
 /**
  * Creates a client for one Tessera server.
  *
@@ -80,10 +90,10 @@ export interface TesseraClient {
  * ```ts
  * import { createClient } from "tessera/client";
  *
- * const auth = createClient({ baseUrl: "https://auth.example.com", storage: "localStorage" });
+ * const auth = createClient({ baseUrl: "https://auth.example.com", apiOrigins: ["https://api.example.com"], storage: "localStorage" });
  * auth.onAuthChange((e) => console.log(e.type, e.reason));
  * await auth.signIn("ada", "correct horse battery staple");
- * const res = await auth.fetch("https://api.example.com/orders"); // Bearer attached, refreshed as needed
+ * const res = await auth.fetch("https://api.example.com/orders"); // Bearer attached (an API origin), refreshed as needed
  * ```
  */
 export function createClient(options: ClientOptions): TesseraClient {
@@ -91,6 +101,7 @@ export function createClient(options: ClientOptions): TesseraClient {
   const clientId = options.clientId ?? "tessera-web";
   const key = options.storageKey ?? `tessera:${base}:${clientId}`;
   const cookies = options.mode === "cookie";
+  const origins = new Set([new URL(base, globalThis.location?.href).origin, ...(options.apiOrigins ?? []).map(originOf)]);
   // Cookie mode needs no store of its own: the browser keeps the session, and
   // a page that finds the readable CSRF cookie (a reload, a new tab) has one.
   const restore = () => {
@@ -106,6 +117,7 @@ export function createClient(options: ClientOptions): TesseraClient {
     url: (input) =>
       typeof input === "string" && !/^[a-z][\w+.-]*:/i.test(input) ? base + (input[0] === "/" ? "" : "/") + input : input,
     leeway: (options.refreshLeeway ?? 30) * 1000,
+    ours: (request) => origins.has(new URL(request.url).origin),
   };
   const mode = cookies ? cookieMode(ctx) : tokenMode(ctx);
   const call = async <T>(path: string, init?: RequestInit) => jsonOrThrow<T>(await mode.fetch(path, init));

@@ -7,6 +7,8 @@ export interface Context {
   fetch: typeof fetch;
   /** Resolves a path against `baseUrl`; absolute URLs and Requests pass through. */
   url(input: RequestInfo | URL): RequestInfo | URL;
+  /** Whether the request goes to `baseUrl`'s origin or one of `apiOrigins`: only those get credentials. */
+  ours(request: Request): boolean;
   clientId: string;
   /** Refresh margin before expiry, in ms. */
   leeway: number;

@@ -10,15 +10,22 @@ const SAFE = /^(GET|HEAD|OPTIONS)$/i;
 // It is set and cleared together with the session cookie, so it always
 // matches the session the browser holds — even after a sign-in in another
 // tab replaced that session — and a page that kept no state can recover it.
-const CSRF_COOKIE = /(?:^|;\s*)(?:__Host-)?tessera_csrf=([^;]+)/;
+// Only the `__Host-` one: a sibling subdomain can plant a `tessera_csrf`
+// (Domain=.example.com) but never a `__Host-` cookie. A value that does not
+// decode is no token, not a reason to throw.
+const CSRF_COOKIE = /(?:^|;\s*)__Host-tessera_csrf=([^;]+)/;
 
 /** The CSRF token of the browser's current cookie session, when this page can read it. */
 export function csrfCookie(): string | undefined {
   const value = globalThis.document?.cookie.match(CSRF_COOKIE)?.[1];
-  return value && decodeURIComponent(value);
+  try {
+    return value && decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }
 
-export function cookieMode({ core, fetch, url }: Context): Mode {
+export function cookieMode({ core, fetch, url, ours }: Context): Mode {
   const csrf = () => csrfCookie() ?? core.get()?.csrfToken;
 
   async function send(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
@@ -29,8 +36,11 @@ export function cookieMode({ core, fetch, url }: Context): Mode {
   }
 
   async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const given = new Request(url(input), init);
+    // Another origin gets neither our cookies nor the CSRF token, and its 401 ends nothing.
+    if (!ours(given)) return fetch(given);
     await core.ready;
-    const res = await send(input, init);
+    const res = await send(given);
     // Tessera refuses a missing, unknown or ended cookie with a bare challenge
     // (RFC 6750 §3.1: no `error`). A 401 that names an error came from behind
     // (an API reached through /bff refusing its token): the session is fine.

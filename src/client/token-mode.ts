@@ -12,7 +12,7 @@ import type { Session } from "./types.js";
 // separate paths, so the lock can be granted before the news arrives).
 const PEER_NEWS_MS = 250;
 
-export function tokenMode({ core, fetch, url, clientId, leeway }: Context): Mode {
+export function tokenMode({ core, fetch, url, ours, clientId, leeway }: Context): Mode {
   let inflight: Promise<Session> | null = null;
 
   async function grant(fields: Record<string, string>, previousRefresh?: string): Promise<Session> {
@@ -68,9 +68,11 @@ export function tokenMode({ core, fetch, url, clientId, leeway }: Context): Mode
   }
 
   async function authorizedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const session = await fresh();
     // One Request built up front so that its body can be sent twice.
     const request = new Request(url(input), init);
+    // Another origin gets no token, and its 401 says nothing about our session.
+    if (!ours(request)) return fetch(request);
+    const session = await fresh();
     const send = (req: Request, token = "") => {
       req.headers.set("authorization", `Bearer ${token}`);
       return fetch(req);

@@ -122,6 +122,13 @@ export interface TokenStorage {
 export interface ClientOptions {
   /** The Tessera server, e.g. `https://auth.example.com` (a path prefix is kept). */
   baseUrl: string;
+  /**
+   * Origins besides `baseUrl`'s that `client.fetch` sends the user's
+   * credentials to (the Bearer token; in cookie mode the cookies and the CSRF
+   * header), e.g. `["https://api.example.com"]`. Every other origin gets the
+   * request exactly as the caller built it, without them. Default: none.
+   */
+  apiOrigins?: string[];
   /** The public client to sign in as. Default `tessera-web`. */
   clientId?: string;
   /** `memory` (default), `localStorage`, `sessionStorage`, or your own store. */

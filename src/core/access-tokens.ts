@@ -95,6 +95,23 @@ export class AccessTokens {
     return claims;
   }
 
+  /**
+   * The one check every server path uses (`/userinfo` and every protected
+   * route, `/oauth/introspect`, `/oauth/revoke`): verify, and when the token
+   * names a kid this instance does not know yet (another instance created it a
+   * moment ago), reload the ring once and retry. The ring rate-limits those
+   * reloads, so forged kids cannot turn requests into store reads.
+   */
+  async verifyReloadingKeys(token: string): Promise<AccessTokenClaims> {
+    try {
+      return this.verify(token);
+    } catch (error) {
+      const kid = decodeJws(token)?.header.kid;
+      if (typeof kid === "string" && (await this.#options.keys.reloadForUnknownKid(kid))) return this.verify(token);
+      throw error;
+    }
+  }
+
   #verifyUncached(token: string, nowSeconds: number): { claims: AccessTokenClaims; kid: string } {
     const jws = decodeJws(token);
     if (!jws) throw invalidToken("not a compact JWS");

@@ -68,7 +68,7 @@ export class AdminUsers {
     return { users: page.map(userView), next_cursor: rows.length > query.limit ? cursor.encode(page.at(-1)!.username_key) : null };
   }
 
-  /** By id or username; 404 otherwise. */
+  /** By selector (a user id, `id:<id>`, `username:<name>` or a username; see UserService.find); 404 otherwise. */
   async get(who: string): Promise<UserRow> {
     const user = who.length <= 256 ? await this.#o.users.find(who) : undefined;
     if (!user) throw new TesseraError("not_found", "No such user.");

@@ -1,89 +1,96 @@
 /**
  * One throttled dimension (e.g. "failed sign-ins per account and IP"): a
- * number of free attempts per window, then exponential backoff — each further
- * counted attempt blocks the key for `baseDelay · 2^(n − free − 1)` seconds,
- * capped at `maxDelay`. Blocked attempts are refused before any work and are
- * not counted, so a user who waits out the delay is never pushed further back.
+ * number of free attempts per window, then exponential backoff — the free-th
+ * counted attempt and each one after it block the key for
+ * `baseDelay · 2^(n − free)` seconds, capped at `maxDelay`.
  *
- * Counters live in rate-limiter-flexible: its memory store in one process, its
- * Redis store when instances must share them. With Redis, a memory limiter is
- * the insurance: if Redis fails, each instance keeps limiting on its own
- * rather than failing sign-ins.
+ * Every attempt **reserves its slot before the work** (`reserve`), and settles
+ * it after: `keep` (it counts), `release` (it does not), `reset` (a success that
+ * clears the key). Attempts in flight take up the free allowance, so 30
+ * concurrent guesses against 5 free attempts run 5 checks, not 30. Blocked
+ * attempts are refused before any work and are not counted, so a user who
+ * waits out the delay is never pushed further back.
+ *
+ * Counters live in this process's memory, or in Redis when instances share
+ * them (limits/redis-counters.ts); either way each step is atomic.
  */
-import { createHash } from "node:crypto";
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from "rate-limiter-flexible";
+import { createHash, randomBytes } from "node:crypto";
+import { MemoryCounters, type BackoffPolicy, type Counters, type Outcome, type SlotRef } from "./limits/counters.js";
+import { RedisCounters, type RedisClient } from "./limits/redis-counters.js";
 
-export interface BackoffPolicy {
-  /** Counted attempts allowed per window before backoff starts; 0 turns the dimension off. */
-  free: number;
-  /** Seconds a count is kept (from its first attempt). */
-  window: number;
-  /** Seconds of the first block; doubles with each further attempt. */
-  baseDelay: number;
-  /** Seconds a block lasts at most. */
-  maxDelay: number;
-}
-
-/** The subset of an ioredis client rate-limiter-flexible uses (so tests and callers need no cast). */
-export type RedisClient = object;
+export type { BackoffPolicy } from "./limits/counters.js";
+export type { RedisClient } from "./limits/redis-counters.js";
 
 export interface CounterStore {
-  /** Shared counters; absent: this process's memory. */
+  /** Shared counters (an ioredis client); absent: this process's memory. */
   redis?: RedisClient | undefined;
   /** Key prefix in Redis (several deployments, or test runs, may share one). */
   keyPrefix?: string;
 }
 
-function limiter(name: string, points: number, duration: number, store: CounterStore): RateLimiterAbstract {
-  const keyPrefix = `${store.keyPrefix ?? "tessera:"}throttle:${name}`;
-  const memory = new RateLimiterMemory({ keyPrefix, points, duration });
-  if (!store.redis) return memory;
-  return new RateLimiterRedis({ storeClient: store.redis, keyPrefix, points, duration, insuranceLimiter: memory, rejectIfRedisNotReady: true } as ConstructorParameters<typeof RateLimiterRedis>[0]);
+export function openCounters(store: CounterStore = {}): Counters {
+  return store.redis ? new RedisCounters(store.redis, store.keyPrefix ?? "tessera:") : new MemoryCounters();
 }
+
+/**
+ * How long a reservation may stay unsettled before its slot frees itself (a
+ * process that died mid-attempt). Longer than any password check waits in
+ * the hashing queue; shorter than a window, so a crash costs a key nothing lasting.
+ */
+export const SLOT_LEASE_MS = 60_000;
+
+/** A reserved attempt. Settle it exactly once; later calls do nothing. */
+export interface Slot {
+  /** The attempt counts (a failed guess, or a dimension where every attempt counts). */
+  keep(): Promise<void>;
+  /** The attempt does not count (it succeeded, or failed for a reason that is not a guess). */
+  release(): Promise<void>;
+  /** A success that forgets the key: its count and block are cleared, this slot released. */
+  reset(): Promise<void>;
+}
+
+export type Reservation = { ok: true; slot: Slot } | { ok: false; retryAfter: number };
 
 /** Keys go to Redis and to memory: hash them, so no username or address is stored and every key is short. */
 function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("base64url").slice(0, 32);
 }
 
-export class Backoff {
-  readonly policy: BackoffPolicy;
-  readonly #counts: RateLimiterAbstract;
-  readonly #blocks: RateLimiterAbstract;
+/** Lease ids: unique per process (random) and per reservation (a counter), with no random draw per attempt. */
+const PROCESS_ID = randomBytes(9).toString("base64url");
+let reservations = 0;
 
-  constructor(name: string, policy: BackoffPolicy, store: CounterStore = {}) {
+const NO_OP_SLOT: Slot = { keep: async () => {}, release: async () => {}, reset: async () => {} };
+
+export class Backoff {
+  readonly name: string;
+  readonly policy: BackoffPolicy;
+  readonly #counters: Counters;
+  readonly #now: () => number;
+
+  constructor(name: string, policy: BackoffPolicy, counters: Counters = new MemoryCounters(), now: () => number = Date.now) {
+    this.name = name;
     this.policy = policy;
-    this.#counts = limiter(`${name}:n`, Math.max(policy.free, 1), policy.window, store);
-    this.#blocks = limiter(`${name}:b`, 1, policy.maxDelay, store);
+    this.#counters = counters;
+    this.#now = now;
   }
 
   get enabled(): boolean {
     return this.policy.free > 0;
   }
 
-  /** Seconds the key must still wait (0: go ahead). */
-  async retryAfter(key: string): Promise<number> {
-    if (!this.enabled) return 0;
-    const res: RateLimiterRes | null = await this.#blocks.get(hashKey(key));
-    return res && res.consumedPoints > 1 && res.msBeforeNext > 0 ? Math.ceil(res.msBeforeNext / 1000) : 0;
-  }
-
-  /** Counts an attempt; past the free ones, blocks the key. Returns the block's seconds (0: none). */
-  async count(key: string): Promise<number> {
-    if (!this.enabled) return 0;
-    const hashed = hashKey(key);
-    const { consumedPoints } = await this.#counts.penalty(hashed, 1);
-    const over = consumedPoints - this.policy.free;
-    if (over <= 0) return 0;
-    const delay = Math.min(this.policy.maxDelay, this.policy.baseDelay * 2 ** Math.min(over - 1, 30));
-    await this.#blocks.block(hashed, delay);
-    return delay;
-  }
-
-  /** Forgets the key (a successful sign-in). */
-  async reset(key: string): Promise<void> {
-    if (!this.enabled) return;
-    const hashed = hashKey(key);
-    await Promise.all([this.#counts.delete(hashed), this.#blocks.delete(hashed)]);
+  /** Takes a slot for one attempt, or says how many seconds to wait (nothing is counted then). */
+  async reserve(key: string): Promise<Reservation> {
+    if (!this.enabled) return { ok: true, slot: NO_OP_SLOT };
+    const ref: SlotRef = { name: this.name, key: hashKey(key), id: `${PROCESS_ID}${(++reservations).toString(36)}` };
+    const result = await this.#counters.reserve(ref, this.policy, this.#now(), SLOT_LEASE_MS);
+    if (!result.ok) return { ok: false, retryAfter: Math.max(1, Math.ceil(result.retryAfterMs / 1000)) };
+    let settled = false;
+    const settle = async (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      await this.#counters.settle(ref, this.policy, this.#now(), outcome);
+    };
+    return { ok: true, slot: { keep: () => settle("keep"), release: () => settle("release"), reset: () => settle("reset") } };
   }
 }

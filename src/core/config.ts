@@ -49,6 +49,8 @@ export interface Config {
   argon2Parallelism: number;
   /** Password hashes computed at once; undefined: CPU cores - 1 (at least 1). */
   hashConcurrency: number | undefined;
+  /** Password hashes that may wait for a hashing slot; more are refused (503). Undefined: 4 × hashConcurrency. */
+  hashQueueLimit: number | undefined;
   /** Nice increment of the hashing threads (Linux): how readily sign-ins yield the CPU to other requests. */
   hashNice: number;
   defaultScopes: string[];
@@ -66,6 +68,14 @@ export interface Config {
   throttleSignInIp: number;
   throttleRegisterIp: number;
   throttleTokenIp: number;
+  /** Failed second-factor attempts per account (TOTP, passkey, recovery code). */
+  throttleSecondFactorAccount: number;
+  /** Failed email sign-in codes per account. */
+  throttleEmailCodeAccount: number;
+  /** Emails sent per recipient address. */
+  throttleEmailSendAddress: number;
+  /** Emails sent per requesting IP. */
+  throttleEmailSendIp: number;
   /** Seconds. */
   throttleWindow: number;
   /** Seconds. */
@@ -80,6 +90,10 @@ export interface Config {
   auditRetentionDays: number;
   /** Seconds a client has to send a whole request. */
   requestTimeout: number;
+  /** Revocation-feed long polls one instance holds at once. */
+  feedMaxPolls: number;
+  /** Revocation-feed long polls one client address may hold at once on one instance. */
+  feedMaxPollsPerIp: number;
   /** First admin created at start when no user has this name (with adminPassword). */
   adminUsername: string;
   adminPassword: string | undefined;
@@ -99,8 +113,6 @@ export interface Config {
   emailCodeTtlSeconds: number;
   emailCodeMaxAttempts: number;
   requireVerifiedEmail: boolean;
-  throttleEmailSendAddress: number;
-  throttleEmailSendIp: number;
 }
 
 export class ConfigError extends Error {
@@ -156,7 +168,7 @@ export const settings = [
     return url.href.replace(/\/$/, "");
   } }),
   setting({ key: "audience", env: "TESSERA_AUDIENCE", fallback: undefined, doc: "Access-token audience (`aud`). Default: the issuer.", parse: (r) => r }),
-  setting({ key: "dataDir", env: "TESSERA_DATA_DIR", fallback: "./data", doc: "Folder for the SQLite database and the master key file.", parse: (r) => resolve(r) }),
+  setting({ key: "dataDir", env: "TESSERA_DATA_DIR", fallback: "./data", doc: "Folder for the SQLite database and the master key file (created 0700; the files in it 0600).", parse: (r) => resolve(r) }),
   setting({ key: "databaseUrl", env: "DATABASE_URL", fallback: "", doc: "`postgres://…` to use PostgreSQL; empty for SQLite in the data folder.", parse: (r) => {
     if (r && !/^postgres(ql)?:\/\//.test(r)) throw new Error("must be a postgres:// URL or empty");
     return r;
@@ -169,7 +181,7 @@ export const settings = [
     if (!/^[\w:.-]{1,64}$/.test(r)) throw new Error("must be 1 to 64 letters, digits or _ : . -");
     return r;
   } }),
-  setting({ key: "trustProxy", env: "TESSERA_TRUST_PROXY", fallback: "false", doc: "Behind a load balancer: `true`, a hop count, or the proxies' addresses/CIDRs (comma-separated), so client IPs come from `X-Forwarded-For`. Never `true` if clients can reach the port directly.", parse: parseTrustProxy }),
+  setting({ key: "trustProxy", env: "TESSERA_TRUST_PROXY", fallback: "false", doc: "Behind a load balancer: `true`, a hop count, or the proxies' addresses/CIDRs (comma-separated), so client IPs come from `X-Forwarded-For`. Never `true` if clients can reach the port directly or the proxy appends to a client-sent `X-Forwarded-For` (clients would choose their address; the start warns): give the hop count or the proxies' addresses (docs/deploy.md).", parse: parseTrustProxy }),
   setting({ key: "shutdownTimeout", env: "TESSERA_SHUTDOWN_TIMEOUT", fallback: "10", doc: "Seconds in-flight requests get to finish after SIGTERM before connections are cut.", parse: int(1, 600) }),
   setting({ key: "metricsToken", env: "TESSERA_METRICS_TOKEN", fallback: undefined, doc: "When set, `GET /metrics` requires `Authorization: Bearer <token>`; otherwise it is open (keep it off the public load balancer).", parse: (r) => {
     if (r.length < 16) throw new Error("must be at least 16 characters");
@@ -183,7 +195,7 @@ export const settings = [
     if (r !== "ES256" && r !== "RS256" && r !== "EdDSA") throw new Error("must be ES256, RS256 or EdDSA");
     return r;
   } }),
-  setting({ key: "accessTokenTtl", env: "TESSERA_ACCESS_TOKEN_TTL", fallback: "900", doc: "Access-token lifetime, seconds.", parse: int(5, DAY) }),
+  setting({ key: "accessTokenTtl", env: "TESSERA_ACCESS_TOKEN_TTL", fallback: "900", doc: "Access-token lifetime, seconds. Revocations and retired keys are kept for the longest lifetime ever configured, so lowering it is safe (docs/security.md).", parse: int(5, DAY) }),
   setting({ key: "sessionIdleTimeout", env: "TESSERA_SESSION_IDLE_TIMEOUT", fallback: String(7 * DAY), doc: "A session ends after this many seconds without a refresh (or cookie use).", parse: int(60, 365 * DAY) }),
   setting({ key: "sessionAbsoluteLifetime", env: "TESSERA_SESSION_ABSOLUTE_LIFETIME", fallback: String(30 * DAY), doc: "A session ends this many seconds after sign-in, whatever happens.", parse: int(60, 5 * 365 * DAY) }),
   setting({ key: "refreshGraceWindow", env: "TESSERA_REFRESH_GRACE_WINDOW", fallback: "10", doc: "Seconds during which the just-spent refresh token still returns the current one (see docs/refresh-rotation.md).", parse: int(0, 300) }),
@@ -192,6 +204,7 @@ export const settings = [
   setting({ key: "argon2Iterations", env: "TESSERA_ARGON2_ITERATIONS", fallback: "2", doc: "argon2id time cost (minimum 2).", parse: int(2, 100) }),
   setting({ key: "argon2Parallelism", env: "TESSERA_ARGON2_PARALLELISM", fallback: "1", doc: "argon2id lanes.", parse: int(1, 16) }),
   setting({ key: "hashConcurrency", env: "TESSERA_HASH_CONCURRENCY", fallback: undefined, doc: "Password hashes computed at once; the rest queue. Default: CPU cores − 1, at least 1, so hashing never takes every core from the event loop.", parse: int(1, 64) }),
+  setting({ key: "hashQueueLimit", env: "TESSERA_HASH_QUEUE_LIMIT", fallback: undefined, doc: "Password hashes that may wait for a hashing slot; past it a sign-in, registration or password change answers `503 temporarily_unavailable` with `Retry-After` (docs/security.md). Default: 4 × the hash concurrency.", parse: int(1, 100_000) }),
   setting({ key: "hashNice", env: "TESSERA_HASH_NICE", fallback: "10", doc: "Linux only: how much lower the password-hashing threads' CPU priority is (nice increment, 0–19). When cores are busy, API requests go before sign-ins; when they are idle, hashing runs at full speed. 0 turns it off.", parse: int(0, 19) }),
   setting({ key: "defaultScopes", env: "TESSERA_DEFAULT_SCOPES", fallback: "openid profile email", doc: "Scopes granted when a request names none.", parse: list }),
   setting({ key: "supportedScopes", env: "TESSERA_SCOPES", fallback: "openid profile email offline_access", doc: "Every scope the server knows (space- or comma-separated).", parse: list }),
@@ -210,6 +223,10 @@ export const settings = [
   setting({ key: "throttleSignInIp", env: "TESSERA_THROTTLE_SIGNIN_IP", fallback: "100", doc: "Failed sign-ins per IP (any account) before backoff; 0 disables.", parse: int(0, 1_000_000) }),
   setting({ key: "throttleRegisterIp", env: "TESSERA_THROTTLE_REGISTER_IP", fallback: "20", doc: "Registrations per IP before backoff; 0 disables.", parse: int(0, 1_000_000) }),
   setting({ key: "throttleTokenIp", env: "TESSERA_THROTTLE_TOKEN_IP", fallback: "100", doc: "Refused refresh or reset tokens per IP before backoff; 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleSecondFactorAccount", env: "TESSERA_THROTTLE_SECOND_FACTOR_ACCOUNT", fallback: "5", doc: "Failed second-factor attempts (TOTP, passkey, recovery code) per account before backoff; 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleEmailCodeAccount", env: "TESSERA_THROTTLE_EMAIL_CODE_ACCOUNT", fallback: "5", doc: "Failed email sign-in codes per account before backoff; 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleEmailSendAddress", env: "TESSERA_THROTTLE_EMAIL_SEND_ADDRESS", fallback: "3", doc: "Emails sent to one address before backoff (every send counts); 0 disables.", parse: int(0, 1_000_000) }),
+  setting({ key: "throttleEmailSendIp", env: "TESSERA_THROTTLE_EMAIL_SEND_IP", fallback: "20", doc: "Emails requested from one IP before backoff (every send counts); 0 disables.", parse: int(0, 1_000_000) }),
   setting({ key: "throttleWindow", env: "TESSERA_THROTTLE_WINDOW", fallback: "3600", doc: "Seconds the throttles remember attempts (from the first one).", parse: int(1, 7 * DAY) }),
   setting({ key: "throttleBaseDelay", env: "TESSERA_THROTTLE_BASE_DELAY", fallback: "1", doc: "Seconds of the first backoff; each further attempt doubles it.", parse: int(1, DAY) }),
   setting({ key: "throttleMaxDelay", env: "TESSERA_THROTTLE_MAX_DELAY", fallback: "900", doc: "Seconds a backoff lasts at most.", parse: int(1, DAY) }),
@@ -217,6 +234,8 @@ export const settings = [
   setting({ key: "passwordResetTtl", env: "TESSERA_PASSWORD_RESET_TTL", fallback: String(DAY), doc: "Seconds an admin-issued password-reset token stays valid.", parse: int(60, 30 * DAY) }),
   setting({ key: "auditRetentionDays", env: "TESSERA_AUDIT_RETENTION_DAYS", fallback: "365", doc: "Days audit events are kept (deleted by the sweeper); 0: forever.", parse: int(0, 36500) }),
   setting({ key: "requestTimeout", env: "TESSERA_REQUEST_TIMEOUT", fallback: "30", doc: "Seconds a client has to send a whole request (slow-loris defence).", parse: int(1, 3600) }),
+  setting({ key: "feedMaxPolls", env: "TESSERA_FEED_MAX_POLLS", fallback: "10000", doc: "Revocation-feed long polls (`GET /oauth/revocations?wait=…`) one instance holds at once; one more is `503 temporarily_unavailable` with `Retry-After`.", parse: int(1, 1_000_000) }),
+  setting({ key: "feedMaxPollsPerIp", env: "TESSERA_FEED_MAX_POLLS_PER_IP", fallback: "100", doc: "Revocation-feed long polls one client address may hold at once on one instance (each verifier holds one); one more is `429 too_many_requests` with `Retry-After`. At most `TESSERA_FEED_MAX_POLLS`.", parse: int(1, 1_000_000) }),
   setting({ key: "adminUsername", env: "TESSERA_ADMIN_USERNAME", fallback: "", doc: "With `TESSERA_ADMIN_PASSWORD`: the first admin, created at start if no user has this name.", parse: (r) => r }),
   setting({ key: "adminPassword", env: "TESSERA_ADMIN_PASSWORD", fallback: undefined, doc: "The first admin's password (never logged; used only to create that user).", parse: (r) => r }),
   ...emailSettings(),
@@ -237,8 +256,6 @@ function emailSettings() {
     setting({ key: "emailCodeTtlSeconds", env: "TESSERA_EMAIL_CODE_TTL_SECONDS", fallback: "600", doc: "Seconds a 6-digit sign-in code stays valid.", parse: int(30, 3600) }),
     setting({ key: "emailCodeMaxAttempts", env: "TESSERA_EMAIL_CODE_MAX_ATTEMPTS", fallback: "5", doc: "Wrong guesses a sign-in code survives; the next one kills it.", parse: int(1, 20) }),
     setting({ key: "requireVerifiedEmail", env: "TESSERA_REQUIRE_VERIFIED_EMAIL", fallback: "false", doc: "Refuse sign-in (`email_not_verified`) to users without a verified address (true/false).", parse: bool }),
-    setting({ key: "throttleEmailSendAddress", env: "TESSERA_THROTTLE_EMAIL_SEND_ADDRESS", fallback: "5", doc: "Messages asked for per address (verification, reset, code) before backoff; 0 disables.", parse: int(0, 1_000_000) }),
-    setting({ key: "throttleEmailSendIp", env: "TESSERA_THROTTLE_EMAIL_SEND_IP", fallback: "30", doc: "Messages asked for per IP before backoff; 0 disables.", parse: int(0, 1_000_000) }),
   ];
 }
 
@@ -303,6 +320,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if ((config.sessionAbsoluteLifetime ?? 0) < (config.accessTokenTtl ?? 0)) {
       problems.push("TESSERA_SESSION_ABSOLUTE_LIFETIME must be at least TESSERA_ACCESS_TOKEN_TTL");
     }
+    if ((config.throttleBaseDelay ?? 0) > (config.throttleMaxDelay ?? 0)) {
+      problems.push("TESSERA_THROTTLE_BASE_DELAY must be at most TESSERA_THROTTLE_MAX_DELAY");
+    }
+    if ((config.feedMaxPollsPerIp ?? 0) > (config.feedMaxPolls ?? 0)) problems.push("TESSERA_FEED_MAX_POLLS_PER_IP must be at most TESSERA_FEED_MAX_POLLS");
     const unknown = (config.defaultScopes ?? []).filter((s) => !(config.supportedScopes ?? []).includes(s));
     if (unknown.length > 0) problems.push(`TESSERA_DEFAULT_SCOPES names scopes missing from TESSERA_SCOPES: ${unknown.join(" ")}`);
     if (config.smtpUrl && !config.mailFrom) problems.push("TESSERA_MAIL_FROM is required with TESSERA_SMTP_URL");

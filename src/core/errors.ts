@@ -22,11 +22,12 @@ export const errorCodes = {
   method_not_allowed: { status: 405, doc: "The route exists but not for this method." },
   payload_too_large: { status: 413, doc: "The request body is over 16 KiB." },
   unsupported_media_type: { status: 415, doc: "The body's content type is not one the route accepts." },
-  csrf_failed: { status: 403, doc: "A cookie-authenticated unsafe request lacked a valid X-CSRF-Token or an allowed Origin." },
+  csrf_failed: { status: 403, doc: "A cookie-authenticated unsafe request lacked a valid X-CSRF-Token or an allowed Origin; a cookie sign-in or sign-out came from a page that is not allowed; a read through `/bff` had neither `Sec-Fetch-Site: same-origin` nor the CSRF token." },
   forbidden: { status: 403, doc: "The caller is authenticated but may not do this (e.g. a non-admin on /admin)." },
-  too_many_requests: { status: 429, doc: "Too many attempts; retry after the `Retry-After` seconds." },
+  too_many_requests: { status: 429, doc: "Too many attempts (or too many held revocation-feed polls from one address); retry after the `Retry-After` seconds." },
+  bad_gateway: { status: 502, doc: "The API behind `/bff` answered with more than Tessera passes on (over 1 MiB)." },
   server_error: { status: 500, doc: "An unexpected failure on the server; details are in its log, never in the answer." },
-  temporarily_unavailable: { status: 503, doc: "The database cannot answer now — its write lock held elsewhere past the busy timeout, a statement past its timeout, a lost connection — answered with `Retry-After: 1` and nothing written; or the API behind `/bff` is unreachable." },
+  temporarily_unavailable: { status: 503, doc: "The database cannot answer now — its write lock held elsewhere past the busy timeout, a statement past its timeout, a lost connection — answered with `Retry-After: 1` and nothing written; or the API behind `/bff` is unreachable; or too many password hashes already wait for a hashing slot (`Retry-After: 1`, nothing counted by the throttles); or the instance holds as many revocation-feed long polls as it allows." },
 } as const satisfies Record<string, { status: number; doc: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -14,7 +14,7 @@ export async function ensureFirstAdmin(
   password: string | undefined,
 ): Promise<UserRow | undefined> {
   if (!username || password === undefined) return undefined;
-  if (await deps.users.find(username)) return undefined;
+  if (await deps.users.find(`username:${username}`)) return undefined;
   const user = await deps.users.register({ username, password, roles: ["user", "admin"] });
   deps.events.emit("admin-action", { action: "user.create", actor: { id: "environment" }, userId: user.id, target: user.username, detail: { roles: ["user", "admin"] } });
   return user;

@@ -104,15 +104,34 @@ export class KeyRing {
   async rotate(): Promise<SigningKeyRow> {
     const now = this.#options.now();
     const activatesAt = now + this.#options.publishAhead;
-    const current = this.#pickSigningKey();
     const created = await this.#create(activatesAt);
-    if (current) {
-      const changes = { retires_at: activatesAt, expires_at: activatesAt + this.#options.tokenLifetime };
-      await this.#options.store.updateSigningKey(current.row.kid, changes);
-      Object.assign(current.row, changes);
-    }
+    await this.retireSuperseded();
     this.onChange();
     return created;
+  }
+
+  /**
+   * Gives every superseded key its end: a key of the configured algorithm with
+   * no retire time, for which a later unrevoked key exists, stops signing when
+   * the first of those starts and leaves the JWKS a token lifetime after. Run by
+   * every rotation and by the key tick: two rotations inside one publish window
+   * (or two instances rotating at once) used to leave the middle key published
+   * forever. Returns the kids it retired.
+   */
+  async retireSuperseded(): Promise<string[]> {
+    const live = [...this.#keys.values()].filter((k) => k.row.alg === this.#options.alg && k.row.revoked_at === null);
+    const retired: string[] = [];
+    for (const key of live) {
+      if (key.row.retires_at !== null) continue;
+      const successors = live.filter((k) => k.row.activates_at > key.row.activates_at).map((k) => k.row.activates_at);
+      if (successors.length === 0) continue;
+      const retiresAt = Math.min(...successors);
+      const changes = { retires_at: retiresAt, expires_at: retiresAt + this.#options.tokenLifetime };
+      await this.#options.store.updateSigningKey(key.row.kid, changes);
+      Object.assign(key.row, changes);
+      retired.push(key.row.kid);
+    }
+    return retired;
   }
 
   /** Refuses a key at once (compromise): its tokens stop verifying; a fresh key signs now. */

@@ -62,6 +62,7 @@ export class KeyRotation {
   /** One step of the schedule. */
   async tick(): Promise<{ rotated?: string; deleted: string[] }> {
     await this.#o.keys.load();
+    await this.#o.keys.retireSuperseded(); // mends a store where a superseded key never got its end
     const rotated = this.rotationDue() ? (await this.rotate("schedule")).kid : undefined;
     const deleted = await this.#o.keys.prune();
     if (deleted.length > 0) this.#o.events.emit("keys-deleted", { kids: deleted });

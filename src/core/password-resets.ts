@@ -73,7 +73,7 @@ export class PasswordResets {
     const user = await this.#o.store.findUserById(found.user_id);
     const problem = passwordProblem(newPassword, { username: user?.username ?? "" });
     if (problem) throw invalidField("new_password", problem);
-    const hash = await this.#o.hasher.hash(newPassword);
+    const hash = await this.#o.hasher.hash(newPassword, { signal: meta.signal });
     const spent = await this.#o.store.consumePasswordReset(sha256(key), hash, this.#o.sessions.endRecord("password_reset"));
     if (!spent) throw refused(); // spent by a concurrent request, or expired meanwhile
     this.#o.events.emit("password-changed", { userId: spent.userId, via: "reset", ip: meta.ip, userAgent: meta.userAgent });

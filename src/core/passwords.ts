@@ -8,13 +8,19 @@
  * lower scheduling priority (`nice`, per thread there): when the CPU is free they
  * hash at full speed, when API requests compete for it the requests go first and
  * sign-ins absorb the wait. Measured trade-off: docs/performance.md.
+ *
+ * The queue in front of the gate is bounded (default 4 × the concurrency): past
+ * it a hash is refused at once with `503 temporarily_unavailable` and
+ * `Retry-After`, instead of waiting behind a flood. A queued hash whose request
+ * has closed (its `signal` aborted) leaves the queue without running.
  */
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseOptions } from "@node-rs/argon2";
 import { Piscina } from "piscina";
 import { isCommonPassword } from "./common-passwords.js";
-import { Gate } from "./gate.js";
+import { TesseraError } from "./errors.js";
+import { Gate, GateFullError } from "./gate.js";
 import { usernameKey } from "./usernames.js";
 
 export interface PasswordPolicy {
@@ -23,9 +29,19 @@ export interface PasswordPolicy {
   parallelism: number;
   /** Hashes running at once; the rest queue. Default: cores - 1 (at least 1). */
   concurrency?: number;
+  /** Hashes that may wait for a slot; more are refused. Default: 4 × concurrency. */
+  queueLimit?: number;
   /** How much lower the hashing threads' priority is (nice increment, 0–19); applied on Linux only. */
   niceIncrement?: number;
 }
+
+export interface HashOptions {
+  /** Aborted when the request closed: a hash still waiting for a slot is dropped. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Seconds a client is asked to wait when the hashing queue is full. */
+export const HASH_QUEUE_RETRY_AFTER = 1;
 
 export interface PasswordCheck {
   ok: boolean;
@@ -49,7 +65,7 @@ export class PasswordHasher {
     this.#policy = policy;
     this.#worker = worker;
     this.#threads = policy.concurrency ?? Math.max(1, availableParallelism() - 1);
-    this.#gate = new Gate(this.#threads);
+    this.#gate = new Gate(this.#threads, policy.queueLimit ?? 4 * this.#threads);
   }
 
   /** Hashes waiting for a slot (exported as a metric). */
@@ -61,15 +77,30 @@ export class PasswordHasher {
     return this.#gate.running;
   }
 
-  hash(password: string): Promise<string> {
+  hash(password: string, options: HashOptions = {}): Promise<string> {
     const { memoryKib, iterations, parallelism } = this.#policy;
-    const options = { memoryCost: memoryKib, timeCost: iterations, parallelism };
-    return this.#gate.run(() => this.#run<string>({ op: "hash", password: password.normalize("NFKC"), options }));
+    const params = { memoryCost: memoryKib, timeCost: iterations, parallelism };
+    return this.#admit(() => this.#run<string>({ op: "hash", password: password.normalize("NFKC"), options: params }), options.signal);
   }
 
-  async verify(storedHash: string, password: string): Promise<PasswordCheck> {
-    const ok = await this.#gate.run(() => this.#run<boolean>({ op: "verify", storedHash, password: password.normalize("NFKC") }));
+  async verify(storedHash: string, password: string, options: HashOptions = {}): Promise<PasswordCheck> {
+    const ok = await this.#admit(() => this.#run<boolean>({ op: "verify", storedHash, password: password.normalize("NFKC") }), options.signal);
     return { ok, needsRehash: ok && this.#isWeakerThanPolicy(storedHash) };
+  }
+
+  /** Through the gate; its refusals become the errors a route answers. */
+  async #admit<T>(task: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    try {
+      return await this.#gate.run(task, signal);
+    } catch (error) {
+      if (error instanceof GateFullError) {
+        throw new TesseraError("temporarily_unavailable", "The server is busy checking passwords; try again shortly.", { retryAfter: HASH_QUEUE_RETRY_AFTER, detail: "password hashing queue full" });
+      }
+      if (signal?.aborted && error === signal.reason) {
+        throw new TesseraError("temporarily_unavailable", "The request closed before its password was checked.", { detail: "request closed while waiting to hash", cause: error });
+      }
+      throw error;
+    }
   }
 
   /** Ends the hashing threads (idle ones never keep the process alive). */
@@ -111,13 +142,13 @@ export class PasswordHasher {
    * Burns the same work as a real verification, for an unknown username, so the
    * answer's timing does not reveal whether the account exists.
    */
-  async verifyDummy(password: string): Promise<void> {
+  async verifyDummy(password: string, options: HashOptions = {}): Promise<void> {
     // A failed attempt is not kept: the next unknown username tries again (the pool may be back).
     this.#dummyHash ??= this.hash("tessera-dummy-password-never-matches").catch((error: unknown) => {
       this.#dummyHash = undefined;
       throw error;
     });
-    await this.verify(await this.#dummyHash, password);
+    await this.verify(await this.#dummyHash, password, options);
   }
 
   #isWeakerThanPolicy(storedHash: string): boolean {

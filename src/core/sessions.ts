@@ -24,7 +24,7 @@ export interface SessionPolicy {
   absoluteLifetime: number;
   /** ms after a rotation during which the predecessor still returns the current token. */
   graceWindow: number;
-  /** Seconds an access token lives at most: how long a revocation must be published. */
+  /** Seconds an access token lives at most (the longest lifetime ever configured): how long a revocation must be published. */
   accessTokenTtl: number;
 }
 
@@ -40,6 +40,8 @@ export interface SessionServiceOptions {
 export interface RequestMeta {
   ip?: string | undefined;
   userAgent?: string | undefined;
+  /** Aborted when the client closed the request: work still queued for it (a password hash) is dropped. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface RefreshResult {

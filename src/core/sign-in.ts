@@ -6,7 +6,7 @@ import type { ClientRow, UserRow } from "../store/index.js";
 import { TesseraError } from "./errors.js";
 import type { AuthEvents, SignInOutcome } from "./events.js";
 import type { RequestMeta } from "./sessions.js";
-import type { Throttle } from "./throttle.js";
+import { addressKey, ipKey, type Throttle } from "./throttle.js";
 import type { UserService } from "./users.js";
 
 export async function checkSignIn(
@@ -16,16 +16,16 @@ export async function checkSignIn(
   password: string,
   meta: RequestMeta,
 ): Promise<UserRow> {
-  const attempt = () => deps.users.authenticate(username, password);
+  const attempt = () => deps.users.authenticate(username, password, { signal: meta.signal });
   try {
-    // The throttle refuses before the password is hashed, and counts only credential failures.
+    // The throttle reserves its slots before the password is hashed, and keeps them only for credential failures.
     return await (deps.throttle ? deps.throttle.signIn(username, meta.ip, attempt) : attempt());
   } catch (error) {
     if (error instanceof TesseraError && error.code === "invalid_grant") {
       const outcome: SignInOutcome = error.detail === "unknown user" ? "unknown_user" : error.detail === "disabled user" ? "disabled" : "invalid_credentials";
       // For the audit log: whose account was tried, when it exists (looked up on every failure, so the
       // answer takes the same time whether or not it does).
-      const userId = (await deps.users.find(username.slice(0, 256)).catch(() => undefined))?.id;
+      const userId = (await deps.users.find(`username:${username.slice(0, 256)}`).catch(() => undefined))?.id;
       deps.events.emit("sign-in", { outcome, userId: outcome === "unknown_user" ? undefined : userId, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
     }
     throw error;
@@ -44,7 +44,13 @@ export async function checkCodeSignIn(
   meta: RequestMeta,
 ): Promise<UserRow> {
   try {
-    return await (deps.throttle ? deps.throttle.signIn(email, meta.ip, check) : check());
+    // Failed codes per address (the throttle's email-code dimension) and per IP, reserved before the check;
+    // the per-code attempt counter (email-service.ts) is the second, atomic limit.
+    const limits = [
+      { dimension: "emailCodeAccount" as const, key: addressKey(email), onSuccess: "reset" as const },
+      { dimension: "signInIp" as const, key: ipKey(meta.ip) },
+    ];
+    return await (deps.throttle ? deps.throttle.guard(limits, check, (e) => e instanceof TesseraError && e.code === "invalid_grant") : check());
   } catch (error) {
     if (error instanceof TesseraError && error.code === "invalid_grant") {
       const outcome: SignInOutcome = error.detail === "unknown user" ? "unknown_user" : error.detail === "disabled user" ? "disabled" : "invalid_credentials";

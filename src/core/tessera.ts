@@ -7,18 +7,19 @@ import type { Store, SessionRow, SessionView, UserRow, UserView } from "../store
 import { openSqliteStore } from "../store/index.js";
 import { AccessTokens, type AccessTokenClaims } from "./access-tokens.js";
 import { ClientService } from "./clients.js";
-import { joinCluster, openRedisLink, verifyWithKeyReload, watchKeysUntilJoined } from "./cluster/cluster.js";
+import { joinCluster, openRedisLink, watchKeysUntilJoined } from "./cluster/cluster.js";
 import { CookieSessionService } from "./cookie-sessions.js";
 import type { Config } from "./config.js";
 import { invalidField, invalidToken, TesseraError } from "./errors.js";
 import { AuthEvents } from "./events.js";
 import { KeyRing } from "./key-ring.js";
 import { deriveKey, loadMasterKey } from "./master-key.js";
-import { PasswordHasher, passwordProblem } from "./passwords.js";
+import { PasswordHasher, passwordProblem, type WorkerModule } from "./passwords.js";
 import { RevocationFeed } from "./revocation-feed.js";
 import { refreshTokenKeys } from "./refresh-tokens.js";
 import { SessionService } from "./sessions.js";
 import { TokenService } from "./token-service.js";
+import { TokenLifetime } from "./token-lifetime.js";
 import { parseRoles, UserService } from "./users.js";
 import { AdminUsers, iso } from "./admin.js";
 import { AdminResources } from "./admin-resources.js";
@@ -38,10 +39,16 @@ export interface TesseraDeps {
   now?: () => number;
   /** Concurrent password hashes (default: cores - 1). */
   hashConcurrency?: number;
+  /** Password hashes that may wait for a slot (default: config.hashQueueLimit, else 4 × concurrency). */
+  hashQueueLimit?: number;
+  /** The module the hashing threads run (tests wrap the real one to hold or count hashes). */
+  hashWorker?: WorkerModule;
   /** Shared throttle counters (an ioredis client and key prefix); default: this process's memory. */
   redis?: CounterStore;
   /** Where messages go instead of the configured SMTP server or folder (tests). */
   mailTransport?: MailTransport;
+  /** false: read the longest access-token lifetime ever configured without recording this one (admin commands). */
+  recordTokenLifetime?: boolean;
 }
 
 /**
@@ -74,9 +81,11 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const store = deps.store ?? (await openStore(config));
   const masterKey = loadMasterKey(config);
   const events = new AuthEvents();
+  // Retired keys and revocation entries outlive the longest token ever issued, not today's TTL.
+  const tokenLifetime = await TokenLifetime.open(store, config.accessTokenTtl, { record: deps.recordTokenLifetime ?? true });
   const keys = new KeyRing({
     store, sealingKey: deriveKey(masterKey, "key-encryption"), alg: config.signingAlg,
-    publishAhead: config.jwksMaxAge * 1000, tokenLifetime: config.accessTokenTtl * 1000, now,
+    publishAhead: config.jwksMaxAge * 1000, get tokenLifetime() { return tokenLifetime.longest * 1000; }, now,
   });
   const keyWatch = watchKeysUntilJoined(keys);
   await keys.load();
@@ -85,14 +94,16 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const hasher = new PasswordHasher({
     memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism,
     niceIncrement: config.hashNice,
+    ...((deps.hashQueueLimit ?? config.hashQueueLimit) === undefined ? {} : { queueLimit: deps.hashQueueLimit ?? config.hashQueueLimit }),
     ...((deps.hashConcurrency ?? config.hashConcurrency) === undefined ? {} : { concurrency: deps.hashConcurrency ?? config.hashConcurrency }),
-  });
+  }, deps.hashWorker); // undefined: the real module
   const clients = new ClientService(store, now, config.supportedScopes);
   await clients.ensureBuiltins(config.accessTokenTtl);
-  // Issue #7. Throttle counters: this process's memory, or Redis when instances share them
+  // Throttle counters: this process's memory, or Redis when instances share them
   // (deps.redis: the cluster setup's ioredis client and key prefix).
   const counters: CounterStore = deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {});
-  const throttle = new Throttle(throttlePolicy(config), counters);
+  // Time is the injected clock.
+  const throttle = new Throttle(throttlePolicy(config), counters, now);
   // Email (docs/email.md): the outbox sender starts with the server (start.ts), not here.
   const mail = setUpEmail({ config, store, events, hasher, throttle, masterKey, now, counters, ...(deps.mailTransport ? { transport: deps.mailTransport } : {}) });
   const users = new UserService({ store, hasher, events, now, emailWrites: (u) => mail.service.registrationWrites(u), emailQueued: (w) => mail.service.queued(w) });
@@ -101,7 +112,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     refreshKeys: refreshTokenKeys(masterKey),
     policy: {
       idleTimeout: config.sessionIdleTimeout * 1000, absoluteLifetime: config.sessionAbsoluteLifetime * 1000,
-      graceWindow: config.refreshGraceWindow * 1000, accessTokenTtl: config.accessTokenTtl,
+      graceWindow: config.refreshGraceWindow * 1000, get accessTokenTtl() { return tokenLifetime.longest; },
     },
   });
   const accessTokens = new AccessTokens({ keys, issuer: config.issuer, audience: config.audience, now });
@@ -114,13 +125,13 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   };
   const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle, requireVerifiedEmail: config.requireVerifiedEmail });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle, requireVerifiedEmail: config.requireVerifiedEmail });
-  const feed = new RevocationFeed(store, now);
+  const feed = new RevocationFeed({ store, now, maxPolls: config.feedMaxPolls, maxPollsPerIp: config.feedMaxPollsPerIp });
   events.on("sessions-ended", () => feed.notify());
   const cluster = joinCluster(redisLink, { events, feed, keys }, keyWatch.changed());
 
   /** Resolves a Bearer token to a live user session; throws invalid_token otherwise. */
   async function authenticateBearer(token: string): Promise<Principal> {
-    const claims = await verifyWithKeyReload(accessTokens, keys, token);
+    const claims = await accessTokens.verifyReloadingKeys(token);
     if (claims.sid === undefined) throw invalidToken("no sid", "This token does not represent a signed-in user.");
     const live = await sessions.liveSession(claims.sid, claims.sub);
     if (!live) throw invalidToken("session ended", "The session of this token has ended.");
@@ -147,10 +158,10 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
       // The stored hash is read here, not carried by the principal: protected routes never load it.
       const stored = await store.findUserById(p.user.id);
       if (!stored) throw invalidToken("user deleted", "The user of this session no longer exists.");
-      const check = await hasher.verify(stored.password_hash, current);
+      const check = await hasher.verify(stored.password_hash, current, { signal: meta.signal });
       if (!check.ok) throw new TesseraError("invalid_credentials", "The current password is incorrect.");
     }, "invalid_credentials");
-    const hash = await hasher.hash(next);
+    const hash = await hasher.hash(next, { signal: meta.signal });
     const ended = await store.changePassword(p.user.id, hash, p.session.id, sessions.endRecord("password_changed"));
     events.emit("password-changed", { userId: p.user.id, via: "self", ip: meta.ip, userAgent: meta.userAgent });
     if (ended.length > 0) events.emit("sessions-ended", { sessionIds: ended, reason: "password_changed", userId: p.user.id, ip: meta.ip, userAgent: meta.userAgent });
@@ -180,7 +191,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
 
   return {
     config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
-    throttle, audit, keyRotation, resets, admin,
+    throttle, audit, keyRotation, resets, admin, tokenLifetime,
     /** Email: use cases (`mail.service`), the outbox sender, where messages go. */
     mail,
     /** The shared Redis command client (REDIS_URL), or undefined; keys go under `config.redisPrefix`. */

@@ -1,5 +1,5 @@
 /**
- * Brute-force and credential-stuffing throttles (docs/security.md):
+ * Brute-force, credential-stuffing and flooding throttles (docs/security.md):
  *
  * - failed sign-ins per account *and* IP: the tight limit (a few guesses, then
  *   exponential backoff). Keyed with the IP, so an attacker elsewhere cannot
@@ -7,23 +7,39 @@
  * - failed sign-ins per IP, any account: the looser limit that stops one
  *   address from spraying many accounts (a success does not reset it);
  * - registrations per IP (every attempt counts: a taken name is also a probe);
- * - failed token redemptions per IP (refresh and password-reset tokens).
+ * - failed token redemptions per IP (refresh and password-reset tokens);
+ * - for the second factor and email sign-in: failed second-factor attempts and
+ *   failed email codes per account, emails sent per address and per IP.
  *
- * Blocked attempts are refused before the password is hashed, so an attacker
- * cannot spend our CPU either. IPv6 clients are keyed by their /64, since one
- * host usually owns the whole prefix.
+ * Every dimension is one `Backoff`, and every attempt reserves its slot in each
+ * dimension it is limited by *before* the work (`reserve`, or `guard` around a
+ * function), so concurrent attempts cannot all pass a check made before any of
+ * them was counted. Blocked attempts are refused before the password is
+ * hashed, so an attacker cannot spend our CPU either. IPv6 clients are keyed by
+ * their /64, since one host usually owns the whole prefix.
  */
 import type { Config } from "./config.js";
-import { Backoff, type BackoffPolicy, type CounterStore } from "./backoff.js";
+import { Backoff, openCounters, type BackoffPolicy, type CounterStore, type Slot } from "./backoff.js";
 import { TesseraError } from "./errors.js";
 import { usernameKey } from "./usernames.js";
 
-export interface ThrottlePolicy {
-  signInAccount: BackoffPolicy;
-  signInIp: BackoffPolicy;
-  registerIp: BackoffPolicy;
-  tokenIp: BackoffPolicy;
-}
+export type { Slot } from "./backoff.js";
+
+/** Every throttled dimension, with the name its counters have in the store. */
+export const DIMENSIONS = {
+  signInAccount: "signin-account",
+  signInIp: "signin-ip",
+  registerIp: "register-ip",
+  tokenIp: "token-ip",
+  secondFactorAccount: "second-factor-account",
+  emailCodeAccount: "email-code-account",
+  emailSendAddress: "email-send-address",
+  emailSendIp: "email-send-ip",
+} as const;
+
+export type Dimension = keyof typeof DIMENSIONS;
+
+export type ThrottlePolicy = Record<Dimension, BackoffPolicy>;
 
 export function throttlePolicy(config: Config): ThrottlePolicy {
   const timing = { window: config.throttleWindow, baseDelay: config.throttleBaseDelay, maxDelay: config.throttleMaxDelay };
@@ -32,6 +48,10 @@ export function throttlePolicy(config: Config): ThrottlePolicy {
     signInIp: { free: config.throttleSignInIp, ...timing },
     registerIp: { free: config.throttleRegisterIp, ...timing },
     tokenIp: { free: config.throttleTokenIp, ...timing },
+    secondFactorAccount: { free: config.throttleSecondFactorAccount, ...timing },
+    emailCodeAccount: { free: config.throttleEmailCodeAccount, ...timing },
+    emailSendAddress: { free: config.throttleEmailSendAddress, ...timing },
+    emailSendIp: { free: config.throttleEmailSendIp, ...timing },
   };
 }
 
@@ -48,23 +68,80 @@ export function ipKey(ip: string | undefined): string {
   return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }
 
+/** The key of an email address: compared without case, so `Bob@x` and `bob@X` share one limit. */
+export function addressKey(address: string): string {
+  return address.normalize("NFKC").trim().toLowerCase().slice(0, 320);
+}
+
+/** One limit an attempt runs under, and what a success does to it. */
+export interface Limit {
+  dimension: Dimension;
+  key: string;
+  /** On success: `release` (default: only failures count), `keep` (every attempt counts), `reset` (forget the key). */
+  onSuccess?: "release" | "keep" | "reset";
+}
+
 function tooMany(seconds: number, detail: string): TesseraError {
   return new TesseraError("too_many_requests", "Too many attempts. Try again later.", { retryAfter: Math.max(1, seconds), detail });
 }
 
 const isRefusal = (code: string) => (error: unknown) => error instanceof TesseraError && error.code === code;
+/** The server could not do the work (e.g. the hashing queue is full): never the caller's guess. */
+const isOurs = isRefusal("temporarily_unavailable");
 
 export class Throttle {
-  readonly signInAccount: Backoff;
-  readonly signInIp: Backoff;
-  readonly registerIp: Backoff;
-  readonly tokenIp: Backoff;
+  readonly #dimensions: Record<Dimension, Backoff>;
 
-  constructor(policy: ThrottlePolicy, store: CounterStore = {}) {
-    this.signInAccount = new Backoff("signin-account", policy.signInAccount, store);
-    this.signInIp = new Backoff("signin-ip", policy.signInIp, store);
-    this.registerIp = new Backoff("register-ip", policy.registerIp, store);
-    this.tokenIp = new Backoff("token-ip", policy.tokenIp, store);
+  constructor(policy: ThrottlePolicy, store: CounterStore = {}, now: () => number = Date.now) {
+    const counters = openCounters(store);
+    const entries = (Object.keys(DIMENSIONS) as Dimension[]).map((d) => {
+      if (!policy[d]) throw new TypeError(`the throttle policy lacks the dimension ${d}`);
+      return [d, new Backoff(DIMENSIONS[d], policy[d], counters, now)] as const;
+    });
+    this.#dimensions = Object.fromEntries(entries) as Record<Dimension, Backoff>;
+  }
+
+  /** The dimension's policy (free attempts, window, delays). */
+  policy(dimension: Dimension): BackoffPolicy {
+    return this.#dimensions[dimension].policy;
+  }
+
+  /**
+   * Reserves one attempt in one dimension, before the work; throws `too_many_requests`
+   * (429, `retryAfter` seconds) when the key is blocked or its free attempts are all
+   * taken by attempts in flight. Settle the slot once: `keep`, `release` or `reset`.
+   */
+  async reserve(dimension: Dimension, key: string): Promise<Slot> {
+    const reservation = await this.#dimensions[dimension].reserve(key);
+    if (!reservation.ok) throw tooMany(reservation.retryAfter, `${DIMENSIONS[dimension]} throttled`);
+    return reservation.slot;
+  }
+
+  /**
+   * Runs `attempt` under every limit: all slots are reserved first (none is kept
+   * if one is refused), then settled by the outcome. A failure for which `counts`
+   * is true keeps every slot; any other failure releases them, and so does
+   * `temporarily_unavailable` always (the server's trouble, not a guess).
+   */
+  async guard<T>(limits: Limit[], attempt: () => Promise<T>, counts: (error: unknown) => boolean = () => true): Promise<T> {
+    const reservations = await Promise.all(limits.map((l) => this.#dimensions[l.dimension].reserve(l.key)));
+    const refused = reservations.flatMap((r, i) => (r.ok ? [] : [{ retryAfter: r.retryAfter, dimension: limits[i]!.dimension }]));
+    const slots = reservations.flatMap((r) => (r.ok ? [r.slot] : []));
+    if (refused.length > 0) {
+      await Promise.all(slots.map((s) => s.release()));
+      const worst = refused.reduce((a, b) => (b.retryAfter > a.retryAfter ? b : a));
+      throw tooMany(worst.retryAfter, `${DIMENSIONS[worst.dimension]} throttled`);
+    }
+    let result: T;
+    try {
+      result = await attempt();
+    } catch (error) {
+      const keep = !isOurs(error) && counts(error);
+      await Promise.all(slots.map((s) => (keep ? s.keep() : s.release())));
+      throw error;
+    }
+    await Promise.all(slots.map((s, i) => s[limits[i]!.onSuccess ?? "release"]()));
+    return result;
   }
 
   /**
@@ -72,40 +149,21 @@ export class Throttle {
    * does the current-password check of a password change (a stolen access token must not become
    * an unthrottled password oracle), whose refusal is `invalid_credentials`.
    */
-  async signIn<T>(username: string, ip: string | undefined, attempt: () => Promise<T>, refusalCode = "invalid_grant"): Promise<T> {
+  signIn<T>(username: string, ip: string | undefined, attempt: () => Promise<T>, refusalCode = "invalid_grant"): Promise<T> {
     const address = ipKey(ip);
-    const account = `${usernameKey(username.slice(0, 256))}\n${address}`;
-    const wait = Math.max(await this.signInAccount.retryAfter(account), await this.signInIp.retryAfter(address));
-    if (wait > 0) throw tooMany(wait, "sign-in throttled");
-    try {
-      const result = await attempt();
-      await this.signInAccount.reset(account);
-      return result;
-    } catch (error) {
-      if (isRefusal(refusalCode)(error)) await Promise.all([this.signInAccount.count(account), this.signInIp.count(address)]);
-      throw error;
-    }
+    return this.guard([
+      { dimension: "signInAccount", key: `${usernameKey(username.slice(0, 256))}\n${address}`, onSuccess: "reset" },
+      { dimension: "signInIp", key: address },
+    ], attempt, isRefusal(refusalCode));
   }
 
   /** Every registration attempt counts, taken names included. */
-  async registration<T>(ip: string | undefined, attempt: () => Promise<T>): Promise<T> {
-    const address = ipKey(ip);
-    const wait = await this.registerIp.retryAfter(address);
-    if (wait > 0) throw tooMany(wait, "registration throttled");
-    await this.registerIp.count(address);
-    return attempt();
+  registration<T>(ip: string | undefined, attempt: () => Promise<T>): Promise<T> {
+    return this.guard([{ dimension: "registerIp", key: ipKey(ip), onSuccess: "keep" }], attempt);
   }
 
   /** Refresh and reset tokens: only refused tokens count (a 256-bit token is not guessed; a flood of bad ones is abuse). */
-  async tokenRedemption<T>(ip: string | undefined, attempt: () => Promise<T>, refusalCode = "invalid_grant"): Promise<T> {
-    const address = ipKey(ip);
-    const wait = await this.tokenIp.retryAfter(address);
-    if (wait > 0) throw tooMany(wait, "token redemption throttled");
-    try {
-      return await attempt();
-    } catch (error) {
-      if (isRefusal(refusalCode)(error)) await this.tokenIp.count(address);
-      throw error;
-    }
+  tokenRedemption<T>(ip: string | undefined, attempt: () => Promise<T>, refusalCode = "invalid_grant"): Promise<T> {
+    return this.guard([{ dimension: "tokenIp", key: ipKey(ip) }], attempt, isRefusal(refusalCode));
   }
 }

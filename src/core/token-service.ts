@@ -118,7 +118,7 @@ export class TokenService {
     }
     let claims: AccessTokenClaims;
     try {
-      claims = this.#o.accessTokens.verify(token);
+      claims = await this.#o.accessTokens.verifyReloadingKeys(token);
     } catch {
       return; // RFC 7009 §2.2: an invalid token needs no action and gets the same 200.
     }
@@ -134,7 +134,7 @@ export class TokenService {
     if (looksLikeRefreshToken(token)) return this.#introspectRefresh(token);
     let claims: AccessTokenClaims;
     try {
-      claims = this.#o.accessTokens.verify(token);
+      claims = await this.#o.accessTokens.verifyReloadingKeys(token);
     } catch {
       return { active: false };
     }

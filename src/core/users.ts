@@ -4,9 +4,9 @@ import type { EmailWrites, Store, UserRow } from "../store/index.js";
 import { looksLikeAddress, parseAddress } from "./email/address.js";
 import { invalidCredentials, invalidField, TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
-import { passwordProblem, type PasswordHasher } from "./passwords.js";
+import { passwordProblem, type HashOptions, type PasswordHasher } from "./passwords.js";
 import type { RequestMeta } from "./sessions.js";
-import { normaliseUsername, usernameKey } from "./usernames.js";
+import { isIdShaped, normaliseUsername, usernameKey, usernameSkeleton } from "./usernames.js";
 
 export interface UserServiceOptions {
   store: Store;
@@ -55,10 +55,10 @@ export class UserService {
     if (problem) throw invalidField("password", problem);
     const roles = validateRoles(input.roles ?? ["user"]);
     // Hash before touching the store: never hold the database while hashing.
-    const passwordHash = await this.#o.hasher.hash(input.password);
+    const passwordHash = await this.#o.hasher.hash(input.password, { signal: meta.signal });
     const now = this.#o.now();
     const user: UserRow = {
-      id: randomUUID(), username: name.display, username_key: name.key, email, password_hash: passwordHash,
+      id: randomUUID(), username: name.display, username_key: name.key, username_skeleton: name.skeleton, email, password_hash: passwordHash,
       roles: JSON.stringify(roles), disabled_at: null, password_changed_at: now, created_at: now, updated_at: now,
     };
     const writes = this.#o.emailWrites?.(user);
@@ -72,13 +72,13 @@ export class UserService {
    * Checks a username and password. Every failure (unknown user, wrong password,
    * disabled account) costs one argon2 verification and throws the same error.
    */
-  async authenticate(username: string, password: string): Promise<UserRow> {
+  async authenticate(username: string, password: string, options: HashOptions = {}): Promise<UserRow> {
     const user = username.length <= 256 ? await this.#findForSignIn(username) : undefined;
     if (!user) {
-      await this.#o.hasher.verifyDummy(password);
+      await this.#o.hasher.verifyDummy(password, options);
       throw invalidCredentials("unknown user");
     }
-    const check = await this.#o.hasher.verify(user.password_hash, password);
+    const check = await this.#o.hasher.verify(user.password_hash, password, options);
     if (!check.ok) throw invalidCredentials("wrong password");
     if (user.disabled_at !== null) throw invalidCredentials("disabled user");
     if (check.needsRehash) {
@@ -113,8 +113,33 @@ export class UserService {
     return this.#require(ok, userId);
   }
 
-  async find(usernameOrId: string): Promise<UserRow | undefined> {
-    return (await this.#o.store.findUserById(usernameOrId)) ?? (await this.#findForSignIn(usernameOrId));
+  /**
+   * Finds a user by a selector, never by guessing: `id:<id>` or a bare id-shaped value
+   * (a UUID) is an id; `username:<name>` or any other bare value is a username. Usernames
+   * cannot be id-shaped, so "the user named X" is never another user's id (names from
+   * before that rule are reached with `username:`).
+   */
+  async find(selector: string): Promise<UserRow | undefined> {
+    if (selector.startsWith("id:")) return this.#o.store.findUserById(selector.slice(3));
+    if (selector.startsWith("username:")) return this.#o.store.findUserByUsernameKey(usernameKey(selector.slice(9)));
+    if (isIdShaped(selector)) return this.#o.store.findUserById(selector.toLowerCase());
+    // A bare value that is a verified address finds its user too (docs/email.md).
+    return this.#findForSignIn(selector);
+  }
+
+  /**
+   * Accounts that collided with an older one when look-alike names became one key
+   * (migration 004), each with the older account it looks like, for an operator to settle.
+   */
+  async lookAlikes(): Promise<Array<{ user: UserRow; looksLike: UserRow | undefined }>> {
+    const pending = await this.#o.store.listUsersWithoutSkeleton();
+    return Promise.all(pending.map(async (user) => {
+      const name = user.username.normalize("NFKC").trim();
+      const key = usernameKey(name);
+      const byKey = await this.#o.store.findUserByUsernameKey(key);
+      const looksLike = byKey && byKey.id !== user.id ? byKey : await this.#o.store.findUserBySkeleton(usernameSkeleton(key));
+      return { user, looksLike };
+    }));
   }
 
   async #require(ok: boolean, userId: string): Promise<UserRow> {

@@ -18,6 +18,13 @@ export async function startMaintenance(app: FastifyInstance, tessera: Tessera): 
   const admin = await ensureFirstAdmin(tessera, config.adminUsername, config.adminPassword);
   if (admin) app.log.info({ username: admin.username, id: admin.id }, "first admin created from TESSERA_ADMIN_USERNAME"); // never the password
 
+  // Accounts that collided with an older one when look-alike names became one (migration 004).
+  const lookAlikes = await tessera.users.lookAlikes();
+  if (lookAlikes.length > 0) {
+    app.log.warn({ users: lookAlikes.map((l) => ({ id: l.user.id, looks_like: l.looksLike?.id })) },
+      `${lookAlikes.length} account(s) have a username that looks like an older account's; list them with \`tessera users look-alikes\``);
+  }
+
   const keyTick = () => {
     tessera.keyRotation.tick()
       .then((r) => {
@@ -26,8 +33,12 @@ export async function startMaintenance(app: FastifyInstance, tessera: Tessera): 
       })
       .catch((error: unknown) => app.log.warn({ err: error }, "key schedule step failed"));
   };
+  const lifetimeTick = () => {
+    // Another instance may have started with a longer access-token lifetime: revocations follow it.
+    tessera.tokenLifetime.refresh().catch((error: unknown) => app.log.warn({ err: error }, "token lifetime re-read failed"));
+  };
   keyTick(); // a server started after a long stop rotates at once if due
-  const keyTimer = setInterval(keyTick, KEY_TICK_INTERVAL);
+  const keyTimer = setInterval(() => { keyTick(); lifetimeTick(); }, KEY_TICK_INTERVAL);
   keyTimer.unref();
 
   const retention = config.auditRetentionDays > 0 && config.sweepInterval > 0 ? setInterval(() => {

@@ -36,7 +36,7 @@ const described: Record<string, { tags: string[]; summary: string; consumes?: st
   "POST /auth/logout-all": { tags: ["account"], summary: "End every session of the caller", security: bearer },
   "POST /auth/password": { tags: ["account"], summary: "Change the password (other sessions end)", security: bearer },
   "POST /auth/password/reset": { tags: ["accounts"], summary: "Set a new password with an admin-issued reset token" },
-  "POST /session/login": { tags: ["cookie sessions"], summary: "Sign in with a cookie session", consumes: FORM_OR_JSON },
+  "POST /session/login": { tags: ["cookie sessions"], summary: "Sign in with a cookie session (JSON, from an allowed origin)", consumes: ["application/json"] },
   "POST /session/logout": { tags: ["cookie sessions"], summary: "End the cookie session", security: [{ cookie: [] }] },
 };
 

@@ -5,6 +5,7 @@ import { createTessera, type Tessera, type TesseraDeps } from "../core/tessera.j
 import { buildServer, type BuildOptions } from "./build.js";
 import { startMaintenance } from "./maintenance.js";
 import { logClusterState } from "./cluster-logs.js";
+import { warnAboutConfig } from "./config-warnings.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -19,6 +20,7 @@ export async function startServer(config: Config, deps: TesseraDeps = {}, build:
   // A start that fails from here on must not leave the pool or the Redis link holding the process open.
   const app = await buildServer({ ...build, tessera }).catch(async (error: unknown) => { await tessera.close(); throw error; });
   logClusterState(app, tessera);
+  warnAboutConfig(app.log, config);
   const sweeper = config.sweepInterval > 0 ? setInterval(() => {
     const now = tessera.now();
     tessera.store.sweep(now, now - config.sessionIdleTimeout * 1000, 86_400_000)

@@ -3,7 +3,7 @@
  * the same statements. Dialect differences stay in the `StoreDialect` given to the
  * constructor (how to spot a unique violation, what to call the dialect).
  */
-import type { CompiledQuery, Kysely, QueryResult, Transaction } from "kysely";
+import { sql, type CompiledQuery, type Kysely, type QueryResult, type Transaction } from "kysely";
 import { prepared, type Executor } from "./prepared.js";
 import type { Database } from "./schema.js";
 import type {
@@ -100,6 +100,15 @@ export class KyselyStore implements Store {
   async findUserByUsernameKey(key: string): Promise<UserRow | undefined> {
     if (unmatchable(key)) return undefined;
     return this.#db.selectFrom("users").selectAll().where("username_key", "=", key).executeTakeFirst();
+  }
+
+  async findUserBySkeleton(skeleton: string): Promise<UserRow | undefined> {
+    if (unmatchable(skeleton)) return undefined;
+    return this.#db.selectFrom("users").selectAll().where("username_skeleton", "=", skeleton).executeTakeFirst();
+  }
+
+  async listUsersWithoutSkeleton(): Promise<UserRow[]> {
+    return this.#db.selectFrom("users").selectAll().where("username_skeleton", "is", null).orderBy("created_at").limit(1000).execute();
   }
 
   async listUsers(query: UserListQuery): Promise<UserRow[]> {
@@ -220,6 +229,15 @@ export class KyselyStore implements Store {
 
   endUserSessions(userId: string, end: SessionEnd): Promise<string[]> {
     return this.#db.transaction().execute((tx) => endSessionsWhere(tx, end, { userId }));
+  }
+
+  async raiseHighWaterMark(name: string, value: number): Promise<number> {
+    const row = await this.#db.insertInto("high_water_marks").values({ name, value })
+      .onConflict((oc) => oc.column("name").doUpdateSet({
+        value: sql<number>`CASE WHEN excluded.value > high_water_marks.value THEN excluded.value ELSE high_water_marks.value END`,
+      }))
+      .returning("value").executeTakeFirstOrThrow();
+    return Number(row.value);
   }
 
   async revocationsSince(afterSeq: number, nowSeconds: number): Promise<Revocation[]> {

@@ -8,8 +8,13 @@ import type { Generated } from "kysely";
 export interface UsersTable {
   id: string;
   username: string;
-  /** NFKC-normalised, trimmed, lower-cased: the unique key. */
+  /** NFKC-normalised, trimmed, fully case-folded: the unique sign-in key. */
   username_key: string;
+  /**
+   * UTS #39 confusable skeleton of the name, unique, so a look-alike is taken; NULL
+   * only for an account that collided with an older one when the column was added.
+   */
+  username_skeleton?: string | null;
   email: string | null;
   /** The normalised address (docs/email.md), set only while `email` is verified: unique. */
   email_verified_key?: string | null;
@@ -159,6 +164,12 @@ export interface OutboxTable {
   failed_at: number | null;
 }
 
+/** Values that only rise (the longest access-token lifetime ever configured, …). */
+export interface HighWaterMarksTable {
+  name: string;
+  value: number;
+}
+
 export interface Database {
   users: UsersTable;
   clients: ClientsTable;
@@ -169,4 +180,5 @@ export interface Database {
   password_resets: PasswordResetsTable;
   email_tokens: EmailTokensTable;
   outbox: OutboxTable;
+  high_water_marks: HighWaterMarksTable;
 }

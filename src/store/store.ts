@@ -67,6 +67,9 @@ export interface Store {
   insertUser(user: UserRow, writes?: EmailWrites): Promise<boolean>;
   findUserById(id: string): Promise<UserRow | undefined>;
   findUserByUsernameKey(key: string): Promise<UserRow | undefined>;
+  findUserBySkeleton(skeleton: string): Promise<UserRow | undefined>;
+  /** Accounts left without a skeleton by migration 004 (look-alikes of older accounts). */
+  listUsersWithoutSkeleton(): Promise<UserRow[]>;
   listUsers(query: UserListQuery): Promise<UserRow[]>;
   updateUser(id: string, changes: Partial<Omit<UserRow, "id" | "created_at">>): Promise<boolean>;
   /** Sets the password hash and ends every session of the user but `keepSessionId`; returns the ended ids. */
@@ -105,6 +108,9 @@ export interface Store {
   endSession(id: string, end: SessionEnd): Promise<boolean>;
   /** Ends every live session of a user; returns the ended ids. */
   endUserSessions(userId: string, end: SessionEnd): Promise<string[]>;
+
+  /** Raises the mark `name` to `value` if it is lower (one atomic upsert); resolves the mark as stored now. */
+  raiseHighWaterMark(name: string, value: number): Promise<number>;
 
   /** Revocations with seq > `afterSeq` whose tokens may still be valid at `nowSeconds`. */
   revocationsSince(afterSeq: number, nowSeconds: number): Promise<Revocation[]>;

@@ -22,6 +22,7 @@ export interface ResolvedOptions {
   cache: { maxEntries: number; maxBytes: number } | false;
   jwks: Required<JwksOptions>;
   revocation: (Required<Omit<RevocationOptions, "endpoint">> & { endpoint: string | undefined }) | false;
+  allowInsecureHttp: boolean;
 }
 
 function fail(name: string, expected: string): never {
@@ -37,6 +38,24 @@ function url(name: string, value: unknown): string {
   }
   if (typeof value !== "string" || (protocol !== "http:" && protocol !== "https:")) fail(name, "an absolute http(s) URL");
   return value;
+}
+
+/** Plain http is safe only where no network sits between: the loopback interface. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * A URL the verifier fetches keys or revocations from must be https: over
+ * plain http anyone on the path can swap the JWKS for their own keys and mint
+ * tokens this verifier accepts. Loopback http stays allowed (development, a
+ * sidecar); anything else needs `allowInsecureHttp: true`.
+ */
+function fetchedFrom(name: string, value: string, allowInsecureHttp: boolean): void {
+  const parsed = new URL(value);
+  if (parsed.protocol === "http:" && !allowInsecureHttp && !isLoopbackHost(parsed.hostname)) {
+    fail(name, `an https URL (plain http only on loopback: localhost, 127.0.0.1, [::1]), since keys fetched over http can be swapped by anyone on the path; got ${parsed.origin}. Set allowInsecureHttp: true only on a network you trust end to end`);
+  }
 }
 
 function seconds(name: string, value: unknown, fallback: number, max = Number.POSITIVE_INFINITY): number {
@@ -92,6 +111,14 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (options.clock !== undefined && typeof options.clock !== "function") fail("clock", "a function returning ms");
   if (options.fetch !== undefined && typeof options.fetch !== "function") fail("fetch", "a function");
   if (options.cache !== undefined && options.cache !== false && typeof options.cache !== "object") fail("cache", "false or an object");
+  if (options.allowInsecureHttp !== undefined && typeof options.allowInsecureHttp !== "boolean") fail("allowInsecureHttp", "true or false");
+  const allowInsecureHttp = options.allowInsecureHttp === true;
+  const feed = revocation(options.revocation);
+  // Every URL this verifier will fetch: the issuer's (discovery, the default feed), jwksUri, the feed's endpoint.
+  const discovers = options.keys === undefined && options.jwksUri === undefined;
+  if (discovers || (feed !== false && feed.endpoint === undefined)) fetchedFrom("issuer", issuer, allowInsecureHttp);
+  if (options.jwksUri !== undefined) fetchedFrom("jwksUri", options.jwksUri, allowInsecureHttp);
+  if (feed !== false && feed.endpoint !== undefined) fetchedFrom("revocation.endpoint", feed.endpoint, allowInsecureHttp);
   return {
     issuer,
     audiences: audiences(options.audience, issuer),
@@ -108,6 +135,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
       minMaxAge: seconds("jwks.minMaxAge", j.minMaxAge, d.minMaxAge),
       maxMaxAge: seconds("jwks.maxMaxAge", j.maxMaxAge, d.maxMaxAge),
     },
-    revocation: revocation(options.revocation),
+    revocation: feed,
+    allowInsecureHttp,
   };
 }

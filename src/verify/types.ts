@@ -174,6 +174,13 @@ export interface VerifierOptions {
   revocation?: boolean | RevocationOptions;
   /** HTTP client for discovery, JWKS and the feed. Default: Node's http module with unref'd sockets, else `fetch`. */
   fetch?: FetchLike;
+  /**
+   * Accept plain `http:` URLs off loopback for the issuer, `jwksUri` and the
+   * feed (and in the issuer's metadata). Default false: such a URL is a
+   * TypeError, since anyone on the path could swap the keys. `http://localhost`,
+   * `127.0.0.1` and `[::1]` are always allowed.
+   */
+  allowInsecureHttp?: boolean;
   /** Current time in milliseconds. Default `Date.now`. */
   clock?: () => number;
   /** Signature path: "node" (sync node:crypto), "webcrypto" (jose), or "auto" (node when available). Default "auto". */

@@ -5,27 +5,25 @@
 // mode: a cookie-mode client calling a real API through /bff.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import { after, before, test } from "node:test";
+import type { AddressInfo } from "node:net";
+import { after, test } from "node:test";
 import { TesseraError } from "../../src/client/index.js";
-import { freePort } from "../helpers/server.js";
 import { useTessera } from "./setup.js";
 
 // A stand-in API behind /bff: answers with what it received, or refuses when asked to.
-const apiPort = await freePort();
-let api: Server;
+// It binds first (port 0), before the server that forwards to it is configured.
 const received: { method: string; url: string; authorization: string; body: string }[] = [];
-before(async () => {
-  api = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
-    req.on("end", () => {
-      received.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization ?? "", body });
-      if (req.url === "/refuse") res.writeHead(401, { "www-authenticate": 'Bearer error="invalid_token"' }).end();
-      else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
-    });
+const api: Server = createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+  req.on("end", () => {
+    received.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization ?? "", body });
+    if (req.url === "/refuse") res.writeHead(401, { "www-authenticate": 'Bearer error="invalid_token"' }).end();
+    else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
   });
-  await new Promise<void>((resolve) => api.listen(apiPort, "127.0.0.1", resolve));
 });
+await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+const apiPort = (api.address() as AddressInfo).port;
 after(() => new Promise((resolve) => api.close(resolve)));
 
 const tessera = useTessera({ bffUpstream: `http://127.0.0.1:${apiPort}` });
@@ -96,10 +94,21 @@ test("signOut posts /session/logout with the CSRF token; the server ends the ses
   assert.equal((await server.request("GET", "/userinfo", { headers: { cookie: `${SESSION}=${secret}` } })).status, 401, "the old cookie is dead");
 });
 
+test("a page on an origin the server does not trust cannot sign in: csrf_failed, no cookie, no session", async (t) => {
+  const { client, jar, types, signIn } = tessera.setup(t, { mode: "cookie", browserLike: true, origin: "http://other.example" });
+  await assert.rejects(signIn(), (e: unknown) => e instanceof TesseraError && e.code === "csrf_failed" && e.status === 403);
+  assert.equal(jar.size, 0);
+  assert.equal(await client.getSession(), null);
+  assert.deepEqual(types(), []);
+});
+
 test("a sign-out the server refused or never received keeps the session: only the server can clear the cookie", async (t) => {
-  // A page on an origin the server does not trust: sign-in and reads work, writes fail the CSRF check.
-  const { net, client, types, signIn } = tessera.setup(t, { mode: "cookie", browserLike: true, origin: "http://other.example" });
+  const { net, client, types, signIn } = tessera.setup(t, { mode: "cookie", browserLike: true });
   await signIn();
+  // The server's refusal of a logout (a page its operator no longer trusts, say), then a network failure.
+  net.fault = (call) => call.path === "/session/logout"
+    ? new Response(JSON.stringify({ error: "csrf_failed", error_description: "not allowed" }), { status: 403, headers: { "content-type": "application/json" } })
+    : undefined;
   await assert.rejects(client.signOut(), (e: unknown) => e instanceof TesseraError && e.code === "csrf_failed" && e.status === 403);
   net.fault = (call) => {
     if (call.path === "/session/logout") throw new TypeError("fetch failed");

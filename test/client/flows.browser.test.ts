@@ -414,6 +414,26 @@ describe("cookie mode", () => {
     await context.close();
   });
 
+  test("a tessera_csrf cookie planted beside ours (as a sibling subdomain can) neither breaks nor fools the SDK", async () => {
+    // An unprefixed cookie is what a sibling subdomain can set with Domain=; it reaches
+    // document.cookie beside ours. Planted here in Chromium's own cookie store.
+    for (const planted of ["%E0%A4%A", "A".repeat(43)]) {
+      const context = await newContext({ settings: cookieSettings });
+      await context.addCookies([{ name: "tessera_csrf", value: planted, url: `${server.issuer}/` }]);
+      const { page, problems } = await open(context);
+      assert.equal(await page.evaluate(() => window.tessera.client.getSession()), null, `${planted}: not taken for a session`);
+      await signIn(page, await newUser());
+      const csrf = (await context.cookies()).find((c) => c.name === "__Host-tessera_csrf")?.value;
+      assert.equal(await page.evaluate(() => window.tessera.client.getSession().then((s) => s?.csrfToken)), csrf);
+      assert.match(await page.evaluate(() => document.cookie), /(^|; )tessera_csrf=/, "the planted cookie is still there");
+      // A write carries our token, not the planted one: the server accepts it.
+      const status = await page.evaluate(() => window.tessera.client.fetch("/auth/logout", { method: "POST" }).then((r) => r.status));
+      assert.equal(status, 204, planted);
+      assert.deepEqual(refusals(problems).filter((p) => !/401/.test(p)), [], planted);
+      await context.close();
+    }
+  });
+
   test("on http://127.0.0.1 (the address the server prints) cookie mode works too: the server trusts its loopback aliases", async () => {
     const context = await newContext({ settings: cookieSettings });
     const { page, problems } = await open(context, `http://127.0.0.1:${port}/`);

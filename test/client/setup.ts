@@ -83,16 +83,21 @@ export const refusal = (error = "invalid_token") =>
 /**
  * Node's fetch keeps no cookies and sends no Origin. For cookie mode this
  * plays the browser's part, and nothing more: a cookie jar fed by the real
- * server's Set-Cookie headers, and the Origin a page on `origin` would send
- * with an unsafe request.
+ * server's Set-Cookie headers, the Origin a page on `origin` would send
+ * with an unsafe request, and the Fetch Metadata every request carries
+ * (`Sec-Fetch-Site`; `same-site` is not told apart from `cross-site` here).
  */
 export function browserLikeFetch(origin: string, inner: typeof fetch = globalThis.fetch) {
   const jar = new Map<string, string>();
+  let jarOrigin = ""; // the cookies are host-only: they go back to the origin that set them
   const wrapped: typeof fetch = async (input, init) => {
     const request = new Request(input, init);
     const headers = new Headers(request.headers);
-    if (request.credentials !== "omit" && jar.size > 0) headers.set("cookie", [...jar].map(([name, value]) => `${name}=${value}`).join("; "));
+    const target = new URL(request.url).origin;
+    const credentials = request.credentials === "include" || (request.credentials === "same-origin" && target === origin);
+    if (credentials && target === jarOrigin && jar.size > 0) headers.set("cookie", [...jar].map(([name, value]) => `${name}=${value}`).join("; "));
     if (!/^(GET|HEAD)$/.test(request.method)) headers.set("origin", origin);
+    headers.set("sec-fetch-site", new URL(request.url).origin === origin ? "same-origin" : "cross-site");
     const body = request.body ? await request.arrayBuffer() : undefined;
     const response = await inner(request.url, { method: request.method, headers, ...(body ? { body } : {}) });
     for (const line of response.headers.getSetCookie()) {
@@ -101,6 +106,7 @@ export function browserLikeFetch(origin: string, inner: typeof fetch = globalThi
       const value = pair.slice(pair.indexOf("=") + 1);
       if (value === "" || attributes.some((a) => /^max-age=0$/i.test(a))) jar.delete(name);
       else jar.set(name, value);
+      jarOrigin = target;
     }
     return response;
   };

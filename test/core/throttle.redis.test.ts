@@ -1,29 +1,18 @@
-// The throttle with Redis counters (issue #7: "Redis in a cluster"), against the
-// real Redis at 127.0.0.1:6379: two instances sharing one key prefix see each
-// other's failures, and a Redis that cannot be reached falls back to memory
-// instead of failing sign-ins. Each run uses its own key prefix, removed after.
+// The throttle with Redis counters, against the real Redis at 127.0.0.1:6379:
+// the shared rules (throttle-conformance.ts), then what only a shared store
+// has — two instances racing for the same slots, the key layout, and a Redis
+// that cannot be reached. Each run uses its own key prefix, removed after.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { TesseraError } from "../../src/core/errors.js";
-import { Throttle, type ThrottlePolicy } from "../../src/core/throttle.js";
+import { Throttle } from "../../src/core/throttle.js";
+import { testClock } from "../helpers/server.js";
+import { codeOf, policyOf, right, throttleConformance, wrong } from "./throttle-conformance.js";
 
 const prefix = `tessera-test-${randomBytes(6).toString("hex")}:`;
-const p = { window: 60, baseDelay: 1, maxDelay: 4 };
-const policy: ThrottlePolicy = { signInAccount: { free: 2, ...p }, signInIp: { free: 100, ...p }, registerIp: { free: 2, ...p }, tokenIp: { free: 2, ...p } };
-const wrong = () => Promise.reject(new TesseraError("invalid_grant", "The username or password is incorrect."));
 let a: Redis;
 let b: Redis;
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    return (error as TesseraError).code;
-  }
-}
 
 before(async () => {
   a = new Redis({ host: "127.0.0.1", port: 6379, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -38,34 +27,41 @@ after(async () => {
   b.disconnect();
 });
 
-test("two instances share the counters: failures on one block the account on the other", async () => {
-  const one = new Throttle(policy, { redis: a, keyPrefix: prefix });
-  const two = new Throttle(policy, { redis: b, keyPrefix: prefix });
-  assert.equal(await codeOf(one.signIn("alice", "203.0.113.1", wrong)), "invalid_grant");
-  assert.equal(await codeOf(two.signIn("alice", "203.0.113.1", wrong)), "invalid_grant");
-  assert.equal(await codeOf(one.signIn("alice", "203.0.113.1", wrong)), "invalid_grant");
-  assert.equal(await codeOf(two.signIn("alice", "203.0.113.1", async () => "ok")), "too_many_requests");
-  assert.equal(await codeOf(two.signIn("alice", "198.51.100.1", async () => "ok")), "ok", "keyed with the IP");
+describe("redis counters", () => {
+  let flip = 0;
+  // Each throttle the suite builds talks through one of two connections, in turn.
+  throttleConformance(() => ({ redis: ++flip % 2 ? a : b, keyPrefix: prefix }));
+});
+
+test("Promise.all of 30 guesses split over two instances: the free number run, across both", async () => {
+  const clock = testClock();
+  const one = new Throttle(policyOf({ signInAccount: 5, signInIp: 100 }), { redis: a, keyPrefix: prefix }, clock.now);
+  const two = new Throttle(policyOf({ signInAccount: 5, signInIp: 100 }), { redis: b, keyPrefix: prefix }, clock.now);
+  let checks = 0;
+  const check = async () => { checks++; await new Promise((r) => setImmediate(r)); return wrong(); };
+  const codes = await Promise.all(Array.from({ length: 30 }, (_, i) => codeOf((i % 2 ? one : two).signIn("racer", "203.0.113.50", check))));
+  assert.equal(checks, 5);
+  assert.equal(codes.filter((c) => c === "too_many_requests").length, 25);
+  assert.equal(await codeOf(one.signIn("racer", "203.0.113.50", right)), "too_many_requests", "the fifth failure blocks on both");
+});
+
+test("counters live under the prefix, hashed: no username or address in Redis; they expire", async () => {
+  const t = new Throttle(policyOf({ signInAccount: 2 }), { redis: a, keyPrefix: prefix });
+  await codeOf(t.signIn("alice-layout", "203.0.113.1", wrong));
   const keys = await a.keys(`${prefix}*`);
   assert.ok(keys.length > 0 && keys.every((k) => k.startsWith(`${prefix}throttle:`)), "under our prefix only");
   assert.ok(keys.every((k) => !k.includes("alice") && !k.includes("203.0.113.1")), "no username or address stored in Redis");
+  const ttls = await Promise.all(keys.map((k) => a.pttl(k)));
+  assert.ok(ttls.every((ms) => ms > 0), `every key expires (${ttls.join(", ")})`);
 });
 
-test("a successful sign-in on one instance resets the count for both", async () => {
-  const one = new Throttle(policy, { redis: a, keyPrefix: prefix });
-  const two = new Throttle(policy, { redis: b, keyPrefix: prefix });
-  await codeOf(one.signIn("bob", "203.0.113.2", wrong));
-  await codeOf(one.signIn("bob", "203.0.113.2", wrong));
-  assert.equal(await codeOf(two.signIn("bob", "203.0.113.2", async () => "ok")), "ok");
-  await codeOf(one.signIn("bob", "203.0.113.2", wrong));
-  await codeOf(one.signIn("bob", "203.0.113.2", wrong));
-  assert.equal(await codeOf(two.signIn("bob", "203.0.113.2", async () => "ok")), "ok", "still under the limit after the reset");
-});
-
-test("a Redis that cannot be reached: each instance limits in memory, sign-ins still answer", async () => {
+test("a Redis that cannot be reached: each instance limits in memory, reserving first all the same", async () => {
   const down = new Redis({ host: "127.0.0.1", port: 1, enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
-  const t = new Throttle(policy, { redis: down, keyPrefix: prefix });
-  for (let i = 0; i < 3; i++) assert.equal(await codeOf(t.signIn("carol", "203.0.113.3", wrong)), "invalid_grant");
-  assert.equal(await codeOf(t.signIn("carol", "203.0.113.3", async () => "ok")), "too_many_requests");
+  const t = new Throttle(policyOf({ signInAccount: 3 }), { redis: down, keyPrefix: prefix });
+  let checks = 0;
+  const codes = await Promise.all(Array.from({ length: 30 }, () => codeOf(t.signIn("carol", "203.0.113.3", async () => { checks++; await new Promise((r) => setImmediate(r)); return wrong(); }))));
+  assert.equal(checks, 3);
+  assert.equal(codes.filter((c) => c === "invalid_grant").length, 3);
+  assert.equal(await codeOf(t.signIn("carol", "203.0.113.3", right)), "too_many_requests");
   down.disconnect();
 });

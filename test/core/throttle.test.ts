@@ -1,88 +1,46 @@
-// The throttle's policy (issue #7 "Brute force and credential stuffing"), on its
-// own: free attempts, exponential backoff with a cap, release, keys that keep
-// one address from locking a user out everywhere, IPv6 by /64.
+// The throttle on this process's memory: the shared rules (throttle-conformance.ts),
+// then what is particular to memory, and the keys.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Backoff } from "../../src/core/backoff.js";
-import { TesseraError } from "../../src/core/errors.js";
-import { ipKey, Throttle } from "../../src/core/throttle.js";
+import { MemoryCounters } from "../../src/core/limits/counters.js";
+import { addressKey, ipKey, Throttle } from "../../src/core/throttle.js";
+import { testClock } from "../helpers/server.js";
+import { policyOf, throttleConformance, wrong, codeOf } from "./throttle-conformance.js";
 
-const policy = (free: number) => ({ free, window: 3600, baseDelay: 1, maxDelay: 8 });
-const wrong = () => Promise.reject(new TesseraError("invalid_grant", "The username or password is incorrect."));
-const right = () => Promise.resolve("ok");
+describe("memory counters", () => {
+  throttleConformance(() => ({}));
 
-async function refusal(p: Promise<unknown>): Promise<TesseraError> {
-  try {
-    await p;
-  } catch (error) {
-    assert.ok(error instanceof TesseraError);
-    return error;
-  }
-  throw new Error("expected a refusal");
-}
-
-describe("Backoff", () => {
-  test("free attempts, then delays doubling from the base up to the cap", async () => {
-    const b = new Backoff(`t${Math.random()}`, policy(2));
-    const delays = [];
-    for (let i = 0; i < 7; i++) delays.push(await b.count("k"));
-    assert.deepEqual(delays, [0, 0, 1, 2, 4, 8, 8]);
-    assert.ok((await b.retryAfter("k")) > 0);
-    assert.equal(await b.retryAfter("other"), 0);
-    await b.reset("k");
-    assert.equal(await b.retryAfter("k"), 0);
-    assert.equal(await b.count("k"), 0, "reset forgets the count too");
-  });
-
-  test("free = 0 turns the dimension off", async () => {
-    const b = new Backoff(`t${Math.random()}`, policy(0));
-    for (let i = 0; i < 5; i++) assert.equal(await b.count("k"), 0);
-    assert.equal(await b.retryAfter("k"), 0);
+  test("keys whose window, block and leases have ended are swept (an attacker rotating keys cannot grow memory for ever)", async () => {
+    const counters = new MemoryCounters();
+    const policy = { free: 2, window: 60, baseDelay: 1, maxDelay: 8 };
+    const clock = testClock();
+    for (let i = 0; i < 3000; i++) {
+      const ref = { name: "t", key: `k${i}`, id: `id${i}` };
+      await counters.reserve(ref, policy, clock.now(), 60_000);
+      await counters.settle(ref, policy, clock.now(), "keep");
+    }
+    assert.ok(counters.size >= 3000 - 1024, "live counts are kept");
+    clock.advance(61_000);
+    for (let i = 0; i < 3000; i++) {
+      const ref = { name: "u", key: "one", id: `x${i}` };
+      await counters.reserve(ref, policy, clock.now(), 60_000);
+      await counters.settle(ref, policy, clock.now(), "release");
+    }
+    assert.ok(counters.size < 10, `${counters.size} states left after their window ended`);
   });
 });
 
-describe("Throttle.signIn", () => {
-  const throttle = () => new Throttle({ signInAccount: policy(3), signInIp: policy(6), registerIp: policy(2), tokenIp: policy(2) });
+test("a Throttle built without a dimension's policy is refused when built", () => {
+  const { emailSendIp: _, ...partial } = policyOf();
+  assert.throws(() => new Throttle(partial as ReturnType<typeof policyOf>), TypeError);
+});
 
-  test("the account limit is keyed with the IP: another address still signs in", async () => {
-    const t = throttle();
-    for (let i = 0; i < 4; i++) await refusal(t.signIn("alice", "203.0.113.9", wrong));
-    const blocked = await refusal(t.signIn("alice", "203.0.113.9", right));
-    assert.equal(blocked.code, "too_many_requests");
-    assert.equal(blocked.status, 429);
-    assert.equal(blocked.retryAfter, 1);
-    assert.equal(await t.signIn("alice", "198.51.100.7", right), "ok", "the real user elsewhere is not locked out");
-    assert.equal(await t.signIn("ALICE ", "198.51.100.7", right), "ok", "names are compared normalised");
-  });
-
-  test("only credential failures count; a success resets the account+IP count but not the IP's", async () => {
-    const t = throttle();
-    for (let i = 0; i < 3; i++) await refusal(t.signIn("bob", "192.0.2.1", () => Promise.reject(new TesseraError("invalid_scope", "x"))));
-    assert.equal(await t.signIn("bob", "192.0.2.1", right), "ok");
-    for (let i = 0; i < 3; i++) await refusal(t.signIn("bob", "192.0.2.1", wrong));
-    assert.equal(await t.signIn("bob", "192.0.2.1", right), "ok");
-    for (let i = 0; i < 3; i++) await refusal(t.signIn("bob", "192.0.2.1", wrong)); // 3 more: under the account limit again
-    const e = await refusal(t.signIn("carol", "192.0.2.1", wrong)); // 7th failure from the address, any account
-    assert.equal(e.code, "invalid_grant");
-    assert.equal((await refusal(t.signIn("dave", "192.0.2.1", right))).code, "too_many_requests", "the IP limit covers every account");
-  });
-
-  test("a blocked attempt does not run the check (no password hashed)", async () => {
-    const t = throttle();
-    for (let i = 0; i < 4; i++) await refusal(t.signIn("erin", "192.0.2.50", wrong));
-    let ran = false;
-    await refusal(t.signIn("erin", "192.0.2.50", async () => { ran = true; return "ok"; }));
-    assert.equal(ran, false);
-  });
-
-  test("registration counts every attempt; token redemption counts refusals only", async () => {
-    const t = throttle();
-    for (let i = 0; i < 3; i++) assert.equal(await t.registration("192.0.2.9", right), "ok");
-    assert.equal((await refusal(t.registration("192.0.2.9", right))).code, "too_many_requests");
-    for (let i = 0; i < 5; i++) assert.equal(await t.tokenRedemption("192.0.2.9", right), "ok");
-    for (let i = 0; i < 3; i++) await refusal(t.tokenRedemption("192.0.2.9", wrong));
-    assert.equal((await refusal(t.tokenRedemption("192.0.2.9", right))).code, "too_many_requests");
-  });
+test("two throttles on memory do not share counts (one process each)", async () => {
+  const a = new Throttle(policyOf({ signInAccount: 1 }));
+  const b = new Throttle(policyOf({ signInAccount: 1 }));
+  assert.equal(await codeOf(a.signIn("ivy", "192.0.2.70", wrong)), "invalid_grant");
+  assert.equal(await codeOf(a.signIn("ivy", "192.0.2.70", wrong)), "too_many_requests");
+  assert.equal(await codeOf(b.signIn("ivy", "192.0.2.70", wrong)), "invalid_grant");
 });
 
 test("ipKey: IPv4 as is, IPv4-mapped IPv6 unwrapped, IPv6 by /64", () => {
@@ -93,4 +51,30 @@ test("ipKey: IPv4 as is, IPv4-mapped IPv6 unwrapped, IPv6 by /64", () => {
   assert.equal(ipKey("2001:db8::1"), "2001:db8:0:0::/64");
   assert.equal(ipKey("::1"), "0:0:0:0::/64");
   assert.equal(ipKey(undefined), "unknown");
+});
+
+test("addressKey: one limit per address whatever its case or compatibility form", () => {
+  assert.equal(addressKey(" Bob@Example.COM "), "bob@example.com");
+  assert.equal(addressKey("ｂｏｂ@example.com"), "bob@example.com");
+});
+
+test("the throttle and hashing-queue settings are validated when the configuration loads", async () => {
+  const { ConfigError, loadConfig } = await import("../../src/core/config.js");
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.problems;
+    }
+  };
+  assert.match(problems({ TESSERA_THROTTLE_EMAIL_SEND_IP: "-1" }).join(), /TESSERA_THROTTLE_EMAIL_SEND_IP/);
+  assert.match(problems({ TESSERA_THROTTLE_SECOND_FACTOR_ACCOUNT: "five" }).join(), /TESSERA_THROTTLE_SECOND_FACTOR_ACCOUNT/);
+  assert.match(problems({ TESSERA_HASH_QUEUE_LIMIT: "0" }).join(), /TESSERA_HASH_QUEUE_LIMIT/);
+  assert.match(problems({ TESSERA_THROTTLE_BASE_DELAY: "60", TESSERA_THROTTLE_MAX_DELAY: "30" }).join(), /BASE_DELAY must be at most/);
+  const config = loadConfig({ TESSERA_HASH_QUEUE_LIMIT: "16", TESSERA_THROTTLE_EMAIL_CODE_ACCOUNT: "0" });
+  assert.equal(config.hashQueueLimit, 16);
+  assert.equal(config.throttleEmailCodeAccount, 0);
+  assert.equal(loadConfig({}).hashQueueLimit, undefined, "default: 4 × the hashing concurrency, decided by the hasher");
 });

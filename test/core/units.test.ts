@@ -49,7 +49,7 @@ describe("usernames", () => {
 
   test("anything else is refused", () => {
     for (const name of ["a b", "a/b", "a\\b", "a:b", "a'b", 'a"b', "a<b>", "a\u0000b", "a\u202Eb", "a\u200Bb", "ab\u{1F600}", "a\uD800b", "a\tb", "a%b", "a#b"]) {
-      assert.match(problemOf(name), /letters, digits/, JSON.stringify(name));
+      assert.match(problemOf(name), /letters, digits|invisible or filler/, JSON.stringify(name));
     }
   });
 

@@ -97,6 +97,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // Every test client is 127.0.0.1: the throttles are off unless a test sets its own limits
     // (test/server/throttle.test.ts, which also checks the defaults).
     throttleSignInAccount: 0, throttleSignInIp: 0, throttleRegisterIp: 0, throttleTokenIp: 0,
+    throttleSecondFactorAccount: 0, throttleEmailCodeAccount: 0, throttleEmailSendAddress: 0, throttleEmailSendIp: 0,
+    // Tests race 30 attempts at once: the hashing queue's load shedding (test/server/hash-queue.test.ts) stays out of their way.
+    hashQueueLimit: 1000,
     // TESSERA_TEST_STORE=postgres (test/server-pg): the same tests on a schema of their own.
     ...(pgSchema === undefined ? {} : { databaseUrl: PG_TEST_URL, pgSchema }),
     ...options.config,

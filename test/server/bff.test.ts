@@ -4,17 +4,17 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, test } from "node:test";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { freePort, startTestServer, type TestServer } from "../helpers/server.js";
+import type { AddressInfo } from "node:net";
+import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 let api: Server;
+let jwks: ReturnType<typeof createRemoteJWKSet>;
 const seen: Array<{ method: string; url: string; sid: unknown; body: string }> = [];
 
 before(async () => {
-  const apiPort = await freePort();
-  server = await startTestServer({ config: { bffUpstream: `http://127.0.0.1:${apiPort}` } });
-  const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
   // A real resource server: it verifies the token like any API behind Tessera would.
+  // It binds first (port 0), so its port cannot be taken in between.
   api = createServer((req, res) => {
     let body = "";
     req.on("data", (chunk: Buffer) => { body += chunk.toString(); });
@@ -26,7 +26,9 @@ before(async () => {
       }, () => res.writeHead(401, { "www-authenticate": 'Bearer error="invalid_token"' }).end());
     });
   });
-  await new Promise<void>((resolve) => api.listen(apiPort, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+  server = await startTestServer({ config: { bffUpstream: `http://127.0.0.1:${(api.address() as AddressInfo).port}` } });
+  jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
 });
 after(async () => {
   await server.close();
@@ -35,14 +37,14 @@ after(async () => {
 
 async function cookieLogin() {
   await server.request("POST", "/auth/register", { json: { username: "bff-user", password: "bff user password" } });
-  const res = await server.request<{ csrf_token: string }>("POST", "/session/login", { json: { username: "bff-user", password: "bff user password" } });
+  const res = await server.request<{ csrf_token: string }>("POST", "/session/login", { json: { username: "bff-user", password: "bff user password" }, headers: { origin: server.issuer } });
   const secret = /__Host-tessera_session=([^;]+)/.exec(res.headers.getSetCookie().join("\n"))![1]!;
   return { cookie: `__Host-tessera_session=${secret}`, csrf: res.body.csrf_token };
 }
 
 test("a cookie request to /bff reaches the API with a Bearer token of the cookie session, and no token reaches the browser", async () => {
   const s = await cookieLogin();
-  const res = await server.request<{ orders: number[]; user: string }>("GET", "/bff/orders?page=2", { headers: { cookie: s.cookie } });
+  const res = await server.request<{ orders: number[]; user: string }>("GET", "/bff/orders?page=2", { headers: { cookie: s.cookie, "sec-fetch-site": "same-origin" } });
   assert.equal(res.status, 200);
   assert.deepEqual(res.body.orders, [1, 2]);
   assert.ok(!/eyJ/.test(res.text) && !/tsr_/.test(res.text), "no token in the answer");

@@ -26,7 +26,7 @@ const cases = {
 
 const paths = {
   "password grant": (c: { username: string; password: string }) => server.request("POST", "/oauth/token", { form: { grant_type: "password", ...c } }),
-  "cookie login": (c: { username: string; password: string }) => server.request("POST", "/session/login", { json: c }),
+  "cookie login": (c: { username: string; password: string }) => server.request("POST", "/session/login", { json: c, headers: { origin: server.issuer } }),
 };
 
 /** Counts argon2 verifications during `run` by wrapping the core's hasher, as accounts.test.ts does. */

@@ -88,9 +88,9 @@ function start(): void {
   });
 }
 
-// Cookie sessions trust writes only from the issuer's origin (and those in
-// TESSERA_ALLOWED_ORIGINS). A page opened under another name for the same
-// server — 127.0.0.1 for localhost — signs in, then sees its writes refused.
+// Cookie sessions trust sign-ins and writes only from the issuer's origin (and
+// those in TESSERA_ALLOWED_ORIGINS; the server's loopback aliases count as its
+// own). A page opened under any other name sees its sign-in refused.
 let issuerOrigin: string | undefined;
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -111,7 +111,7 @@ async function checkOrigin(): Promise<void> {
     .then((metadata) => new URL(String(metadata.issuer)).origin)
     .catch(() => undefined);
   if (!issuerOrigin || sameServer(issuerOrigin, location.origin) || mode() !== "cookie") return;
-  warning.textContent = `This page is open at ${location.origin}, but the server's issuer is ${issuerOrigin}. In cookie mode the server accepts writes (sign-out, ending a session) only from origins it trusts — its CSRF defence — so unless TESSERA_ALLOWED_ORIGINS lists ${location.origin}, open ${issuerOrigin}/ instead.`;
+  warning.textContent = `This page is open at ${location.origin}, but the server's issuer is ${issuerOrigin}. In cookie mode the server accepts sign-ins and writes (sign-out, ending a session) only from origins it trusts — its CSRF defence — so unless TESSERA_ALLOWED_ORIGINS lists ${location.origin}, open ${issuerOrigin}/ instead.`;
   warning.hidden = false;
 }
 
@@ -190,7 +190,7 @@ function describe(error: unknown): string {
     if (error.code === "session_expired") return "Your session has ended. Sign in again.";
     if (error.code === "csrf_failed") {
       const elsewhere = issuerOrigin && issuerOrigin !== location.origin;
-      return `The server refused this write as a possible cross-site request (csrf_failed).${elsewhere ? ` This page's origin ${location.origin} is not the issuer's (${issuerOrigin}): open ${issuerOrigin}/, or add ${location.origin} to TESSERA_ALLOWED_ORIGINS.` : ""}`;
+      return `The server refused this request as a possible cross-site request (csrf_failed).${elsewhere ? ` This page's origin ${location.origin} is not the issuer's (${issuerOrigin}): open ${issuerOrigin}/, or add ${location.origin} to TESSERA_ALLOWED_ORIGINS.` : ""}`;
     }
     return `${error.message} (${error.code})`;
   }

@@ -4,10 +4,8 @@
  * both are absent and the instance still works beside others on PostgreSQL:
  * the feed polls the store and keys reload every minute.
  */
-import type { AccessTokens, AccessTokenClaims } from "../access-tokens.js";
 import type { Config } from "../config.js";
 import type { AuthEvents } from "../events.js";
-import { decodeJws } from "../jws.js";
 import type { KeyRing } from "../key-ring.js";
 import type { RevocationFeed } from "../revocation-feed.js";
 import { ClusterBus } from "./cluster-bus.js";
@@ -43,18 +41,4 @@ export function joinCluster(link: RedisLink | undefined, parts: { events: AuthEv
   parts.keys.onChange = () => bus.send({ type: "keys-changed" });
   if (keysChangedAtStart) bus.send({ type: "keys-changed" });
   return bus;
-}
-
-/**
- * Verifies an access token; when it names a kid this instance does not know
- * yet (another instance just created it), reloads the ring once and retries.
- */
-export async function verifyWithKeyReload(accessTokens: AccessTokens, keys: KeyRing, token: string): Promise<AccessTokenClaims> {
-  try {
-    return accessTokens.verify(token);
-  } catch (error) {
-    const kid = decodeJws(token)?.header.kid;
-    if (typeof kid === "string" && (await keys.reloadForUnknownKid(kid))) return accessTokens.verify(token);
-    throw error;
-  }
 }

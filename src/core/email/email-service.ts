@@ -14,7 +14,6 @@ import { seal } from "../master-key.js";
 import type { PasswordHasher } from "../passwords.js";
 import type { RequestMeta } from "../sessions.js";
 import { ipKey, type Throttle } from "../throttle.js";
-import { Backoff, type BackoffPolicy, type CounterStore } from "../backoff.js";
 import { sha256 } from "../crypto-utils.js";
 import { usernameKey } from "../usernames.js";
 import { parseAddress, type Address } from "./address.js";
@@ -35,8 +34,6 @@ export interface EmailServiceOptions {
   resetTtl: number;
   codeTtl: number;
   codeMaxAttempts: number;
-  sendPolicy: { address: BackoffPolicy; ip: BackoffPolicy };
-  counters?: CounterStore;
 }
 
 type User = Pick<UserRow, "id" | "username" | "email" | "disabled_at"> & { email_verified_at?: number | null | undefined };
@@ -47,17 +44,12 @@ export function verificationRefused(): TesseraError {
 
 export class EmailService {
   readonly #o: EmailServiceOptions;
-  /** Sends per address and per IP (no mail bombing): reserved before the message is written. */
-  readonly sendAddress: Backoff;
-  readonly sendIp: Backoff;
   readonly #background = new Set<Promise<void>>();
   /** Told about failures of work done after the answer (the server logs them). */
   onError: (error: unknown) => void = () => undefined;
 
   constructor(options: EmailServiceOptions) {
     this.#o = options;
-    this.sendAddress = new Backoff("email-send-address", options.sendPolicy.address, options.counters);
-    this.sendIp = new Backoff("email-send-ip", options.sendPolicy.ip, options.counters);
   }
 
   /** The writes of a registration with an address: a verification token and its message. */
@@ -236,12 +228,12 @@ export class EmailService {
   }
 
   async #reserveSend(addressKey: string, ip: string | undefined): Promise<void> {
-    // Reserve before the work: the count is taken first, and an attempt over the limit is refused.
-    for (const [limit, key] of [[this.sendIp, ipKey(ip)], [this.sendAddress, addressKey]] as const) {
-      const wait = await limit.retryAfter(key);
-      const over = wait > 0 ? wait : await limit.count(key);
-      if (over > 0) throw new TesseraError("too_many_requests", "Too many messages asked for. Try again later.", { retryAfter: over, detail: "email send throttled" });
-    }
+    // Sends per address and per IP (no mail bombing), reserved before the message is written;
+    // every send counts (`keep`), whether or not an account exists.
+    await this.#o.throttle.guard([
+      { dimension: "emailSendIp", key: ipKey(ip), onSuccess: "keep" },
+      { dimension: "emailSendAddress", key: addressKey, onSuccess: "keep" },
+    ], async () => undefined);
   }
 
   #verificationWrites(user: User, address: Address, purpose: "verify" | "change"): EmailWrites {

@@ -36,14 +36,11 @@ export function setUpEmail(d: EmailDeps) {
     ? smtpTransport({ url: config.smtpUrl, timeoutMs: config.smtpTimeoutSeconds * 1000, messageIdHost: host })
     : fileTransport(mailDir, host));
   const sealKey = deriveKey(d.masterKey, "outbox");
-  const timing = { window: config.throttleWindow, baseDelay: config.throttleBaseDelay, maxDelay: config.throttleMaxDelay };
   const service = new EmailService({
     store: d.store, hasher: d.hasher, events: d.events, throttle: d.throttle, now: d.now, issuer: config.issuer,
     sealKey, codeKey: deriveKey(d.masterKey, "email-code"),
     verifyTtl: config.emailVerifyTtlSeconds * 1000, resetTtl: config.emailResetTtlSeconds * 1000, codeTtl: config.emailCodeTtlSeconds * 1000,
     codeMaxAttempts: config.emailCodeMaxAttempts,
-    sendPolicy: { address: { free: config.throttleEmailSendAddress, ...timing }, ip: { free: config.throttleEmailSendIp, ...timing } },
-    counters: d.counters,
   });
   const sender = new MailSender({
     store: d.store, transport, templates, events: d.events, sealKey, now: d.now,

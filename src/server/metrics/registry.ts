@@ -59,6 +59,7 @@ export function createMetrics(tessera: Tessera): Metrics {
   const { hasher } = tessera;
   new Gauge({ name: "tessera_password_hash_queue_depth", help: "Password hashes waiting for a hashing slot.", registers, collect() { this.set(hasher.queueDepth); } });
   new Gauge({ name: "tessera_password_hash_running", help: "Password hashes running now.", registers, collect() { this.set(hasher.running); } });
+  new Gauge({ name: "tessera_feed_polls_held", help: "Revocation-feed long polls this instance holds now.", registers, collect() { this.set(tessera.feed.held); } });
 
   let cached: { at: number; value: number } | undefined;
   new Gauge({

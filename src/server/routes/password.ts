@@ -2,6 +2,7 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
 import type { Tessera } from "../../core/tessera.js";
 import { principalOf } from "../shared/authenticate.js";
+import { closedSignal } from "../shared/closed-signal.js";
 import { requestMeta } from "../shared/request-meta.js";
 
 interface PasswordBody {
@@ -22,7 +23,7 @@ const schema = {
 
 export function passwordRoute(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
   app.post<{ Body: PasswordBody }>("/auth/password", { schema, preHandler: authenticate }, async (request, reply) => {
-    await tessera.changePassword(principalOf(request), request.body.current_password, request.body.new_password, requestMeta(request));
+    await tessera.changePassword(principalOf(request), request.body.current_password, request.body.new_password, { ...requestMeta(request), signal: closedSignal(reply) });
     return reply.code(204).send();
   });
 }

@@ -1,7 +1,9 @@
-/** `POST /auth/register`: a new account with the role `user`. */
+/** `POST /auth/register`: a new account with the role `user`. JSON only (a cross-site form cannot send it). */
 import type { FastifyInstance } from "fastify";
 import type { Tessera } from "../../core/tessera.js";
+import { jsonBodyOnly } from "../shared/browser-request.js";
 import { noStore } from "../shared/no-store.js";
+import { closedSignal } from "../shared/closed-signal.js";
 import { requestMeta } from "../shared/request-meta.js";
 
 interface RegisterBody {
@@ -23,9 +25,9 @@ const schema = {
 } as const;
 
 export function registerRoute(app: FastifyInstance, tessera: Tessera): void {
-  app.post<{ Body: RegisterBody }>("/auth/register", { schema }, async (request, reply) => {
+  app.post<{ Body: RegisterBody }>("/auth/register", { schema, onRequest: jsonBodyOnly() }, async (request, reply) => {
     // Every attempt counts against the caller's address (a taken name is a probe too).
-    const user = await tessera.throttle.registration(request.ip, () => tessera.users.register(request.body, requestMeta(request)));
+    const user = await tessera.throttle.registration(request.ip, () => tessera.users.register(request.body, { ...requestMeta(request), signal: closedSignal(reply) }));
     noStore(reply).code(201);
     return { id: user.id, username: user.username, email: user.email, created_at: new Date(user.created_at).toISOString() };
   });

@@ -22,6 +22,6 @@ export function revocationsRoute(app: FastifyInstance, tessera: Tessera): void {
     noStore(reply);
     const closed = new AbortController();
     reply.raw.once("close", () => closed.abort()); // the reader hung up
-    return tessera.feed.read(request.query.since, Number(request.query.wait ?? 0) * 1000, closed.signal);
+    return tessera.feed.read(request.query.since, Number(request.query.wait ?? 0) * 1000, closed.signal, request.ip);
   });
 }

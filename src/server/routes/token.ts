@@ -36,7 +36,7 @@ export function tokenRoute(app: FastifyInstance, tessera: Tessera): void {
     const grant = Object.hasOwn(grants, request.body.grant_type) ? grants[request.body.grant_type] : undefined;
     if (!grant) throw new TesseraError("unsupported_grant_type", `Supported grant types: password, refresh_token, client_credentials, ${EMAIL_OTP_GRANT}.`);
     try {
-      return await grant(tessera, request, request.body);
+      return await grant(tessera, request, request.body, reply);
     } catch (error) {
       // RFC 6749 §5.2: a failed Basic authentication answers with a Basic challenge.
       if (error instanceof TesseraError && error.code === "invalid_client" && /^basic /i.test(request.headers.authorization ?? "")) {

@@ -12,7 +12,7 @@ import { allowedOrigins, requestOrigin } from "./origins.js";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-function csrfFailed(detail: string): TesseraError {
+export function csrfFailed(detail: string): TesseraError {
   return new TesseraError("csrf_failed", "The request lacks a valid CSRF token or comes from an origin that is not allowed.", { detail });
 }
 

@@ -8,7 +8,9 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider, type Mig
 import * as initial from "./001-initial.js";
 import * as security from "./002-security.js";
 import * as refreshInSession from "./003-refresh-in-session.js";
+import * as usernameSkeleton from "./004-username-skeleton.js";
 import * as email from "./007-email.js";
+import * as tokenLifetimeHighWater from "./008-token-lifetime-high-water.js";
 
 export interface MigrationContext {
   dialect: "sqlite" | "postgres";
@@ -21,7 +23,9 @@ const steps: Record<string, { up: Step }> = {
   "001-initial": initial,
   "002-security": security,
   "003-refresh-in-session": refreshInSession,
+  "004-username-skeleton": usernameSkeleton,
   "007-email": email,
+  "008-token-lifetime-high-water": tokenLifetimeHighWater,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -43,8 +47,8 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: MigrationCon
 }
 
 /** Brings the schema to the version `name` (tests of an upgrade start from an older version). */
-export async function migrateTo(db: Kysely<unknown>, dialect: MigrationContext["dialect"], name: string): Promise<string[]> {
-  return migrate(db, dialect, undefined, (migrator) => migrator.migrateTo(name));
+export async function migrateTo(db: Kysely<unknown>, dialect: MigrationContext["dialect"], name: string, schema?: string): Promise<string[]> {
+  return migrate(db, dialect, schema, (migrator) => migrator.migrateTo(name));
 }
 
 async function migrate(db: Kysely<unknown>, dialect: MigrationContext["dialect"], schema: string | undefined, run: (migrator: Migrator) => Promise<MigrationResultSet>): Promise<string[]> {

@@ -2,7 +2,7 @@
  * The SQLite corner: opening the file with the pragmas Tessera relies on, and
  * recognising SQLite's unique-constraint error. Nothing else here is SQLite-only.
  */
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, type CompiledQuery, type QueryResult } from "kysely";
@@ -95,9 +95,32 @@ function sqliteCode(error: unknown): string {
   return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : "";
 }
 
+/**
+ * Owner-only files: the database holds password hashes and sealed keys, and its
+ * -wal and -shm hold the same pages. SQLite creates a new file 0644 (less the
+ * umask) and gives the -wal and -shm the mode of the database file, so the
+ * database is created 0600 before SQLite opens it; files an older version left
+ * readable by others are tightened (a start that cannot do so stops, naming the fix).
+ */
+function ownerOnly(filename: string): void {
+  mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(filename, "wx", 0o600)); // "wx": never truncate a database another process just made
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  for (const path of [filename, `${filename}-wal`, `${filename}-shm`]) {
+    if (!existsSync(path) || (statSync(path).mode & 0o077) === 0) continue;
+    try {
+      chmodSync(path, 0o600);
+    } catch (error) {
+      throw new Error(`${path} is readable by other users and could not be made private; run: chmod 600 ${path}`, { cause: error });
+    }
+  }
+}
+
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<KyselyStore> {
-  // Owner-only: the file holds password hashes and sealed keys.
-  if (options.filename !== ":memory:") mkdirSync(dirname(options.filename), { recursive: true, mode: 0o700 });
+  if (options.filename !== ":memory:") ownerOnly(options.filename);
   const database = new SQLite(options.filename);
   // WAL lets readers run beside the writer; NORMAL sync is durable across process
   // crashes in WAL mode (a power cut may lose the last commits, never corrupt).

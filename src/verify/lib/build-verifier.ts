@@ -27,7 +27,7 @@ export function buildVerifier(options: VerifierOptions, node: NodeModules | unde
   const policy = { issuer: config.issuer, audiences: config.audiences, clockTolerance: config.clockTolerance };
 
   const discovery = options.keys === undefined && options.jwksUri === undefined
-    ? new Discovery(config.issuer, fetch, config.jwks.timeout * 1000) : undefined;
+    ? new Discovery(config.issuer, fetch, config.jwks.timeout * 1000, config.allowInsecureHttp) : undefined;
   const keys: KeySource = options.keys !== undefined
     ? new LocalKeys(Array.isArray(options.keys) ? { keys: options.keys } : options.keys, config.algorithms, backend, report, clock)
     : new RemoteJwks({

@@ -4,6 +4,7 @@
  * remembered, so the next caller tries again.
  */
 import type { FetchLike } from "../types.js";
+import { isLoopbackHost } from "../options.js";
 import { getJson, isObject } from "./http.js";
 
 export interface IssuerMetadata {
@@ -29,10 +30,13 @@ export class Discovery {
   readonly #timeoutMs: number;
   #pending: Promise<IssuerMetadata> | undefined;
 
-  constructor(issuer: string, fetch: FetchLike, timeoutMs: number) {
+  readonly #allowInsecureHttp: boolean;
+
+  constructor(issuer: string, fetch: FetchLike, timeoutMs: number, allowInsecureHttp = false) {
     this.#issuer = issuer;
     this.#fetch = fetch;
     this.#timeoutMs = timeoutMs;
+    this.#allowInsecureHttp = allowInsecureHttp;
   }
 
   get(): Promise<IssuerMetadata> {
@@ -52,6 +56,19 @@ export class Discovery {
     if (body.issuer !== this.#issuer) throw new TypeError(`${url} names another issuer`);
     if (typeof body.jwks_uri !== "string") throw new TypeError(`${url} has no jwks_uri`);
     const feed = body.revocation_feed_endpoint;
+    // The same rule as for the options: metadata must not send us to plain http off loopback.
+    for (const [field, value] of [["jwks_uri", body.jwks_uri], ["revocation_feed_endpoint", feed]] as const) {
+      if (typeof value === "string" && !this.#allowInsecureHttp && insecure(value)) throw new TypeError(`${url} names a plain-http ${field} off loopback (set allowInsecureHttp to accept it)`);
+    }
     return { jwks_uri: body.jwks_uri, revocation_feed_endpoint: typeof feed === "string" ? feed : undefined };
+  }
+}
+
+function insecure(value: string): boolean {
+  try {
+    const parsed = new URL(value);
+    return parsed.protocol === "http:" && !isLoopbackHost(parsed.hostname);
+  } catch {
+    return false; // not a URL: the fetch itself fails and says so
   }
 }

@@ -35,7 +35,7 @@ export function adminUserRoutes(app: FastifyInstance, tessera: Tessera): void {
     return password === undefined ? { user: userView(user) } : { user: userView(user), password };
   });
 
-  app.get<Id>("/users/:id", { schema: { tags, summary: "Show a user (by id or username)", params: idParams, response: { 200: userSchema, ...adminErrors } } },
+  app.get<Id>("/users/:id", { schema: { tags, summary: "Show a user (by selector: a user id, `id:<id>`, `username:<name>`, or a username)", params: idParams, response: { 200: userSchema, ...adminErrors } } },
     async (request) => userView(await admin.get(request.params.id)));
 
   app.patch<Id & { Body: { disabled?: boolean; roles?: string[] } }>("/users/:id", {

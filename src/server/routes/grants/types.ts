@@ -1,4 +1,4 @@
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { TokenResponse } from "../../../core/token-service.js";
 import type { Tessera } from "../../../core/tessera.js";
 
@@ -16,4 +16,5 @@ export interface TokenBody {
   code?: string;
 }
 
-export type GrantHandler = (tessera: Tessera, request: FastifyRequest, body: TokenBody) => Promise<TokenResponse>;
+/** `reply` only for what the grant must know of the exchange (e.g. whether the client has gone: closedSignal). */
+export type GrantHandler = (tessera: Tessera, request: FastifyRequest, body: TokenBody, reply: FastifyReply) => Promise<TokenResponse>;
