@@ -9,6 +9,7 @@ import { startServer } from "../server/start.js";
 import { adminCommands } from "./admin-commands.js";
 import { apiCommands } from "./api-commands.js";
 import { requireExistingData } from "./existing-data.js";
+import { emailCommands } from "./email-commands.js";
 import { UsageError } from "./usage-error.js";
 
 export interface CommandContext {
@@ -88,6 +89,10 @@ export const commands: Record<string, Command> = {
       const config = Object.keys(overrides).length > 0 ? loadConfig(process.env, overrides) : { ...ctx.config };
       const server = await startServer(config);
       ctx.io.out(`Tessera listening on ${server.url} (issuer ${config.issuer}, data ${config.databaseUrl ? "PostgreSQL" : config.dataDir})`);
+      const mail = server.tessera.mail;
+      ctx.io.out(mail.mailDir
+        ? `Email: no TESSERA_SMTP_URL; messages are written to ${mail.mailDir}${mail.devPage ? ` and listed at ${server.url}/dev/mail (loopback only)` : ""}`
+        : `Email: ${mail.description}`);
       return new Promise<number>((resolve) => {
         const stop = (signal: string) => {
           server.app.log.info({ signal }, "shutting down: finishing in-flight requests");
@@ -303,4 +308,5 @@ export const commands: Record<string, Command> = {
   },
   ...adminCommands,
   ...apiCommands,
+  ...emailCommands,
 };

@@ -44,6 +44,20 @@ export interface TesseraClient {
   endSession(id: string): Promise<void>;
   /** Changes the password; the server ends every other session of the user. */
   changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /** Signs in with the 6-digit code `sendSignInCode` mailed (a second factor may still be asked for). */
+  signInWithCode(email: string, code: string): Promise<Session>;
+  /** Mails a sign-in code to a verified address; resolves the same whether or not one exists. */
+  sendSignInCode(email: string): Promise<void>;
+  /** Mails a reset link to the account's verified address; resolves the same whether or not the account exists. */
+  requestPasswordReset(who: { email: string } | { username: string }): Promise<void>;
+  /** Sets a new password with the token (or typed code) of a reset message; every session ends. */
+  resetPassword(token: string, newPassword: string): Promise<void>;
+  /** Verifies an address with the token (or typed code) of its message. */
+  verifyEmail(token: string): Promise<void>;
+  /** Sends the signed-in user's verification message again. */
+  resendVerification(): Promise<void>;
+  /** Asks to change the address: it changes once the new one is verified. */
+  changeEmail(email: string, password: string): Promise<void>;
   /**
    * `fetch` with the user's credentials: the Bearer token (renewed before it
    * expires, and once after a 401 `invalid_token`, then retried once) or, in
@@ -126,6 +140,10 @@ export function createClient(options: ClientOptions): TesseraClient {
   };
   const mode = cookies ? cookieMode(ctx) : tokenMode(ctx);
   const call = async <T>(path: string, init?: RequestInit) => jsonOrThrow<T>(await mode.fetch(path, init));
+  // The email routes that need no sign-in (JSON; they answer 202 or 204 with no body).
+  const open = async (path: string, body: object) => {
+    await jsonOrThrow(await ctx.fetch(ctx.url(path), json("POST", body)));
+  };
   const end = (reason: string) => core.set(null, { type: "SIGNED_OUT", reason });
   // The current session's id: the access token's `sid`, or (cookie mode, no
   // token) what the last session list marked `current`.
@@ -157,6 +175,17 @@ export function createClient(options: ClientOptions): TesseraClient {
     },
     async changePassword(currentPassword, newPassword) {
       await call("/auth/password", json("POST", { current_password: currentPassword, new_password: newPassword }));
+    },
+    signInWithCode: mode.signInWithCode,
+    sendSignInCode: (email) => open("/auth/otp/send", { email }),
+    requestPasswordReset: (who) => open("/auth/password/forgot", who),
+    resetPassword: (token, newPassword) => open("/auth/password/reset", { reset_token: token, new_password: newPassword }),
+    verifyEmail: (token) => open("/auth/email/verify", { token }),
+    async resendVerification() {
+      await call("/auth/email/verify/send", { method: "POST" });
+    },
+    async changeEmail(email, password) {
+      await call("/auth/email", json("POST", { email, password }));
     },
     getAccessToken: mode.accessToken,
     async getSession() {

@@ -18,6 +18,8 @@ export interface Context {
 
 export interface Mode {
   signIn(username: string, password: string, ask?: TokenRequest): Promise<Session>;
+  /** A sign-in with the 6-digit code sent by `sendSignInCode`. */
+  signInWithCode(email: string, code: string): Promise<Session>;
   signOut(): Promise<void>;
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   refresh(ask?: TokenRequest): Promise<Session>;

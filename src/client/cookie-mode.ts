@@ -55,6 +55,13 @@ export function cookieMode({ core, fetch, url, ours }: Context): Mode {
     throw expired;
   }
 
+  async function start(path: string, body: Record<string, string>, reason: string): Promise<Session> {
+    await core.ready;
+    const res = await fetch(url(path), { ...json("POST", body), credentials: "include" });
+    const answer = await jsonOrThrow<{ csrf_token: string }>(res);
+    return core.set<Session>({ csrfToken: answer.csrf_token }, { type: "SIGNED_IN", reason });
+  }
+
   return {
     fetch: authorizedFetch,
     accessToken: async () => null,
@@ -66,10 +73,10 @@ export function cookieMode({ core, fetch, url, ours }: Context): Mode {
       return session;
     },
     async signIn(username, password) {
-      await core.ready;
-      const res = await fetch(url("/session/login"), { ...json("POST", { username, password }), credentials: "include" });
-      const body = await jsonOrThrow<{ csrf_token: string }>(res);
-      return core.set<Session>({ csrfToken: body.csrf_token }, { type: "SIGNED_IN", reason: "password" });
+      return start("/session/login", { username, password }, "password");
+    },
+    async signInWithCode(email, code) {
+      return start("/session/otp", { email, code }, "email_code");
     },
     async signOut() {
       await core.ready;

@@ -48,5 +48,7 @@ export async function errorFrom(res: Response): Promise<TesseraError> {
 /** Reads a JSON body from a successful response, or throws the server's error. */
 export async function jsonOrThrow<T>(res: Response): Promise<T> {
   if (!res.ok) throw await errorFrom(res);
-  return res.status === 204 ? (undefined as T) : ((await res.json()) as T);
+  // 204, and the email routes' bodiless 202: nothing to parse.
+  const text = res.status === 204 ? "" : await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
 }

@@ -96,6 +96,11 @@ export function tokenMode({ core, fetch, url, ours, clientId, leeway, ask }: Con
       const session = await grant({ grant_type: "password", username, password, ...asked(request ?? ask) });
       return core.set(session, { type: "SIGNED_IN", reason: "password" });
     },
+    async signInWithCode(email, code) {
+      await core.ready;
+      const session = await grant({ grant_type: "urn:tessera:params:oauth:grant-type:email-otp", email, code });
+      return core.set(session, { type: "SIGNED_IN", reason: "email_code" });
+    },
     async signOut() {
       await core.ready;
       const session = core.get();

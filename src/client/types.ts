@@ -60,7 +60,7 @@ export type AuthChangeType = "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "S
  * One change of the signed-in state.
  *
  * `reason` says why:
- * - `SIGNED_IN`: `password`, `restored` (found in storage, or in cookie mode
+ * - `SIGNED_IN`: `password`, `email_code`, `restored` (found in storage, or in cookie mode
  *   the browser's session cookies), `other_tab`;
  * - `TOKEN_REFRESHED`: `expiring` (quiet refresh before expiry),
  *   `invalid_token` (after a 401), `manual` (`client.refresh()`), `other_tab`;

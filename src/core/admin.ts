@@ -14,13 +14,13 @@ import { parseRoles, type UserService } from "./users.js";
 import type { Store } from "../store/index.js";
 
 export interface UserView {
-  id: string; username: string; email: string | null; roles: string[]; disabled: boolean;
+  id: string; username: string; email: string | null; email_verified: boolean; roles: string[]; disabled: boolean;
   created_at: string; updated_at: string; password_changed_at: string;
 }
 
 export function userView(u: UserRow): UserView {
   return {
-    id: u.id, username: u.username, email: u.email, roles: parseRoles(u), disabled: u.disabled_at !== null,
+    id: u.id, username: u.username, email: u.email, email_verified: Boolean(u.email_verified_at), roles: parseRoles(u), disabled: u.disabled_at !== null,
     created_at: iso(u.created_at), updated_at: iso(u.updated_at), password_changed_at: iso(u.password_changed_at),
   };
 }

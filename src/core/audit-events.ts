@@ -7,10 +7,14 @@
 import type { NewAuditEvent } from "../store/index.js";
 import type { AuthEvents, EventOrigin } from "./events.js";
 
+/** Email (docs/email.md): deliveries, verifications, and messages asked for. */
+export const EMAIL_AUDIT_TYPES = ["email_delivery", "email_verified", "email_requested"] as const;
+
 export const AUDIT_TYPES = [
   "sign_in", "refresh", "refresh_reuse", "logout", "session_revoked", "session_expired",
   "password_changed", "password_reset", "user_registered", "key_rotated", "key_revoked", "key_deleted", "admin_action",
   "factor", "second_factor",
+  ...EMAIL_AUDIT_TYPES,
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
@@ -58,6 +62,10 @@ export function subscribeAudit(events: AuthEvents, sink: Sink, now: () => number
     { ...(e.type === undefined ? {} : { type: e.type }), ...(e.factorId === undefined ? {} : { factor_id: e.factorId }) })));
   on("second-factor", (e) => sink(row(now(), "second_factor", e.outcome, { user_id: e.userId ?? null, client_id: e.clientId ?? null, ip: e.ip, userAgent: e.userAgent },
     { method: e.method, ...(e.passwordless ? { passwordless: true } : {}), ...(e.factorId === undefined ? {} : { factor_id: e.factorId }) })));
+  on("mail-delivery", (e) => sink(row(now(), "email_delivery", e.outcome, { user_id: e.userId ?? null },
+    { message_id: e.messageId, kind: e.kind, attempts: e.attempts, ...(e.error === undefined ? {} : { error: e.error }) })));
+  on("email-verified", (e) => sink(row(now(), "email_verified", "success", { user_id: e.userId, actor: e.actor ?? null, ip: e.ip, userAgent: e.userAgent }, { via: e.via })));
+  on("email-requested", (e) => sink(row(now(), "email_requested", e.userId === undefined ? "no_account" : "success", { user_id: e.userId ?? null, ip: e.ip, userAgent: e.userAgent }, { kind: e.kind })));
   on("admin-action", (e) => sink(row(now(), "admin_action", "success",
     { user_id: e.userId ?? null, actor: e.actor.id, ip: e.actor.ip, userAgent: e.actor.userAgent },
     { action: e.action, ...(e.target === undefined ? {} : { target: e.target }), ...e.detail })));

@@ -109,6 +109,22 @@ export interface Config {
   /** First admin created at start when no user has this name (with adminPassword). */
   adminUsername: string;
   adminPassword: string | undefined;
+  /** Email (docs/email.md). `smtp://user:pass@host:port` or `smtps://…`; empty: messages kept as .eml files. */
+  smtpUrl: string;
+  /** The From address of every message. */
+  mailFrom: string;
+  /** Folder of template overrides; empty: the built-in templates. */
+  mailTemplatesDir: string;
+  smtpTimeoutSeconds: number;
+  mailMaxAttempts: number;
+  mailRetryBaseSeconds: number;
+  mailPollIntervalMs: number;
+  mailRetentionDays: number;
+  emailVerifyTtlSeconds: number;
+  emailResetTtlSeconds: number;
+  emailCodeTtlSeconds: number;
+  emailCodeMaxAttempts: number;
+  requireVerifiedEmail: boolean;
 }
 
 export class ConfigError extends Error {
@@ -250,7 +266,54 @@ export const settings = [
   setting({ key: "feedMaxPollsPerIp", env: "TESSERA_FEED_MAX_POLLS_PER_IP", fallback: "100", doc: "Revocation-feed long polls one client address may hold at once on one instance (each verifier holds one); one more is `429 too_many_requests` with `Retry-After`. At most `TESSERA_FEED_MAX_POLLS`.", parse: int(1, 1_000_000) }),
   setting({ key: "adminUsername", env: "TESSERA_ADMIN_USERNAME", fallback: "", doc: "With `TESSERA_ADMIN_PASSWORD`: the first admin, created at start if no user has this name.", parse: (r) => r }),
   setting({ key: "adminPassword", env: "TESSERA_ADMIN_PASSWORD", fallback: undefined, doc: "The first admin's password (never logged; used only to create that user).", parse: (r) => r }),
+  ...emailSettings(),
 ] as const;
+
+function emailSettings() {
+  return [
+    setting({ key: "smtpUrl", env: "TESSERA_SMTP_URL", fallback: "", doc: "`smtp://user:pass@host:port` (STARTTLS when the server offers it; add `?starttls=required` to insist) or `smtps://…` (TLS from the start). Empty: messages are written as .eml files in the data folder (docs/email.md).", parse: parseSmtpUrl }),
+    setting({ key: "mailFrom", env: "TESSERA_MAIL_FROM", fallback: "", doc: "From address of every message (`addr@example.com` or `Name <addr@example.com>`). Required with TESSERA_SMTP_URL; default without it: `no-reply@` the issuer's host.", parse: parseMailFrom }),
+    setting({ key: "mailTemplatesDir", env: "TESSERA_MAIL_TEMPLATES", fallback: "", doc: "Folder of message templates overriding the built-in ones (`<kind>.subject.txt`, `<kind>.txt`, `<kind>.html`; docs/email.md).", parse: (r) => (r === "" ? "" : resolve(r)) }),
+    setting({ key: "smtpTimeoutSeconds", env: "TESSERA_SMTP_TIMEOUT_SECONDS", fallback: "10", doc: "Seconds to connect, greet and answer each SMTP command before an attempt fails.", parse: int(1, 600) }),
+    setting({ key: "mailMaxAttempts", env: "TESSERA_MAIL_MAX_ATTEMPTS", fallback: "8", doc: "Delivery attempts of a message before it is recorded as failed.", parse: int(1, 100) }),
+    setting({ key: "mailRetryBaseSeconds", env: "TESSERA_MAIL_RETRY_BASE_SECONDS", fallback: "30", doc: "Seconds before the first retry of a message; each further retry doubles it (at most one hour).", parse: int(1, 3600) }),
+    setting({ key: "mailPollIntervalMs", env: "TESSERA_MAIL_POLL_INTERVAL_MS", fallback: "2000", doc: "ms between looks at the outbox for due messages (a new message is sent at once besides).", parse: int(50, 600_000) }),
+    setting({ key: "mailRetentionDays", env: "TESSERA_MAIL_RETENTION_DAYS", fallback: "7", doc: "Days delivered and failed messages stay in the outbox before the sweeper deletes them.", parse: int(1, 3650) }),
+    setting({ key: "emailVerifyTtlSeconds", env: "TESSERA_EMAIL_VERIFY_TTL_SECONDS", fallback: String(DAY), doc: "Seconds a verification link stays valid.", parse: int(60, 30 * DAY) }),
+    setting({ key: "emailResetTtlSeconds", env: "TESSERA_EMAIL_RESET_TTL_SECONDS", fallback: "3600", doc: "Seconds a password-reset link sent by email stays valid.", parse: int(60, DAY) }),
+    setting({ key: "emailCodeTtlSeconds", env: "TESSERA_EMAIL_CODE_TTL_SECONDS", fallback: "600", doc: "Seconds a 6-digit sign-in code stays valid.", parse: int(30, 3600) }),
+    setting({ key: "emailCodeMaxAttempts", env: "TESSERA_EMAIL_CODE_MAX_ATTEMPTS", fallback: "5", doc: "Wrong guesses a sign-in code survives; the next one kills it.", parse: int(1, 20) }),
+    setting({ key: "requireVerifiedEmail", env: "TESSERA_REQUIRE_VERIFIED_EMAIL", fallback: "false", doc: "Refuse sign-in (`email_not_verified`) to users without a verified address (true/false).", parse: bool }),
+  ];
+}
+
+function bool(r: string): boolean {
+  if (r !== "true" && r !== "false") throw new Error("must be true or false");
+  return r === "true";
+}
+
+function parseSmtpUrl(r: string): string {
+  if (r === "") return "";
+  let url: URL;
+  try {
+    url = new URL(r);
+  } catch {
+    throw new Error("must be an smtp:// or smtps:// URL");
+  }
+  if (url.protocol !== "smtp:" && url.protocol !== "smtps:") throw new Error("must be an smtp:// or smtps:// URL");
+  if (!url.hostname) throw new Error("must name a host");
+  const starttls = url.searchParams.get("starttls");
+  if (starttls !== null && starttls !== "required") throw new Error("starttls may only be `required`");
+  return r;
+}
+
+const FROM = /^(?:[^<>\r\n"]{0,100} ?<([^\s<>@]{1,64}@[^\s<>@]{1,255})>|([^\s<>@]{1,64}@[^\s<>@]{1,255}))$/;
+
+function parseMailFrom(r: string): string {
+  if (r === "") return "";
+  if (/[\r\n]/.test(r) || r.includes("\u0000") || !FROM.test(r.trim())) throw new Error("must be an address, or `Name <address>`");
+  return r.trim();
+}
 
 const SECRET_SETTINGS: ReadonlySet<keyof Config> = new Set(["masterKey", "adminPassword", "metricsToken"]);
 
@@ -298,6 +361,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     const unknown = (config.defaultScopes ?? []).filter((s) => !(config.supportedScopes ?? []).includes(s));
     if (unknown.length > 0) problems.push(`TESSERA_DEFAULT_SCOPES names scopes missing from TESSERA_SCOPES: ${unknown.join(" ")}`);
+    if (config.smtpUrl && !config.mailFrom) problems.push("TESSERA_MAIL_FROM is required with TESSERA_SMTP_URL");
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config as Config;

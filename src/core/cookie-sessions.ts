@@ -12,7 +12,7 @@ import type { ClientRow, SessionRow, Store, UserRow } from "../store/index.js";
 import { randomToken, safeEqual, sha256 } from "./crypto-utils.js";
 import type { AuthEvents } from "./events.js";
 import type { RequestMeta, SessionAuth, SessionService } from "./sessions.js";
-import { checkSignIn } from "./sign-in.js";
+import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "./sign-in.js";
 import type { Throttle } from "./throttle.js";
 import type { UserService } from "./users.js";
 
@@ -28,6 +28,8 @@ export interface CookieSessionOptions {
   touchInterval?: number;
   /** Sign-in throttles (checkSignIn applies them). */
   throttle?: Throttle;
+  /** TESSERA_REQUIRE_VERIFIED_EMAIL (admitFirstStep). */
+  requireVerifiedEmail?: boolean;
 }
 
 export interface CookieLogin {
@@ -52,7 +54,22 @@ export class CookieSessionService {
   /** Checks the password and starts a new session: always a new id, never the cookie the browser came with. */
   async login(client: ClientRow, username: string, password: string, scope: string, meta: RequestMeta): Promise<CookieLogin> {
     const user = await checkSignIn(this.#o, client, username, password, meta);
-    return this.start(user, client, scope, meta, { amr: ["pwd"], authTime: this.#o.now() });
+    return this.completeSignIn(user, client, scope, meta, "pwd");
+  }
+
+  /** An email-code sign-in to a cookie session (email/email-service.ts checks the code). */
+  async loginWithCode(client: ClientRow, email: string, check: () => Promise<UserRow>, scope: string, meta: RequestMeta): Promise<CookieLogin> {
+    const user = await checkCodeSignIn(this.#o, client, email, check, meta);
+    return this.completeSignIn(user, client, scope, meta, "otp");
+  }
+
+  /**
+   * Turns a successful first step into a cookie session (the cookie twin of
+   * TokenService.completeSignIn): the user policy first, then the second-step gate.
+   */
+  async completeSignIn(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, step: FirstStep): Promise<CookieLogin> {
+    admitFirstStep(this.#o, user, step);
+    return this.start(user, client, scope, meta, { amr: [step], authTime: this.#o.now() });
   }
 
   /** A finished step of a sign-in becomes a cookie session (the gate may answer mfa_required: sessions.ts). */

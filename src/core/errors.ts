@@ -17,6 +17,8 @@ export const errorCodes = {
   username_taken: { status: 409, doc: "Another user already has this username (compared after normalisation, without case)." },
   invalid_target: { status: 400, doc: "The `resource` of a token request is not a registered API, not one the client may get, or not the one the session was granted (RFC 8707)." },
   api_exists: { status: 409, doc: "An API with this identifier is already registered." },
+  email_taken: { status: 409, doc: "Another account has already verified this email address (compared in its normal form, docs/email.md)." },
+  email_not_verified: { status: 403, doc: "Sign-in needs a verified email address (TESSERA_REQUIRE_VERIFIED_EMAIL); answered only after the right password or code." },
   client_exists: { status: 409, doc: "A client with this client_id is already registered." },
   not_found: { status: 404, doc: "No such route or resource (also for a session that is not the caller's)." },
   method_not_allowed: { status: 405, doc: "The route exists but not for this method." },

@@ -35,6 +35,13 @@ export interface AuthEventMap {
   "keys-deleted": [{ kids: string[] }];
   /** An administrative act (admin API or CLI); `target` names what it acted on, never a secret. */
   "admin-action": [{ action: string; actor: Actor; userId?: string | undefined; target?: string | undefined; detail?: Record<string, unknown> }];
+  /** Email (docs/email.md). Messages were written to the outbox (the sender looks at once). */
+  "mail-queued": [{ kinds: string[] }];
+  /** One delivery attempt of an outbox message: never its content. */
+  "mail-delivery": [{ messageId: string; kind: string; outcome: "sent" | "retry" | "failed"; attempts: number; userId?: string | null | undefined; error?: string | undefined }];
+  "email-verified": [{ userId: string; via: "link" | "admin"; actor?: string | undefined } & EventOrigin];
+  /** A message was asked for (verification, reset, code, address change); `userId` absent when no account matched. */
+  "email-requested": [{ kind: string; userId?: string | undefined } & EventOrigin];
 }
 
 /** The second-factor methods a sign-in's second step can use. */

@@ -1,5 +1,6 @@
 /**
- * Admin-forced password resets (there is no self-service reset by email yet).
+ * Admin-forced password resets, and the redemption of every reset token
+ * (self-service resets by email are asked for in email/email-service.ts).
  *
  * Forcing a reset sets an unguessable random password — hashed like any
  * other, so a sign-in attempt on the account costs the same time as on any
@@ -11,6 +12,7 @@
  */
 import type { Store, UserRow } from "../store/index.js";
 import { randomToken, sha256 } from "./crypto-utils.js";
+import { canonicalToken } from "./email/secrets.js";
 import { invalidField, TesseraError } from "./errors.js";
 import type { Actor, AuthEvents } from "./events.js";
 import { passwordProblem, type PasswordHasher } from "./passwords.js";
@@ -63,14 +65,16 @@ export class PasswordResets {
       this.#o.events.emit("password-reset-refused", { ip: meta.ip, userAgent: meta.userAgent });
       return new TesseraError("invalid_grant", "The reset token is invalid, expired or already used.");
     };
-    if (!SHAPE.test(token)) throw refused();
-    const found = await this.#o.store.findPasswordReset(sha256(token));
+    // An admin's `tsp_` token, or the link token of a reset asked for by email (docs/email.md), typed in any case.
+    const key = SHAPE.test(token) ? token : canonicalToken(token);
+    if (key === undefined) throw refused();
+    const found = await this.#o.store.findPasswordReset(sha256(key));
     if (!found || found.expires_at <= this.#o.now()) throw refused();
     const user = await this.#o.store.findUserById(found.user_id);
     const problem = passwordProblem(newPassword, { username: user?.username ?? "" });
     if (problem) throw invalidField("new_password", problem);
     const hash = await this.#o.hasher.hash(newPassword, { signal: meta.signal });
-    const spent = await this.#o.store.consumePasswordReset(sha256(token), hash, this.#o.sessions.endRecord("password_reset"));
+    const spent = await this.#o.store.consumePasswordReset(sha256(key), hash, this.#o.sessions.endRecord("password_reset"));
     if (!spent) throw refused(); // spent by a concurrent request, or expired meanwhile
     this.#o.events.emit("password-changed", { userId: spent.userId, via: "reset", ip: meta.ip, userAgent: meta.userAgent });
     if (spent.ended.length > 0) this.#o.events.emit("sessions-ended", { sessionIds: spent.ended, reason: "password_reset", userId: spent.userId, ip: meta.ip, userAgent: meta.userAgent });

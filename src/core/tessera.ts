@@ -34,6 +34,8 @@ import { FactorService } from "./mfa/factors.js";
 import { SecondStep } from "./mfa/second-step.js";
 import { AdminFactors } from "./mfa/admin-factors.js";
 import { MFA_TOKEN_TTL_MS, mfaUseCases, principalAuth } from "./mfa/use-cases.js";
+import { setUpEmail } from "./email/setup.js";
+import type { MailTransport } from "./email/transport.js";
 
 export interface TesseraDeps {
   /** A store to use instead of opening the configured one (tests, benchmarks). */
@@ -48,6 +50,8 @@ export interface TesseraDeps {
   hashWorker?: WorkerModule;
   /** Shared throttle counters (an ioredis client and key prefix); default: this process's memory. */
   redis?: CounterStore;
+  /** Where messages go instead of the configured SMTP server or folder (tests). */
+  mailTransport?: MailTransport;
   /** false: read the longest access-token lifetime ever configured without recording this one (admin commands). */
   recordTokenLifetime?: boolean;
 }
@@ -60,6 +64,9 @@ export interface TesseraDeps {
 export type Principal =
   | { auth: "bearer"; user: UserView; session: SessionView; claims: AccessTokenClaims }
   | { auth: "cookie"; user: UserRow; session: SessionRow };
+
+/** The email-code sign-in grant (docs/email.md). */
+export const EMAIL_OTP_GRANT = "urn:tessera:params:oauth:grant-type:email-otp";
 
 export type Tessera = Awaited<ReturnType<typeof createTessera>>;
 
@@ -98,7 +105,14 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   const apis = new ApiResources({ store, events, now, ownAudience: config.audience });
   const clients = new ClientService(store, now, config.supportedScopes, async () => (await apis.list()).flatMap((a) => a.scopes));
   await clients.ensureBuiltins(config.accessTokenTtl);
-  const users = new UserService({ store, hasher, events, now });
+  // Throttle counters: this process's memory, or Redis when instances share them
+  // (deps.redis: the cluster setup's ioredis client and key prefix).
+  const counters: CounterStore = deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {});
+  // Time is the injected clock.
+  const throttle = new Throttle(throttlePolicy(config), counters, now);
+  // Email (docs/email.md): the outbox sender starts with the server (start.ts), not here.
+  const mail = setUpEmail({ config, store, events, hasher, throttle, masterKey, now, counters, ...(deps.mailTransport ? { transport: deps.mailTransport } : {}) });
+  const users = new UserService({ store, hasher, events, now, emailWrites: (u) => mail.service.registrationWrites(u), emailQueued: (w) => mail.service.queued(w) });
   // Second factors (docs/mfa.md): the gate below is asked before every session of an unfinished sign-in starts.
   const factors = new FactorService({ store, events, now, sealingKey: deriveKey(masterKey, "totp-secret"), issuerLabel: new URL(config.issuer).host });
   const sessions = new SessionService({
@@ -111,9 +125,6 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     },
   });
   const accessTokens = new AccessTokens({ keys, get issuer() { return config.issuer; }, get audience() { return config.audience; }, now }); // read live: set after listen with PORT=0
-  // Throttle counters: this process's memory, or Redis when instances share them
-  // (deps.redis: the cluster setup's ioredis client and key prefix). Time is the injected clock.
-  const throttle = new Throttle(throttlePolicy(config), deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {}), now);
   const secondStep = new SecondStep({ store, factors, events, now, tokenTtl: MFA_TOKEN_TTL_MS, maxAttempts: config.mfaTokenAttempts, throttle });
   const audit = new AuditLog({ store, events, now });
   const keyRotation = new KeyRotation({ keys, events, now, rotationDays: config.keyRotationDays });
@@ -123,8 +134,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     resources: new AdminResources({ clients, keys, rotation: keyRotation, audit, events }),
     apis,
   };
-  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle, apis, ownAudience: config.audience });
-  const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle });
+  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle, apis, ownAudience: config.audience, requireVerifiedEmail: config.requireVerifiedEmail });
+  const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle, requireVerifiedEmail: config.requireVerifiedEmail });
   const mfa = mfaUseCases({ config, factors, secondStep, tokens, cookieSessions, clients, store, events, now });
   const adminFactors = new AdminFactors({ store, factors, sessions, events, find: (who) => admin.users.get(who) });
   const feed = new RevocationFeed({ store, now, maxPolls: config.feedMaxPolls, maxPollsPerIp: config.feedMaxPollsPerIp });
@@ -143,7 +154,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
 
   function userinfo(p: Principal) {
     const { amr, authTime } = principalAuth(p);
-    return { sub: p.user.id, username: p.user.username, email: p.user.email, roles: parseRoles(p.user), auth: p.auth, amr, auth_time: authTime };
+    return { sub: p.user.id, username: p.user.username, email: p.user.email, email_verified: Boolean(p.user.email_verified_at), roles: parseRoles(p.user), auth: p.auth, amr, auth_time: authTime };
   }
 
   async function listSessions(p: Principal) {
@@ -182,7 +193,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
       userinfo_endpoint: `${base}/userinfo`,
       registration_endpoint: `${base}/auth/register`,
       revocation_feed_endpoint: `${base}/oauth/revocations`,
-      grant_types_supported: ["password", "refresh_token", "client_credentials"],
+      grant_types_supported: ["password", "refresh_token", "client_credentials", EMAIL_OTP_GRANT],
       token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
       revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
       introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
@@ -196,6 +207,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   return {
     config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
     throttle, audit, keyRotation, resets, admin, tokenLifetime, factors, secondStep, mfa, adminFactors,
+    /** Email: use cases (`mail.service`), the outbox sender, where messages go. */
+    mail,
     /** The shared Redis command client (REDIS_URL), or undefined; keys go under `config.redisPrefix`. */
     redis: redisLink?.client,
     /** Redis connection state and round trips (readiness, metrics); undefined without REDIS_URL. */
@@ -205,6 +218,8 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     authenticateBearer, userinfo, listSessions, changePassword, discovery,
     async close(): Promise<void> {
       feed.stop();
+      await mail.sender.stop();
+      await mail.service.settled(); // work started after an answer (a reset asked for) reaches the outbox
       await audit.close(); // buffered audit rows reach the store before it closes
       await cluster?.flush(); // notices already sent (a CLI `keys rotate`) reach Redis before it closes
       await redisLink?.close();

@@ -6,7 +6,7 @@ import { scopesOf, type ClientCredentials, type ClientService } from "./clients.
 import { TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
 import { looksLikeRefreshToken } from "./refresh-tokens.js";
-import { checkSignIn } from "./sign-in.js";
+import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "./sign-in.js";
 import type { Throttle } from "./throttle.js";
 import type { RequestMeta, SessionAuth, SessionService } from "./sessions.js";
 import { parseRoles, type UserService } from "./users.js";
@@ -36,6 +36,8 @@ export interface TokenServiceOptions {
   apis?: ApiResources;
   /** Tessera's own audience: a refresh may name it for a session granted no API. */
   ownAudience?: string;
+  /** TESSERA_REQUIRE_VERIFIED_EMAIL (admitFirstStep). */
+  requireVerifiedEmail?: boolean;
 }
 
 export type Introspection =
@@ -75,7 +77,17 @@ export class TokenService {
     const asked = api ? undefined : this.#o.clients.resolveScope(client, input.scope, this.#o.defaultScopes);
     const user = await checkSignIn(this.#o, client, input.username, input.password, meta);
     const scope = api ? this.#apis().grantForRoles(api, parseRoles(user), input.scope) : asked!;
-    return this.startSession(user, client, scope, meta, { amr: ["pwd"], authTime: this.#o.now() }, api?.identifier ?? null);
+    return this.completeSignIn(user, client, scope, meta, "pwd", api?.identifier ?? null);
+  }
+
+  /**
+   * Turns a successful first step into a token session: the one function every token
+   * sign-in (password, email code) goes through, so the user policy of admitFirstStep
+   * and the second-step gate cover all.
+   */
+  async completeSignIn(user: UserRow, client: ClientRow, scope: string, meta: RequestMeta, step: FirstStep, resource: string | null = null): Promise<TokenResponse> {
+    admitFirstStep(this.#o, user, step);
+    return this.startSession(user, client, scope, meta, { amr: [step], authTime: this.#o.now() }, resource);
   }
 
   /**
@@ -88,6 +100,15 @@ export class TokenService {
     this.#o.events.emit("sign-in", { outcome: "success", userId: user.id, sessionId: session.id, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
     const access = this.sessionAccessToken(session, user, client);
     return { access_token: access.token, token_type: "Bearer", expires_in: access.ttl, refresh_token: refreshToken, scope };
+  }
+
+  /** The email-code grant: the code is the first step (email/email-service.ts checks it). */
+  async emailCodeGrant(credentials: ClientCredentials, input: { email: string; scope?: string | undefined }, check: () => Promise<UserRow>, meta: RequestMeta): Promise<TokenResponse> {
+    const client = await this.#o.clients.authenticate(credentials);
+    this.#o.clients.assertGrant(client, "password");
+    const scope = this.#o.clients.resolveScope(client, input.scope, this.#o.defaultScopes);
+    const user = await checkCodeSignIn(this.#o, client, input.email, check, meta);
+    return this.completeSignIn(user, client, scope, meta, "otp");
   }
 
   /**

@@ -1,6 +1,7 @@
 /** Accounts: registration, password checks (with enumeration-proof failures), roles, disabling. */
 import { randomUUID } from "node:crypto";
-import type { Store, UserRow } from "../store/index.js";
+import type { EmailWrites, Store, UserRow } from "../store/index.js";
+import { looksLikeAddress, parseAddress } from "./email/address.js";
 import { invalidCredentials, invalidField, TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
 import { passwordProblem, type HashOptions, type PasswordHasher } from "./passwords.js";
@@ -12,6 +13,10 @@ export interface UserServiceOptions {
   hasher: PasswordHasher;
   events: AuthEvents;
   now: () => number;
+  /** What a registration with an address writes besides the user (a verification message), in the same transaction. */
+  emailWrites?: (user: UserRow) => EmailWrites | undefined;
+  /** Told after such a write (the outbox sender looks at once). */
+  emailQueued?: (writes: EmailWrites | undefined) => void;
 }
 
 export interface NewUser {
@@ -21,8 +26,6 @@ export interface NewUser {
   roles?: string[];
 }
 
-// No spaces, control, format (bidi overrides, zero-width) or unpaired surrogate characters.
-const EMAIL = /^[^\s@\p{C}]{1,64}@[^\s@\p{C}]{1,255}$/u;
 const ROLE = /^[a-z][a-z0-9_:-]{0,63}$/;
 
 export function parseRoles(row: Pick<UserRow, "roles">): string[] {
@@ -44,8 +47,10 @@ export class UserService {
   async register(input: NewUser, meta: RequestMeta = {}): Promise<UserRow> {
     const name = normaliseUsername(input.username);
     if ("problem" in name) throw invalidField("username", name.problem);
-    const email = input.email?.normalize("NFKC").trim() || null;
-    if (email !== null && !EMAIL.test(email)) throw invalidField("email", "is not an email address");
+    // docs/email.md: no spaces, control or format characters (no CR/LF for a header), a real domain.
+    const parsed = input.email?.trim() ? parseAddress(input.email) : undefined;
+    if (parsed && "problem" in parsed) throw invalidField("email", parsed.problem);
+    const email = parsed?.display ?? null;
     const problem = passwordProblem(input.password, { username: name.display });
     if (problem) throw invalidField("password", problem);
     const roles = validateRoles(input.roles ?? ["user"]);
@@ -56,7 +61,9 @@ export class UserService {
       id: randomUUID(), username: name.display, username_key: name.key, username_skeleton: name.skeleton, email, password_hash: passwordHash,
       roles: JSON.stringify(roles), disabled_at: null, password_changed_at: now, created_at: now, updated_at: now,
     };
-    if (!(await this.#o.store.insertUser(user))) throw new TesseraError("username_taken", "That username is taken.");
+    const writes = this.#o.emailWrites?.(user);
+    if (!(await this.#o.store.insertUser(user, writes))) throw new TesseraError("username_taken", "That username is taken.");
+    this.#o.emailQueued?.(writes);
     this.#o.events.emit("user-registered", { userId: user.id, ip: meta.ip, userAgent: meta.userAgent });
     return user;
   }
@@ -66,7 +73,7 @@ export class UserService {
    * disabled account) costs one argon2 verification and throws the same error.
    */
   async authenticate(username: string, password: string, options: HashOptions = {}): Promise<UserRow> {
-    const user = username.length <= 256 ? await this.#o.store.findUserByUsernameKey(usernameKey(username)) : undefined;
+    const user = username.length <= 256 ? await this.#findForSignIn(username) : undefined;
     if (!user) {
       await this.#o.hasher.verifyDummy(password, options);
       throw invalidCredentials("unknown user");
@@ -80,6 +87,19 @@ export class UserService {
       this.#o.events.emit("password-rehashed", { userId: user.id });
     }
     return user;
+  }
+
+  /**
+   * A sign-in name: a verified address first when it looks like one (docs/email.md), then a
+   * username (usernames may hold `@`; a verified address wins so nobody can squat on another's).
+   */
+  async #findForSignIn(name: string): Promise<UserRow | undefined> {
+    if (looksLikeAddress(name)) {
+      const parsed = parseAddress(name);
+      const byEmail = "key" in parsed ? await this.#o.store.findUserByVerifiedEmail(parsed.key) : undefined;
+      if (byEmail) return byEmail;
+    }
+    return this.#o.store.findUserByUsernameKey(usernameKey(name));
   }
 
   async setRoles(userId: string, roles: string[]): Promise<UserRow> {
@@ -103,7 +123,8 @@ export class UserService {
     if (selector.startsWith("id:")) return this.#o.store.findUserById(selector.slice(3));
     if (selector.startsWith("username:")) return this.#o.store.findUserByUsernameKey(usernameKey(selector.slice(9)));
     if (isIdShaped(selector)) return this.#o.store.findUserById(selector.toLowerCase());
-    return this.#o.store.findUserByUsernameKey(usernameKey(selector));
+    // A bare value that is a verified address finds its user too (docs/email.md).
+    return this.#findForSignIn(selector);
   }
 
   /**

@@ -35,6 +35,10 @@ import { sessionMfaRoute } from "./routes/mfa/session-mfa.js";
 import { passkeyRoutes } from "./routes/mfa/passkeys.js";
 import { AccessLogController, flushLogs, lazyChildLogger, loggerOptions, stdoutDestination, trustProxyOption, type LogStream } from "./shared/logging.js";
 import { installAccessLog } from "./shared/access-log.js";
+import { emailApiRoutes } from "./routes/email/api.js";
+import { emailPageRoutes } from "./routes/email/pages.js";
+import { devMailRoutes } from "./routes/email/dev-mail.js";
+import { sessionOtpRoute } from "./routes/session-otp.js";
 
 export const BODY_LIMIT = 16 * 1024;
 
@@ -130,6 +134,10 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   factorRoutes(app, tessera, authenticate);
   sessionMfaRoute(app, tessera);
   passkeyRoutes(app, tessera, authenticate);
+  emailApiRoutes(app, tessera, authenticate);
+  emailPageRoutes(app, tessera);
+  devMailRoutes(app, tessera);
+  sessionOtpRoute(app, tessera);
   await adminRoutes(app, tessera, authenticate);
   await openApiRoutes(app);
   if (tessera.config.demoPage) webRoutes(app, options.webRoot);

@@ -48,7 +48,18 @@ export async function startMaintenance(app: FastifyInstance, tessera: Tessera): 
   }, config.sweepInterval * 1000) : undefined;
   retention?.unref();
 
+  // Email (docs/email.md): delivered and failed messages, and expired email secrets, go after TESSERA_MAIL_RETENTION_DAYS.
+  const outboxSweep = config.sweepInterval > 0 ? setInterval(() => {
+    const now = tessera.now();
+    const before = now - config.mailRetentionDays * DAY;
+    tessera.store.sweepEmail(before, before, now)
+      .then((n) => { if (n.messages + n.secrets > 0) app.log.info({ swept: n }, "old outbox messages and expired email secrets deleted"); })
+      .catch((error: unknown) => app.log.warn({ err: error }, "outbox sweep failed"));
+  }, config.sweepInterval * 1000) : undefined;
+  outboxSweep?.unref();
+
   return () => {
+    if (outboxSweep) clearInterval(outboxSweep);
     clearInterval(keyTimer);
     if (retention) clearInterval(retention);
   };

@@ -36,6 +36,13 @@ export async function startServer(config: Config, deps: TesseraDeps = {}, build:
     await tessera.close();
     throw error;
   });
+  // The outbox sender (docs/email.md): messages written before a crash or an outage go out now.
+  tessera.mail.sender.onError = (error) => app.log.warn({ err: error }, "outbox delivery step failed; will retry");
+  tessera.mail.service.onError = (error) => app.log.error({ err: error }, "email request failed after its answer");
+  tessera.events.on("mail-delivery", (e) => {
+    if (e.outcome !== "sent") app.log.warn({ messageId: e.messageId, kind: e.kind, attempts: e.attempts, outcome: e.outcome, error: e.error }, "email delivery failed");
+  });
+  tessera.mail.sender.start(config.mailPollIntervalMs);
   await app.listen({ host: config.host, port: config.port }).catch(async (error: unknown) => {
     if (sweeper) clearInterval(sweeper);
     stopMaintenance();

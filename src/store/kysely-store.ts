@@ -12,6 +12,8 @@ import type {
 } from "./store.js";
 import * as security from "./security-queries.js";
 import { FactorQueries } from "./factor-queries.js";
+import * as email from "./email-queries.js";
+import type { EmailTokenRow, EmailWrites, OutboxQuery, OutboxRow, SpentEmailToken } from "./email-queries.js";
 
 export interface StoreDialect {
   name: "sqlite" | "postgres";
@@ -28,7 +30,7 @@ export interface StoreDialect {
 
 const userColumns = [
   "u.id", "u.username", "u.username_key", "u.email", "u.password_hash", "u.roles", "u.disabled_at",
-  "u.password_changed_at", "u.created_at", "u.updated_at",
+  "u.password_changed_at", "u.created_at", "u.updated_at", "u.email_verified_key", "u.email_verified_at",
 ] as const;
 
 type Joined = SessionRow & { [K in keyof UserRow as `u_${K}`]: UserRow[K] };
@@ -38,6 +40,7 @@ function splitJoined(row: Joined): { session: SessionRow; user: UserRow } {
     id: row.u_id, username: row.u_username, username_key: row.u_username_key, email: row.u_email,
     password_hash: row.u_password_hash, roles: row.u_roles, disabled_at: row.u_disabled_at,
     password_changed_at: row.u_password_changed_at, created_at: row.u_created_at, updated_at: row.u_updated_at,
+    email_verified_key: row.u_email_verified_key ?? null, email_verified_at: row.u_email_verified_at ?? null,
   };
   const session = {
     id: row.id, user_id: row.user_id, client_id: row.client_id, kind: row.kind, scope: row.scope,
@@ -86,8 +89,12 @@ export class KyselyStore implements Store {
     return this.#db;
   }
 
-  async insertUser(user: UserRow): Promise<boolean> {
-    return this.#insertUnlessDuplicate(() => this.#db.insertInto("users").values(user).execute());
+  async insertUser(user: UserRow, writes?: EmailWrites): Promise<boolean> {
+    if (!writes) return this.#insertUnlessDuplicate(() => this.#db.insertInto("users").values(user).execute());
+    return this.#insertUnlessDuplicate(() => this.#db.transaction().execute(async (tx) => {
+      await tx.insertInto("users").values(user).execute();
+      await email.applyEmailWrites(tx, writes);
+    }));
   }
 
   async findUserById(id: string): Promise<UserRow | undefined> {
@@ -222,7 +229,7 @@ export class KyselyStore implements Store {
     if (!row) return undefined;
     return {
       session: { id: row.id, client_id: row.client_id, last_used_at: row.last_used_at, expires_at: row.expires_at, revoked_at: row.revoked_at, revoked_reason: row.revoked_reason },
-      user: { id: row.u_id, username: row.u_username, email: row.u_email, roles: row.u_roles, disabled_at: row.u_disabled_at },
+      user: { id: row.u_id, username: row.u_username, email: row.u_email, roles: row.u_roles, disabled_at: row.u_disabled_at, email_verified_at: row.u_email_verified_at ?? null },
     };
   }
 
@@ -325,6 +332,54 @@ export class KyselyStore implements Store {
     return security.findPasswordReset(this.#db, tokenHash);
   }
 
+  writeEmail(writes: EmailWrites): Promise<void> {
+    return email.writeEmail(this.#db, writes);
+  }
+
+  async findUserByVerifiedEmail(key: string): Promise<UserRow | undefined> {
+    return unmatchable(key) ? undefined : email.findUserByVerifiedEmail(this.#db, key);
+  }
+
+  async findEmailToken(secretHash: string): Promise<EmailTokenRow | undefined> {
+    return email.findEmailToken(this.#db, secretHash);
+  }
+
+  spendVerification(secretHash: string, purposes: string[], now: number): Promise<SpentEmailToken | "conflict" | undefined> {
+    return email.spendVerification(this.#db, (e) => this.#dialect.isUniqueViolation(e), secretHash, purposes, now);
+  }
+
+  markEmailVerified(userId: string, address: string, key: string, now: number): Promise<boolean> {
+    return email.markEmailVerified(this.#db, (e) => this.#dialect.isUniqueViolation(e), userId, address, key, now);
+  }
+
+  reserveCodeAttempt(userId: string, purpose: string, now: number, maxAttempts: number): Promise<Pick<EmailTokenRow, "id" | "secret_hash" | "email_key"> | undefined> {
+    return email.reserveCodeAttempt(this.#db, userId, purpose, now, maxAttempts);
+  }
+
+  spendCode(id: string, now: number): Promise<boolean> {
+    return email.spendCode(this.#db, id, now);
+  }
+
+  claimOutbox(owner: string, now: number, leaseUntil: number, limit: number): Promise<OutboxRow[]> {
+    return email.claimOutbox(this.#db, this.#dialect.name, owner, now, leaseUntil, limit);
+  }
+
+  settleOutbox(id: string, owner: string, outcome: Parameters<typeof email.settleOutbox>[3]): Promise<boolean> {
+    return email.settleOutbox(this.#db, id, owner, outcome);
+  }
+
+  listOutbox(query: OutboxQuery): Promise<OutboxRow[]> {
+    return email.listOutbox(this.#db, query);
+  }
+
+  countOutbox(): Promise<Record<string, number>> {
+    return email.countOutbox(this.#db);
+  }
+
+  sweepEmail(sentBefore: number, failedBefore: number, now: number): Promise<{ messages: number; secrets: number }> {
+    return email.sweepEmail(this.#db, sentBefore, failedBefore, now);
+  }
+
   async ping(): Promise<void> {
     await this.#db.selectFrom("tessera_migrations" as "users").select((eb) => eb.lit(1).as("one")).limit(1).execute();
   }
@@ -341,7 +396,7 @@ export class KyselyStore implements Store {
       sessionView: prepared(1, (id: string) => this.#db.selectFrom("sessions as s")
         .innerJoin("users as u", "u.id", "s.user_id")
         .select(["s.id", "s.client_id", "s.last_used_at", "s.expires_at", "s.revoked_at", "s.revoked_reason"])
-        .select(["u.id as u_id", "u.username as u_username", "u.email as u_email", "u.roles as u_roles", "u.disabled_at as u_disabled_at"])
+        .select(["u.id as u_id", "u.username as u_username", "u.email as u_email", "u.roles as u_roles", "u.disabled_at as u_disabled_at", "u.email_verified_at as u_email_verified_at"])
         .where("s.id", "=", id)),
       session: prepared(1, (id: string) => this.#db.selectFrom("sessions").selectAll().where("id", "=", id)),
       client: prepared(1, (id: string) => this.#db.selectFrom("clients").selectAll().where("id", "=", id)),

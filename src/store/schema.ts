@@ -16,6 +16,9 @@ export interface UsersTable {
    */
   username_skeleton?: string | null;
   email: string | null;
+  /** The normalised address (docs/email.md), set only while `email` is verified: unique. */
+  email_verified_key?: string | null;
+  email_verified_at?: number | null;
   /** PHC string from argon2id; never the password. */
   password_hash: string;
   /** JSON array of role names. */
@@ -137,8 +140,49 @@ export interface PasswordResetsTable {
   user_id: string;
   created_at: number;
   expires_at: number;
-  /** The admin (or `cli`) who forced the reset. */
+  /** The admin (or `cli`) who forced the reset; `self` for a reset asked for by email. */
   created_by: string | null;
+  /** A reset sent by email: the verified address it was sent to (it must still be the user's). */
+  email_key?: string | null;
+}
+
+export interface EmailTokensTable {
+  /** Random id (codes) or the secret's hash (link tokens). */
+  id: string;
+  /** verify, change, otp. */
+  purpose: string;
+  user_id: string;
+  /** The address the secret was sent to, as given, and its normalised key. */
+  email: string;
+  email_key: string;
+  /** SHA-256 of a link token, or HMAC of a code; never the secret. */
+  secret_hash: string;
+  /** Checks made against this secret (reserved before each check). */
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface OutboxTable {
+  /** Also the message's Message-ID: the same on every delivery attempt. */
+  id: string;
+  kind: string;
+  recipient: string;
+  user_id: string | null;
+  /** Sealed JSON of the template's values (it may hold a token or a code). */
+  payload: string;
+  /** pending, sent, failed. */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  /** The instance delivering it now, and until when its claim holds. */
+  claimed_by: string | null;
+  lease_until: number | null;
+  /** The last delivery error, without secrets. */
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+  failed_at: number | null;
 }
 
 /** Values that only rise (the longest access-token lifetime ever configured, …). */
@@ -221,6 +265,8 @@ export interface Database {
   revocations: RevocationsTable;
   audit_events: AuditEventsTable;
   password_resets: PasswordResetsTable;
+  email_tokens: EmailTokensTable;
+  outbox: OutboxTable;
   high_water_marks: HighWaterMarksTable;
   factors: FactorsTable;
   recovery_codes: RecoveryCodesTable;

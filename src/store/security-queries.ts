@@ -48,7 +48,9 @@ export function forcePasswordReset(db: Kysely<Database>, endSessions: EndSession
 export function consumePasswordReset(db: Kysely<Database>, endSessions: EndSessions, tokenHash: string, passwordHash: string, end: SessionEnd): Promise<{ userId: string; ended: string[] } | undefined> {
   return db.transaction().execute(async (tx) => {
     // Delete-and-return is the compare-and-set: of two requests spending one token, one gets the row.
+    // A reset sent by email holds only while its address is still the user's verified one.
     const spent = await tx.deleteFrom("password_resets").where("token_hash", "=", tokenHash).where("expires_at", ">", end.now)
+      .where((eb) => eb.or([eb("email_key", "is", null), eb("email_key", "=", eb.selectFrom("users").select("users.email_verified_key").whereRef("users.id", "=", "password_resets.user_id"))]))
       .returning("user_id").executeTakeFirst();
     if (!spent) return undefined;
     await tx.updateTable("users").set({ password_hash: passwordHash, password_changed_at: end.now, updated_at: end.now }).where("id", "=", spent.user_id).execute();

@@ -4,6 +4,7 @@
  * writes that belong together happen inside one method, in one transaction.
  */
 import type { FactorStore } from "./factor-queries.js";
+import type { EmailTokenRow, EmailWrites, OutboxQuery, OutboxRow, SpentEmailToken } from "./email-queries.js";
 import type { ApiResourcesTable, AuditEventsTable, ClientsTable, PasswordResetsTable, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
 
 export type UserRow = UsersTable;
@@ -15,6 +16,7 @@ export type AuditEventRow = Omit<AuditEventsTable, "id"> & { id: number };
 export type NewAuditEvent = Omit<AuditEventsTable, "id">;
 export type PasswordResetRow = PasswordResetsTable;
 export type ApiResourceRow = ApiResourcesTable;
+export type { EmailTokenRow, EmailWrites, OutboxQuery, OutboxRow, SpentEmailToken } from "./email-queries.js";
 
 /**
  * What a protected route needs of a session and its user, and no more: no
@@ -23,7 +25,7 @@ export type ApiResourceRow = ApiResourcesTable;
  * better-sqlite3 on the benchmark machine; docs/performance.md).
  */
 export type SessionView = Pick<SessionRow, "id" | "client_id" | "last_used_at" | "expires_at" | "revoked_at" | "revoked_reason">;
-export type UserView = Pick<UserRow, "id" | "username" | "email" | "roles" | "disabled_at">;
+export type UserView = Pick<UserRow, "id" | "username" | "email" | "roles" | "disabled_at" | "email_verified_at">;
 
 export interface AuditQuery {
   types?: string[];
@@ -63,8 +65,8 @@ export interface UserListQuery {
 export interface Store {
   readonly dialect: "sqlite" | "postgres";
 
-  /** Inserts a user; resolves false when the username is taken. */
-  insertUser(user: UserRow): Promise<boolean>;
+  /** Inserts a user (with the email writes it causes, in one transaction); resolves false when the username is taken. */
+  insertUser(user: UserRow, writes?: EmailWrites): Promise<boolean>;
   findUserById(id: string): Promise<UserRow | undefined>;
   findUserByUsernameKey(key: string): Promise<UserRow | undefined>;
   findUserBySkeleton(skeleton: string): Promise<UserRow | undefined>;
@@ -153,6 +155,24 @@ export interface Store {
 
   /** Second factors, recovery codes, mfa tokens and WebAuthn challenges (factor-queries.ts). */
   readonly factors: FactorStore;
+  // Email (docs/email.md; email-queries.ts).
+  /** Writes secrets and the messages carrying them, together. */
+  writeEmail(writes: EmailWrites): Promise<void>;
+  findUserByVerifiedEmail(key: string): Promise<UserRow | undefined>;
+  findEmailToken(secretHash: string): Promise<EmailTokenRow | undefined>;
+  /** Spends a verification token of one of `purposes` and verifies its address; "conflict" when the address is verified by another user. */
+  spendVerification(secretHash: string, purposes: string[], now: number): Promise<SpentEmailToken | "conflict" | undefined>;
+  /** False when another user holds this address verified. */
+  markEmailVerified(userId: string, email: string, key: string, now: number): Promise<boolean>;
+  /** Takes one attempt on the user's live code before it is compared (undefined: no live code, or no attempts left). */
+  reserveCodeAttempt(userId: string, purpose: string, now: number, maxAttempts: number): Promise<Pick<EmailTokenRow, "id" | "secret_hash" | "email_key"> | undefined>;
+  spendCode(id: string, now: number): Promise<boolean>;
+  /** Claims due outbox messages for `owner` until `leaseUntil` (each attempt counted). */
+  claimOutbox(owner: string, now: number, leaseUntil: number, limit: number): Promise<OutboxRow[]>;
+  settleOutbox(id: string, owner: string, outcome: { status: "sent"; at: number } | { status: "pending"; nextAttemptAt: number; error: string } | { status: "failed"; at: number; error: string }): Promise<boolean>;
+  listOutbox(query: OutboxQuery): Promise<OutboxRow[]>;
+  countOutbox(): Promise<Record<string, number>>;
+  sweepEmail(sentBefore: number, failedBefore: number, now: number): Promise<{ messages: number; secrets: number }>;
 
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;

@@ -9,3 +9,8 @@ export function sidOf(accessToken: string): string {
 export function kidOf(accessToken: string): string {
   return JSON.parse(Buffer.from(accessToken.split(".")[0]!, "base64url").toString()).kid as string;
 }
+
+/** The claims of a JWT, unverified. */
+export function decodeJwtPayload(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+}

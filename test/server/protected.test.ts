@@ -40,7 +40,7 @@ describe("authentication of protected routes", () => {
     const res = await server.request<Record<string, unknown>>("GET", "/userinfo", { token: user.access_token });
     assert.equal(res.status, 200);
     const { auth_time: authTime, ...rest } = res.body;
-    assert.deepEqual(rest, { sub: user.userId, username: user.username, email: null, roles: ["user"], auth: "bearer", amr: ["pwd"] });
+    assert.deepEqual(rest, { sub: user.userId, username: user.username, email: null, email_verified: false, roles: ["user"], auth: "bearer", amr: ["pwd"] });
     assert.equal(typeof authTime, "number", "how and when the user signed in (RFC 8176, RFC 9470)");
   });
 });

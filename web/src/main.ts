@@ -244,6 +244,22 @@ onSubmit("form-signup", async (data) => {
   await client.signIn(field(data, "username"), field(data, "password"));
 });
 
+// Email (docs/email.md): the same answer whether or not the address has an account.
+{
+  const sendForm = byId<HTMLFormElement>("form-code-send");
+  sendForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const forgot = (event.submitter as HTMLButtonElement | null)?.name === "forgot";
+    const email = field(new FormData(sendForm), "email");
+    void run(event.submitter as HTMLButtonElement | null, async () => {
+      await (forgot ? client.requestPasswordReset({ email }) : client.sendSignInCode(email));
+      byId("email-note").textContent = `If ${email} is a verified address of an account, a ${forgot ? "reset link" : "sign-in code"} is on its way (without SMTP: see /dev/mail).`;
+      (byId<HTMLInputElement>("code-email-again")).value = email;
+    });
+  });
+}
+onSubmit("form-code", (data) => client.signInWithCode(field(data, "email"), field(data, "code")));
+
 onClick("call-api", async () => {
   const output = byId("api-result");
   output.textContent = "Calling GET /userinfo…";

@@ -34,6 +34,17 @@ export function createMetrics(tessera: Tessera): Metrics {
   tessera.events.on("refresh-reuse", (e) => reuse.inc({ cause: e.cause }));
   tessera.events.on("sessions-ended", (e) => ended.inc({ reason: e.reason }, e.sessionIds.length));
   tessera.events.on("user-registered", () => registrations.inc());
+  // Email (docs/email.md): delivery attempts by outcome and kind, and the outbox by status.
+  const deliveries = new Counter({ name: "tessera_email_deliveries_total", help: "Outbox delivery attempts, by outcome (sent, retry, failed) and message kind.", labelNames: ["outcome", "kind"], registers });
+  tessera.events.on("mail-delivery", (e) => deliveries.inc({ outcome: e.outcome, kind: e.kind }));
+  for (const outcome of ["sent", "retry", "failed"]) deliveries.inc({ outcome, kind: "verify" }, 0);
+  new Gauge({
+    name: "tessera_email_outbox_messages", help: "Outbox messages by status (pending, sent, failed).", labelNames: ["status"], registers,
+    async collect() {
+      const counts = await tessera.store.countOutbox().catch(() => undefined);
+      for (const status of ["pending", "sent", "failed"]) this.set({ status }, counts ? counts[status] ?? 0 : Number.NaN);
+    },
+  });
   // Labels known in advance start at 0, so rate() and alerts work before the first event.
   for (const outcome of ["success", "invalid_credentials", "unknown_user", "disabled"]) signIns.inc({ outcome }, 0);
   for (const outcome of ["rotated", "grace", "reuse", "invalid", "expired", "revoked"]) refreshes.inc({ outcome }, 0);

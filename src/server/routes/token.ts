@@ -6,6 +6,8 @@ import { noStore } from "../shared/no-store.js";
 import { clientCredentialsGrant } from "./grants/client-credentials.js";
 import { passwordGrant } from "./grants/password.js";
 import { refreshTokenGrant } from "./grants/refresh-token.js";
+import { emailOtpGrant } from "./grants/email-otp.js";
+import { EMAIL_OTP_GRANT } from "../../core/tessera.js";
 import type { GrantHandler, TokenBody } from "./grants/types.js";
 import { MFA_GRANT, mfaGrant } from "./grants/mfa.js";
 import { PASSKEY_GRANT, passkeyGrant } from "./grants/passkey.js";
@@ -16,6 +18,7 @@ const grants: Record<string, GrantHandler> = {
   client_credentials: clientCredentialsGrant,
   [MFA_GRANT]: mfaGrant,
   [PASSKEY_GRANT]: passkeyGrant,
+  [EMAIL_OTP_GRANT]: emailOtpGrant,
 };
 
 const field = { type: "string", maxLength: 4096 } as const;
@@ -29,6 +32,7 @@ const schema = {
       mfa_token: field, otp: { type: "string", maxLength: 64 }, recovery_code: { type: "string", maxLength: 64 }, challenge_id: field,
       webauthn: { type: ["string", "object"], maxLength: 12288 },
       resource: { type: "string", maxLength: 512, description: "RFC 8707: the identifier of a registered API; the token's `aud`." },
+      email: { type: "string", maxLength: 320 }, code: { type: "string", maxLength: 16 },
     },
   },
 } as const;

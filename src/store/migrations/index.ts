@@ -11,6 +11,7 @@ import * as refreshInSession from "./003-refresh-in-session.js";
 import * as usernameSkeleton from "./004-username-skeleton.js";
 import * as apiResources from "./005-api-resources.js";
 import * as factors from "./006-factors.js";
+import * as email from "./007-email.js";
 import * as tokenLifetimeHighWater from "./008-token-lifetime-high-water.js";
 
 export interface MigrationContext {
@@ -27,6 +28,7 @@ const steps: Record<string, { up: Step }> = {
   "004-username-skeleton": usernameSkeleton,
   "005-api-resources": apiResources,
   "006-factors": factors,
+  "007-email": email,
   "008-token-lifetime-high-water": tokenLifetimeHighWater,
 };
 

@@ -13,6 +13,7 @@ import { adminAuditRoute } from "./audit.js";
 import { adminResourceRoutes } from "./resources.js";
 import { adminUserRoutes } from "./users.js";
 import { adminFactorRoutes } from "./factors.js";
+import { adminEmailRoutes } from "./email.js";
 
 export async function adminRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): Promise<void> {
   await app.register(async (admin) => {
@@ -26,5 +27,6 @@ export async function adminRoutes(app: FastifyInstance, tessera: Tessera, authen
     adminAuditRoute(admin, tessera);
     adminFactorRoutes(admin, tessera);
     adminApiRoutes(admin, tessera);
+    adminEmailRoutes(admin, tessera);
   }, { prefix: "/admin" });
 }

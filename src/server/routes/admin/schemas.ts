@@ -17,7 +17,7 @@ export const errorSchema = {
 export const userSchema = {
   type: "object",
   properties: {
-    id: str, username: str, email: nullable("string"), roles: { type: "array", items: str }, disabled: { type: "boolean" },
+    id: str, username: str, email: nullable("string"), email_verified: { type: "boolean" }, roles: { type: "array", items: str }, disabled: { type: "boolean" },
     created_at: time, updated_at: time, password_changed_at: time,
   },
 } as const;

@@ -20,6 +20,9 @@ export interface TokenBody {
   /** A WebAuthn assertion: an object in a JSON body, its JSON text in a form. */
   webauthn?: unknown;
   challenge_id?: string;
+  /** The email-code grant. */
+  email?: string;
+  code?: string;
 }
 
 /** `reply` only for what the grant must know of the exchange (e.g. whether the client has gone: closedSignal). */
