@@ -67,6 +67,10 @@ export type Principal =
 
 /** The email-code sign-in grant (docs/email.md). */
 export const EMAIL_OTP_GRANT = "urn:tessera:params:oauth:grant-type:email-otp";
+/** The second step of a sign-in (docs/mfa.md). */
+export const MFA_GRANT = "urn:tessera:params:oauth:grant-type:mfa";
+/** A passwordless passkey sign-in (docs/mfa.md). */
+export const PASSKEY_GRANT = "urn:tessera:params:oauth:grant-type:passkey";
 
 export type Tessera = Awaited<ReturnType<typeof createTessera>>;
 
@@ -102,7 +106,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     ...((deps.hashQueueLimit ?? config.hashQueueLimit) === undefined ? {} : { queueLimit: deps.hashQueueLimit ?? config.hashQueueLimit }),
     ...((deps.hashConcurrency ?? config.hashConcurrency) === undefined ? {} : { concurrency: deps.hashConcurrency ?? config.hashConcurrency }),
   }, deps.hashWorker); // undefined: the real module
-  const apis = new ApiResources({ store, events, now, ownAudience: config.audience });
+  const apis = new ApiResources({ store, events, now, get ownAudience() { return config.audience; } }); // read live: set after listen with PORT=0
   const clients = new ClientService(store, now, config.supportedScopes, async () => (await apis.list()).flatMap((a) => a.scopes));
   await clients.ensureBuiltins(config.accessTokenTtl);
   // Throttle counters: this process's memory, or Redis when instances share them
@@ -134,7 +138,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     resources: new AdminResources({ clients, keys, rotation: keyRotation, audit, events }),
     apis,
   };
-  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle, apis, ownAudience: config.audience, requireVerifiedEmail: config.requireVerifiedEmail });
+  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle, apis, get ownAudience() { return config.audience; }, requireVerifiedEmail: config.requireVerifiedEmail });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle, requireVerifiedEmail: config.requireVerifiedEmail });
   const mfa = mfaUseCases({ config, factors, secondStep, tokens, cookieSessions, clients, store, events, now });
   const adminFactors = new AdminFactors({ store, factors, sessions, events, find: (who) => admin.users.get(who) });
@@ -193,7 +197,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
       userinfo_endpoint: `${base}/userinfo`,
       registration_endpoint: `${base}/auth/register`,
       revocation_feed_endpoint: `${base}/oauth/revocations`,
-      grant_types_supported: ["password", "refresh_token", "client_credentials", EMAIL_OTP_GRANT],
+      grant_types_supported: ["password", "refresh_token", "client_credentials", MFA_GRANT, PASSKEY_GRANT, EMAIL_OTP_GRANT],
       token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
       revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
       introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],

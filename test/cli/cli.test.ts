@@ -110,9 +110,12 @@ describe("help and usage errors", () => {
     const text = run.out.join("\n");
     // The documented commands, written out here: a command dropped from the code (or its help) fails this.
     const documented = ["serve", "migrate", "users add", "users list", "users roles", "users disable", "users enable", "users reset-password",
-      "clients add", "clients list", "keys list", "keys rotate", "keys revoke", "sessions list", "sessions revoke", "audit"];
+      "users look-alikes", "users factors", "users reset-factors", "users resend-verification", "users verify-email",
+      "clients add", "clients list", "clients disable", "clients enable", "clients remove", "clients rotate-secret",
+      "apis add", "apis list", "apis update", "apis remove", "mail list",
+      "keys list", "keys rotate", "keys revoke", "sessions list", "sessions revoke", "audit"];
     for (const name of documented) assert.ok(text.includes(name), name);
-    assert.deepEqual(Object.keys(commands).filter((name) => !documented.includes(name)), [], "a new command is added to this list (and to docs/cli.md)");
+    assert.deepEqual(Object.keys(commands).filter((name) => !documented.includes(name)), [], "a new command is added to this list (and to docs/admin.md, \"The CLI\")");
   });
 
   test("no command prints the usage and exits non-zero", async () => {
@@ -350,6 +353,8 @@ describe("as a real process", () => {
     const run = (args: string[], input?: string) => spawnSync(process.execPath, [join(root, "bin", "tessera.js"), ...args], {
       cwd: root, env: { ...env, TESSERA_DATA_DIR: dataDir }, encoding: "utf8", timeout: 30_000, ...(input === undefined ? {} : { input }),
     });
+    // The CLI never creates a database by accident: `migrate` makes it, as an operator would.
+    assert.equal(run(["migrate"]).status, 0);
     const added = run(["users", "add", "binuser", "--password-stdin"], "correct horse battery staple\n");
     assert.equal(added.status, 0, added.stderr);
     assert.match(added.stdout, /created user binuser/);

@@ -98,7 +98,7 @@ describe("three instances, one database, one Redis", { skip: hasRedis ? false : 
     const signer = kidOf((await signUp(urls[1]!, randomName("rotate"))).access_token);
     const rotated = await cluster.cli(["keys", "rotate"]);
     assert.equal(rotated.code, 0, rotated.output);
-    const kid = /new key (\S+) published/.exec(rotated.output)?.[1];
+    const kid = /new key (\S+) created/.exec(rotated.output)?.[1];
     assert.ok(kid, rotated.output);
     for (const base of urls) {
       const ms = await within(2000, async () => (await call<{ keys: Array<{ kid: string }> }>(base, "GET", "/.well-known/jwks.json")).body.keys.some((k) => k.kid === kid));

@@ -30,7 +30,7 @@ test("holds exactly what protected routes use: no password hash, no refresh or c
   const view = await store.findSessionView("s1");
   assert.deepEqual(view, {
     session: { id: "s1", client_id: "tessera-web", last_used_at: now, expires_at: now + 1e9, revoked_at: null, revoked_reason: null },
-    user: { id: "u1", username: "ann", email: "ann@example.com", roles: '["user"]', disabled_at: null },
+    user: { id: "u1", username: "ann", email: "ann@example.com", email_verified_at: null, roles: '["user"]', disabled_at: null },
   });
   assert.ok(!JSON.stringify(view).includes("hash"));
 });

@@ -30,6 +30,8 @@ const routes: Array<[string, string, unknown?]> = [
 /** What the refused admin routes would change: users, the plain user's sessions, clients, keys, the audit log. */
 async function storedState() {
   const store = server.tessera.store;
+  // Audit rows are written in batches: what is already recorded must be in the table before it is counted.
+  await server.tessera.audit.flush();
   return {
     users: await store.listUsers({ limit: 1000 }),
     sessions: (await store.listLiveSessions(plain.userId, Date.now(), 0)).map((s) => [s.id, s.revoked_at]),

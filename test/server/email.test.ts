@@ -7,6 +7,7 @@ import type { ParsedMail } from "mailparser";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 import { linkToken, sixDigitCode, startSmtp, to, type SmtpSink } from "../helpers/smtp.js";
 import { decodeJwtPayload } from "../helpers/tokens.js";
+import { base32Decode, totpAt } from "../../src/core/mfa/totp.js";
 
 let smtp: SmtpSink;
 let server: TestServer;
@@ -232,6 +233,43 @@ describe("sign-in codes", () => {
     assert.deepEqual([claims.sub, claims.amr], [user.id, ["otp"]]);
     const again = await server.request<{ error: string }>("POST", "/oauth/token", { form });
     assert.deepEqual([again.status, again.body.error], [400, "invalid_grant"]);
+  });
+
+  test("a user with a second factor is asked for it after the code (mfa_required), over the token endpoint and cookie sessions", async () => {
+    const user = await verifiedUser();
+    const session = await signIn(user.username);
+    const started = await server.request<{ factor_id: string; secret: string }>("POST", "/auth/factors/totp", { token: session.access_token, json: { name: "Phone" } });
+    const totp = (offset = 0) => totpAt(base32Decode(started.body.secret), clock.now() + offset);
+    assert.equal((await server.request("POST", "/auth/factors/totp/confirm", { token: session.access_token, json: { factor_id: started.body.factor_id, code: totp() } })).status, 200);
+    clock.advance(30_000); // the confirming code's step is spent
+
+    await server.request("POST", "/auth/otp/send", { json: { email: user.email } });
+    const code = sixDigitCode(await mailTo(user.email, /sign-in code/));
+    const first = await server.request<{ error: string; mfa_token: string; methods: string[]; access_token?: string }>("POST", "/oauth/token", {
+      form: { grant_type: "urn:tessera:params:oauth:grant-type:email-otp", email: user.email, code },
+    });
+    assert.equal(first.status, 403, first.text);
+    assert.equal(first.body.error, "mfa_required");
+    assert.equal(first.body.access_token, undefined, "no token before the second step");
+    assert.ok(first.body.methods.includes("totp"));
+    const done = await server.request<{ access_token: string }>("POST", "/oauth/token", {
+      form: { grant_type: "urn:tessera:params:oauth:grant-type:mfa", mfa_token: first.body.mfa_token, otp: totp() },
+    });
+    assert.equal(done.status, 200, done.text);
+    const claims = decodeJwtPayload(done.body.access_token) as { sub: string; amr: string[] };
+    assert.equal(claims.sub, user.id);
+    assert.deepEqual([...claims.amr].sort(), ["mfa", "otp"], "the emailed code and the app's code, both one-time passwords");
+
+    // The cookie twin: POST /session/otp answers mfa_required too, and sets no session cookie.
+    clock.advance(30_000);
+    await server.request("POST", "/auth/otp/send", { json: { email: user.email } });
+    const cookieCode = sixDigitCode(await mailTo(user.email, /sign-in code/, 1));
+    const cookie = await server.request<{ error: string; mfa_token: string }>("POST", "/session/otp", {
+      json: { email: user.email, code: cookieCode }, headers: { origin: server.issuer },
+    });
+    assert.equal(cookie.status, 403, cookie.text);
+    assert.equal(cookie.body.error, "mfa_required");
+    assert.equal(cookie.headers.get("set-cookie"), null);
   });
 
   test("wrong guesses are counted on the code before the comparison: after the limit, even the right code fails", async () => {

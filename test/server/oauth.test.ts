@@ -24,7 +24,8 @@ describe("discovery and keys", () => {
     for (const key of ["token_endpoint", "revocation_endpoint", "introspection_endpoint", "jwks_uri"]) {
       assert.ok(String(res.body[key]).startsWith(server.issuer), key);
     }
-    assert.deepEqual(res.body.grant_types_supported, ["password", "refresh_token", "client_credentials", "urn:tessera:params:oauth:grant-type:email-otp"]);
+    assert.deepEqual(res.body.grant_types_supported, ["password", "refresh_token", "client_credentials",
+      "urn:tessera:params:oauth:grant-type:mfa", "urn:tessera:params:oauth:grant-type:passkey", "urn:tessera:params:oauth:grant-type:email-otp"]);
     assert.ok(Array.isArray(res.body.response_types_supported));
     assert.ok((res.body.scopes_supported as string[]).includes("openid"));
     assert.ok((res.body.token_endpoint_auth_methods_supported as string[]).includes("client_secret_basic"));

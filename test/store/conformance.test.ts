@@ -126,7 +126,7 @@ describe("the session view", () => {
     assert.deepEqual(view.session, {
       id: sessionId, client_id: "tessera-web", last_used_at: now, expires_at: now + 86_400_000, revoked_at: null, revoked_reason: null,
     });
-    assert.deepEqual(view.user, { id: userId, username: userId, email: "v@example.com", roles: '["user"]', disabled_at: null });
+    assert.deepEqual(view.user, { id: userId, username: userId, email: "v@example.com", email_verified_at: null, roles: '["user"]', disabled_at: null });
     assert.equal(await store.findSessionView("no-such-session"), undefined);
   });
 

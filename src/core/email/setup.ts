@@ -37,7 +37,7 @@ export function setUpEmail(d: EmailDeps) {
     : fileTransport(mailDir, host));
   const sealKey = deriveKey(d.masterKey, "outbox");
   const service = new EmailService({
-    store: d.store, hasher: d.hasher, events: d.events, throttle: d.throttle, now: d.now, issuer: config.issuer,
+    store: d.store, hasher: d.hasher, events: d.events, throttle: d.throttle, now: d.now, get issuer() { return config.issuer; }, // live: set after listen with PORT=0
     sealKey, codeKey: deriveKey(d.masterKey, "email-code"),
     verifyTtl: config.emailVerifyTtlSeconds * 1000, resetTtl: config.emailResetTtlSeconds * 1000, codeTtl: config.emailCodeTtlSeconds * 1000,
     codeMaxAttempts: config.emailCodeMaxAttempts,

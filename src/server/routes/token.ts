@@ -30,7 +30,8 @@ const schema = {
       grant_type: { type: "string", maxLength: 64 },
       username: field, password: field, refresh_token: field, scope: field, client_id: field, client_secret: field,
       mfa_token: field, otp: { type: "string", maxLength: 64 }, recovery_code: { type: "string", maxLength: 64 }, challenge_id: field,
-      webauthn: { type: ["string", "object"], maxLength: 12288 },
+      // A WebAuthn assertion: an object in a JSON body, its JSON text in a form (anyOf, not a type union: Ajv strict mode).
+      webauthn: { anyOf: [{ type: "string", maxLength: 12288 }, { type: "object" }] },
       resource: { type: "string", maxLength: 512, description: "RFC 8707: the identifier of a registered API; the token's `aud`." },
       email: { type: "string", maxLength: 320 }, code: { type: "string", maxLength: 16 },
     },

@@ -6,7 +6,7 @@ import { webauthnField } from "./mfa.js";
 import { requireField } from "./require-field.js";
 import type { GrantHandler } from "./types.js";
 
-export const PASSKEY_GRANT = "urn:tessera:params:oauth:grant-type:passkey";
+export { PASSKEY_GRANT } from "../../../core/tessera.js";
 
 export const passkeyGrant: GrantHandler = (tessera, request, body) => {
   const webauthn = webauthnField(body.webauthn);
