@@ -81,6 +81,16 @@ export class CookieSessionService {
   }
 
   /** The live session a cookie secret names, or undefined (unknown, ended, idle, expired, disabled user). */
+  /**
+   * Session fixation: a cookie the browser already had is never promoted. After a new
+   * cookie sign-in, the session the browser came with (if live) ends.
+   */
+  async replaced(previousSecret: string | undefined, meta: RequestMeta): Promise<void> {
+    if (!previousSecret) return;
+    const old = await this.resolve(previousSecret);
+    if (old) await this.#o.sessions.end(old.session.id, "logout", { userId: old.user.id, ...meta });
+  }
+
   async resolve(secret: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
     if (!SECRET_SHAPE.test(secret)) return undefined;
     const found = await this.#o.store.findSessionByCookieHash(sha256(secret));

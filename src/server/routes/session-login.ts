@@ -10,7 +10,7 @@ import type { FastifyInstance } from "fastify";
 import { WEB_CLIENT_ID } from "../../core/clients.js";
 import type { Tessera } from "../../core/tessera.js";
 import { fromTrustedPage, jsonBodyOnly } from "../shared/browser-request.js";
-import { setSessionCookies, SESSION_COOKIE } from "../shared/cookies.js";
+import { answerCookieLogin } from "../shared/cookie-login.js";
 import { noStore } from "../shared/no-store.js";
 import { closedSignal } from "../shared/closed-signal.js";
 import { requestMeta } from "../shared/request-meta.js";
@@ -34,12 +34,6 @@ export function sessionLoginRoute(app: FastifyInstance, tessera: Tessera): void 
     const client = await tessera.clients.authenticate({ clientId: WEB_CLIENT_ID });
     const scope = tessera.clients.resolveScope(client, undefined, tessera.config.defaultScopes);
     const login = await tessera.cookieSessions.login(client, request.body.username, request.body.password, scope, { ...requestMeta(request), signal: closedSignal(reply) });
-    const previous = request.cookies[SESSION_COOKIE];
-    if (previous) {
-      const old = await tessera.cookieSessions.resolve(previous);
-      if (old) await tessera.sessions.end(old.session.id, "logout", { userId: old.user.id, ...requestMeta(request) });
-    }
-    setSessionCookies(reply, login.secret, login.csrfToken, login.maxAge);
-    return { csrf_token: login.csrfToken, expires_in: login.maxAge };
+    return answerCookieLogin(tessera, request, reply, login);
   });
 }

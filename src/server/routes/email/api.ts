@@ -9,7 +9,7 @@ import type { Tessera } from "../../../core/tessera.js";
 import { principalOf } from "../../shared/authenticate.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";
-import { jsonOnly } from "./json-only.js";
+import { jsonBodyOnly } from "../../shared/browser-request.js";
 
 const email = { type: "string", maxLength: 320 } as const;
 const tags = ["email"];
@@ -27,7 +27,7 @@ export function emailApiRoutes(app: FastifyInstance, tessera: Tessera, authentic
   });
 
   app.post<{ Body: { token: string } }>("/auth/email/verify", {
-    preValidation: jsonOnly,
+    preValidation: jsonBodyOnly(),
     schema: {
       tags, summary: "Verify an address with the token (or code) of its message", description: "204; `/userinfo` then says `email_verified: true`.",
       body: { type: "object", required: ["token"], additionalProperties: false, properties: { token: { type: "string", maxLength: 64 } } },
@@ -39,7 +39,7 @@ export function emailApiRoutes(app: FastifyInstance, tessera: Tessera, authentic
   });
 
   app.post<{ Body: { email?: string; username?: string } }>("/auth/password/forgot", {
-    preValidation: jsonOnly,
+    preValidation: jsonBodyOnly(),
     schema: {
       tags, summary: "Ask for a password-reset message",
       description: "202 whether or not the account exists; the message goes to a verified address only, sent after the answer.",
@@ -62,7 +62,7 @@ export function emailApiRoutes(app: FastifyInstance, tessera: Tessera, authentic
   });
 
   app.post<{ Body: { email: string } }>("/auth/otp/send", {
-    preValidation: jsonOnly,
+    preValidation: jsonBodyOnly(),
     schema: {
       tags, summary: "Send a 6-digit sign-in code", description: "202 for every address; a code goes to a verified address only.",
       body: { type: "object", required: ["email"], additionalProperties: false, properties: { email } },

@@ -12,7 +12,7 @@ import { fromTrustedPage, jsonBodyOnly } from "../../shared/browser-request.js";
 import { clientCredentials } from "../../shared/client-auth.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";
-import { answerCookieLogin } from "./session-mfa.js";
+import { answerCookieLogin } from "../../shared/cookie-login.js";
 
 const registerSchema = {
   body: { type: "object", required: ["response"], properties: { response: { type: "object" }, name: { type: "string", maxLength: 256 } }, additionalProperties: false },

@@ -6,11 +6,9 @@
 import type { FastifyInstance } from "fastify";
 import type { Tessera } from "../../../core/tessera.js";
 import { fromTrustedPage, jsonBodyOnly } from "../../shared/browser-request.js";
-import { setSessionCookies, SESSION_COOKIE } from "../../shared/cookies.js";
+import { answerCookieLogin } from "../../shared/cookie-login.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";
-import type { CookieLogin } from "../../../core/cookie-sessions.js";
-import type { FastifyReply, FastifyRequest } from "fastify";
 import { secondStepInput } from "../grants/mfa.js";
 
 interface MfaBody {
@@ -31,17 +29,6 @@ const schema = {
     additionalProperties: false,
   },
 } as const;
-
-/** A new cookie session replaces the one the browser came with (session fixation), as `/session/login` does. */
-export async function answerCookieLogin(tessera: Tessera, request: FastifyRequest, reply: FastifyReply, login: CookieLogin) {
-  const previous = request.cookies[SESSION_COOKIE];
-  if (previous) {
-    const old = await tessera.cookieSessions.resolve(previous);
-    if (old) await tessera.sessions.end(old.session.id, "logout", { userId: old.user.id, ...requestMeta(request) });
-  }
-  setSessionCookies(reply, login.secret, login.csrfToken, login.maxAge);
-  return { csrf_token: login.csrfToken, expires_in: login.maxAge };
-}
 
 export function sessionMfaRoute(app: FastifyInstance, tessera: Tessera): void {
   // JSON only, from an allowed page, like /session/login (login CSRF).
