@@ -7,25 +7,10 @@ import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import autocannon from "autocannon";
-
-/**
- * A port free a moment ago, for a child process that is told its port (the
- * real `tessera serve`, as users start it). Tests bind port 0 instead; a
- * benchmark that loses this race fails loudly at its health check.
- */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+// A port free a moment ago, for a child told its port (`tessera serve` as users start it);
+// a benchmark that loses the race fails loudly at its health check.
+import { reservePort as freePort } from "../test/helpers/ports.js";
 
 export interface Measured {
   name: string;

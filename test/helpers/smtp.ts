@@ -3,9 +3,11 @@
  * mailparser reading what arrived. Bound to port 0 first, so a test that needs
  * "SMTP down, then up" knows the port before anything listens on it.
  */
-import { createServer } from "node:net";
+import { reservePort } from "./ports.js";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer } from "smtp-server";
+
+export { reservePort };
 
 export interface SmtpSinkOptions {
   /** Require AUTH with these credentials (otherwise AUTH is optional). */
@@ -26,17 +28,6 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-export async function reservePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startSmtp(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
