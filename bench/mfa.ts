@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from "@simplewebauthn/server";
 import { hash } from "@node-rs/argon2";
-import { deriveKey, seal, unseal } from "../src/core/master-key.js";
+import { deriveKey, seal, unseal } from "../src/core/keys/master-key.js";
 import { matchTotp, newTotpSecret, totpAt, base32Decode } from "../src/core/mfa/totp.js";
 import { SoftAuthenticator } from "../test/helpers/soft-authenticator.js";
 

@@ -6,8 +6,8 @@ import { cursor, iso } from "./admin.js";
 import { grantTypesOf, scopesOf, type ClientService, type NewClient } from "./clients.js";
 import { invalidField } from "./errors.js";
 import type { Actor, AuthEvents } from "./events.js";
-import type { KeyRotation } from "./key-rotation.js";
-import type { KeyRing } from "./key-ring.js";
+import type { KeyRotation } from "./keys/key-rotation.js";
+import type { KeyRing } from "./keys/key-ring.js";
 
 export function clientView(c: ClientRow) {
   return {

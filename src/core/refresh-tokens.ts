@@ -17,7 +17,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { sha256 } from "./crypto-utils.js";
-import { deriveKey } from "./master-key.js";
+import { deriveKey } from "./keys/master-key.js";
 
 export const REFRESH_TOKEN_PREFIX = "tsr_";
 const SECRET_BYTES = 32;

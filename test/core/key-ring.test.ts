@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { KeyRing } from "../../src/core/key-ring.js";
+import { KeyRing } from "../../src/core/keys/key-ring.js";
 import { openSqliteStore } from "../../src/store/index.js";
 import { testClock } from "../helpers/server.js";
 

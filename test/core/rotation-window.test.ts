@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { AuthEvents } from "../../src/core/events.js";
-import { KeyRing } from "../../src/core/key-ring.js";
-import { KeyRotation } from "../../src/core/key-rotation.js";
+import { KeyRing } from "../../src/core/keys/key-ring.js";
+import { KeyRotation } from "../../src/core/keys/key-rotation.js";
 import { openSqliteStore } from "../../src/store/index.js";
 import { testClock } from "../helpers/server.js";
 

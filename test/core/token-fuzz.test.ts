@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { AccessTokens } from "../../src/core/access-tokens.js";
 import { TesseraError } from "../../src/core/errors.js";
 import { decodeJws, signJws } from "../../src/core/jws.js";
-import { KeyRing } from "../../src/core/key-ring.js";
+import { KeyRing } from "../../src/core/keys/key-ring.js";
 import { looksLikeRefreshToken } from "../../src/core/refresh-tokens.js";
 import { bearerToken } from "../../src/server/shared/authenticate.js";
 import { openSqliteStore, type KyselyStore } from "../../src/store/index.js";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { Gate } from "../../src/core/gate.js";
-import { deriveKey, loadMasterKey, MASTER_KEY_FILE, seal, unseal } from "../../src/core/master-key.js";
+import { deriveKey, loadMasterKey, MASTER_KEY_FILE, seal, unseal } from "../../src/core/keys/master-key.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from "../../src/core/passwords.js";
 import {
   hashRefreshToken, looksLikeRefreshToken, newRefreshToken, parseRefreshToken, REFRESH_TOKEN_PREFIX, successorOf,

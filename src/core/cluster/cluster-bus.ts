@@ -15,7 +15,7 @@
 import { EventEmitter } from "node:events";
 import { randomToken } from "../crypto-utils.js";
 import type { AuthEvents } from "../events.js";
-import type { KeyRing } from "../key-ring.js";
+import type { KeyRing } from "../keys/key-ring.js";
 import type { RevocationFeed } from "../revocation-feed.js";
 import type { RedisLink, RedisState } from "./redis-link.js";
 

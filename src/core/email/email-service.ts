@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { EmailWrites, OutboxRow, Store, UserRow } from "../../store/index.js";
 import { invalidCredentials, invalidField, invalidToken, TesseraError } from "../errors.js";
 import type { Actor, AuthEvents } from "../events.js";
-import { seal } from "../master-key.js";
+import { seal } from "../keys/master-key.js";
 import type { PasswordHasher } from "../passwords.js";
 import type { RequestMeta } from "../sessions.js";
 import { ipKey, type Throttle } from "../throttle.js";

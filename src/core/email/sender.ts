@@ -11,7 +11,7 @@
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import type { OutboxRow, Store } from "../../store/index.js";
-import { unseal } from "../master-key.js";
+import { unseal } from "../keys/master-key.js";
 import type { AuthEvents } from "../events.js";
 import type { MailKind, MailTemplates } from "./templates.js";
 import { PermanentMailError, type MailTransport } from "./transport.js";

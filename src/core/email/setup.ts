@@ -6,7 +6,7 @@ import type { Config } from "../config.js";
 import type { AuthEvents } from "../events.js";
 import { createHmac } from "node:crypto";
 import { safeEqual } from "../crypto-utils.js";
-import { deriveKey } from "../master-key.js";
+import { deriveKey } from "../keys/master-key.js";
 import type { PasswordHasher } from "../passwords.js";
 import type { Throttle } from "../throttle.js";
 import { EmailService } from "./email-service.js";

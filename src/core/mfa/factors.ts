@@ -11,7 +11,7 @@ import { randomToken } from "../crypto-utils.js";
 import { invalidField, TesseraError } from "../errors.js";
 import type { AuthEvents, EventOrigin } from "../events.js";
 import { iso } from "../admin.js";
-import { seal, unseal } from "../master-key.js";
+import { seal, unseal } from "../keys/master-key.js";
 import { hashRecoveryCode, newRecoveryCodes } from "./recovery-codes.js";
 import { matchTotp, newTotpSecret, otpauthUri, totpStep } from "./totp.js";
 

@@ -14,9 +14,9 @@
  * that overlap share one run, and a tick waits for a rotation in flight before
  * judging whether one is due: one new key, however many ask at once.
  */
-import type { SigningKeyRow } from "../store/index.js";
-import { TesseraError } from "./errors.js";
-import type { AuthEvents } from "./events.js";
+import type { SigningKeyRow } from "../../store/index.js";
+import { TesseraError } from "../errors.js";
+import type { AuthEvents } from "../events.js";
 import type { KeyRing } from "./key-ring.js";
 
 const DAY = 86_400_000;
