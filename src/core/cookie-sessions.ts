@@ -13,7 +13,7 @@ import { randomToken, safeEqual, sha256 } from "./crypto-utils.js";
 import type { AuthEvents } from "./events.js";
 import type { RequestMeta, SessionAuth, SessionService } from "./sessions.js";
 import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "./sign-in.js";
-import type { Throttle } from "./throttle.js";
+import type { Throttle } from "./abuse/throttle.js";
 import type { UserService } from "./users.js";
 
 export interface CookieSessionOptions {

@@ -3,9 +3,9 @@
 // Time is the injected clock only: nothing here sleeps.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { CounterStore } from "../../src/core/backoff.js";
+import type { CounterStore } from "../../src/core/abuse/backoff.js";
 import { TesseraError } from "../../src/core/errors.js";
-import { Throttle, type Dimension, type ThrottlePolicy } from "../../src/core/throttle.js";
+import { Throttle, type Dimension, type ThrottlePolicy } from "../../src/core/abuse/throttle.js";
 import { testClock, type TestClock } from "../helpers/server.js";
 
 const timing = { window: 3600, baseDelay: 1, maxDelay: 8 };

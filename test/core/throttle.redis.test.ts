@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { Throttle } from "../../src/core/throttle.js";
+import { Throttle } from "../../src/core/abuse/throttle.js";
 import { testClock } from "../helpers/server.js";
 import { codeOf, policyOf, right, throttleConformance, wrong } from "./throttle-conformance.js";
 

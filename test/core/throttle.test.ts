@@ -2,8 +2,8 @@
 // then what is particular to memory, and the keys.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { MemoryCounters } from "../../src/core/limits/counters.js";
-import { addressKey, ipKey, Throttle } from "../../src/core/throttle.js";
+import { MemoryCounters } from "../../src/core/abuse/counters.js";
+import { addressKey, ipKey, Throttle } from "../../src/core/abuse/throttle.js";
 import { testClock } from "../helpers/server.js";
 import { policyOf, throttleConformance, wrong, codeOf } from "./throttle-conformance.js";
 

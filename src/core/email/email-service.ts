@@ -13,7 +13,7 @@ import type { Actor, AuthEvents } from "../events.js";
 import { seal } from "../keys/master-key.js";
 import type { PasswordHasher } from "../passwords.js";
 import type { RequestMeta } from "../sessions.js";
-import { ipKey, type Throttle } from "../throttle.js";
+import { ipKey, type Throttle } from "../abuse/throttle.js";
 import { sha256 } from "../crypto-utils.js";
 import { usernameKey } from "../usernames.js";
 import { parseAddress, type Address } from "./address.js";

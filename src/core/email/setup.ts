@@ -1,14 +1,14 @@
 /** Assembles email from the configuration: templates, the transport, the outbox sender and the use cases. */
 import { join } from "node:path";
 import type { Store } from "../../store/index.js";
-import type { CounterStore } from "../backoff.js";
+import type { CounterStore } from "../abuse/backoff.js";
 import type { Config } from "../config.js";
 import type { AuthEvents } from "../events.js";
 import { createHmac } from "node:crypto";
 import { safeEqual } from "../crypto-utils.js";
 import { deriveKey } from "../keys/master-key.js";
 import type { PasswordHasher } from "../passwords.js";
-import type { Throttle } from "../throttle.js";
+import type { Throttle } from "../abuse/throttle.js";
 import { EmailService } from "./email-service.js";
 import { MailSender } from "./sender.js";
 import { MailTemplates } from "./templates.js";

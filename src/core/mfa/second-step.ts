@@ -18,7 +18,7 @@ import { randomToken, sha256 } from "../crypto-utils.js";
 import { TesseraError } from "../errors.js";
 import type { AuthEvents, SecondFactorMethod } from "../events.js";
 import type { RequestMeta, SessionAuth, SignInGate } from "../sessions.js";
-import type { Throttle } from "../throttle.js";
+import type { Throttle } from "../abuse/throttle.js";
 import type { FactorService } from "./factors.js";
 
 export const MFA_TOKEN_PREFIX = "tmfa_";

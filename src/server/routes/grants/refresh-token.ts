@@ -4,7 +4,7 @@ import { requestMeta } from "../../shared/request-meta.js";
 import { requireField } from "./require-field.js";
 import type { GrantHandler } from "./types.js";
 
-// Refused tokens count against the caller's address (core/throttle.ts); valid ones cost one counter read.
+// Refused tokens count against the caller's address (core/abuse/throttle.ts); valid ones cost one counter read.
 export const refreshTokenGrant: GrantHandler = (tessera, request, body) =>
   tessera.throttle.tokenRedemption(request.ip, () => tessera.tokens.refreshGrant(clientCredentials(request, body), {
     refreshToken: requireField(body.refresh_token, "refresh_token"),

@@ -18,10 +18,10 @@
  * hashed, so an attacker cannot spend our CPU either. IPv6 clients are keyed by
  * their /64, since one host usually owns the whole prefix.
  */
-import type { Config } from "./config.js";
+import type { Config } from "../config.js";
 import { Backoff, openCounters, type BackoffPolicy, type CounterStore, type Slot } from "./backoff.js";
-import { TesseraError } from "./errors.js";
-import { usernameKey } from "./usernames.js";
+import { TesseraError } from "../errors.js";
+import { usernameKey } from "../usernames.js";
 
 export type { Slot } from "./backoff.js";
 

@@ -15,11 +15,11 @@
  * them (limits/redis-counters.ts); either way each step is atomic.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { MemoryCounters, type BackoffPolicy, type Counters, type Outcome, type SlotRef } from "./limits/counters.js";
-import { RedisCounters, type RedisClient } from "./limits/redis-counters.js";
+import { MemoryCounters, type BackoffPolicy, type Counters, type Outcome, type SlotRef } from "./counters.js";
+import { RedisCounters, type RedisClient } from "./redis-counters.js";
 
-export type { BackoffPolicy } from "./limits/counters.js";
-export type { RedisClient } from "./limits/redis-counters.js";
+export type { BackoffPolicy } from "./counters.js";
+export type { RedisClient } from "./redis-counters.js";
 
 export interface CounterStore {
   /** Shared counters (an ioredis client); absent: this process's memory. */
