@@ -1,7 +1,7 @@
 /** Administration of clients, signing keys and the audit log (users are in admin.ts). */
 import type { AuditEventRow, ClientRow, SigningKeyRow } from "../store/index.js";
-import { AUDIT_TYPES } from "./audit-events.js";
-import type { AuditLog } from "./audit-log.js";
+import { AUDIT_TYPES } from "./audit/audit-events.js";
+import type { AuditLog } from "./audit/audit-log.js";
 import { cursor, iso } from "./admin.js";
 import { grantTypesOf, scopesOf, type ClientService, type NewClient } from "./clients.js";
 import { invalidField } from "./errors.js";

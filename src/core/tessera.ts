@@ -24,7 +24,7 @@ import { parseRoles, UserService } from "./users.js";
 import { AdminUsers, iso } from "./admin.js";
 import { AdminResources } from "./admin-resources.js";
 import { ApiResources } from "./api-resources.js";
-import { AuditLog } from "./audit-log.js";
+import { AuditLog } from "./audit/audit-log.js";
 import type { CounterStore } from "./abuse/backoff.js";
 import { KeyRotation } from "./keys/key-rotation.js";
 import { PasswordResets } from "./password-resets.js";

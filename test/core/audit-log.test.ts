@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
-import { AuditLog } from "../../src/core/audit-log.js";
+import { AuditLog } from "../../src/core/audit/audit-log.js";
 import { AuthEvents } from "../../src/core/events.js";
 import { openSqliteStore } from "../../src/store/index.js";
 

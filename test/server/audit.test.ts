@@ -3,7 +3,7 @@
 // queryable with filters and paging; and no row holds a password or token.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { AUDIT_TYPES, EMAIL_AUDIT_TYPES } from "../../src/core/audit-events.js";
+import { AUDIT_TYPES, EMAIL_AUDIT_TYPES } from "../../src/core/audit/audit-events.js";
 import { signInAdmin } from "../helpers/admin.js";
 import { startTestServer, testClock, type SignedIn, type TestServer } from "../helpers/server.js";
 import { sidOf } from "../helpers/tokens.js";

@@ -9,9 +9,9 @@
  * drops the oldest (counted in `dropped`, reported through `onError`). The
  * price of batching: a crash loses at most the last `flushInterval` ms.
  */
-import type { AuditEventRow, AuditQuery, NewAuditEvent, Store } from "../store/index.js";
+import type { AuditEventRow, AuditQuery, NewAuditEvent, Store } from "../../store/index.js";
 import { subscribeAudit } from "./audit-events.js";
-import type { AuthEvents } from "./events.js";
+import type { AuthEvents } from "../events.js";
 
 export interface AuditLogOptions {
   store: Store;

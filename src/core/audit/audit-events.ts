@@ -4,8 +4,8 @@
  * Only ids, reasons and request facts are copied: never a password, token,
  * secret or hash — the events carry none, and nothing here reads a request body.
  */
-import type { NewAuditEvent } from "../store/index.js";
-import type { AuthEvents, EventOrigin } from "./events.js";
+import type { NewAuditEvent } from "../../store/index.js";
+import type { AuthEvents, EventOrigin } from "../events.js";
 
 /** Email (docs/email.md): deliveries, verifications, and messages asked for. */
 export const EMAIL_AUDIT_TYPES = ["email_delivery", "email_verified", "email_requested"] as const;
