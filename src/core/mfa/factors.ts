@@ -10,7 +10,7 @@ import type { FactorRow } from "../../store/factor-queries.js";
 import { randomToken } from "../crypto-utils.js";
 import { invalidField, TesseraError } from "../errors.js";
 import type { AuthEvents, EventOrigin } from "../events.js";
-import { iso } from "../admin.js";
+import { iso } from "../admin/admin-users.js";
 import { seal, unseal } from "../keys/master-key.js";
 import { hashRecoveryCode, newRecoveryCodes } from "./recovery-codes.js";
 import { matchTotp, newTotpSecret, otpauthUri, totpStep } from "./totp.js";

@@ -1,6 +1,6 @@
 /** Admin email: the outbox (failed deliveries above all), resending a verification, marking an address verified. */
 import type { FastifyInstance } from "fastify";
-import { userView } from "../../../core/admin.js";
+import { userView } from "../../../core/admin/admin-users.js";
 import type { Tessera } from "../../../core/tessera.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, idParams, pageLimit } from "./schemas.js";

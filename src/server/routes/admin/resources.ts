@@ -1,7 +1,7 @@
 /** `/admin/sessions`, `/admin/clients`, `/admin/keys`: list and act. */
 import type { FastifyInstance } from "fastify";
-import { sessionView } from "../../../core/admin.js";
-import { clientView } from "../../../core/admin-resources.js";
+import { sessionView } from "../../../core/admin/admin-users.js";
+import { clientView } from "../../../core/admin/admin-resources.js";
 import type { GrantType } from "../../../core/clients.js";
 import type { Tessera } from "../../../core/tessera.js";
 import { actorOf } from "../../shared/require-role.js";

@@ -1,6 +1,6 @@
 /** `/admin/users`: list (paging, search), create, show, disable/enable, roles, forced password reset. */
 import type { FastifyInstance } from "fastify";
-import { userView } from "../../../core/admin.js";
+import { userView } from "../../../core/admin/admin-users.js";
 import type { Tessera } from "../../../core/tessera.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, idParams, pageLimit, pageQuery, userSchema } from "./schemas.js";

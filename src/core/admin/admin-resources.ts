@@ -1,13 +1,13 @@
 /** Administration of clients, signing keys and the audit log (users are in admin.ts). */
-import type { AuditEventRow, ClientRow, SigningKeyRow } from "../store/index.js";
-import { AUDIT_TYPES } from "./audit/audit-events.js";
-import type { AuditLog } from "./audit/audit-log.js";
-import { cursor, iso } from "./admin.js";
-import { grantTypesOf, scopesOf, type ClientService, type NewClient } from "./clients.js";
-import { invalidField } from "./errors.js";
-import type { Actor, AuthEvents } from "./events.js";
-import type { KeyRotation } from "./keys/key-rotation.js";
-import type { KeyRing } from "./keys/key-ring.js";
+import type { AuditEventRow, ClientRow, SigningKeyRow } from "../../store/index.js";
+import { AUDIT_TYPES } from "../audit/audit-events.js";
+import type { AuditLog } from "../audit/audit-log.js";
+import { cursor, iso } from "./admin-users.js";
+import { grantTypesOf, scopesOf, type ClientService, type NewClient } from "../clients.js";
+import { invalidField } from "../errors.js";
+import type { Actor, AuthEvents } from "../events.js";
+import type { KeyRotation } from "../keys/key-rotation.js";
+import type { KeyRing } from "../keys/key-ring.js";
 
 export function clientView(c: ClientRow) {
   return {

@@ -4,14 +4,14 @@
  * Users, sessions and password resets here; clients, keys and the audit log
  * in admin-resources.ts.
  */
-import type { SessionRow, UserRow } from "../store/index.js";
-import { randomToken } from "./crypto-utils.js";
-import { TesseraError } from "./errors.js";
-import type { Actor, AuthEvents } from "./events.js";
-import type { IssuedReset, PasswordResets } from "./password-resets.js";
-import { sessionDeadline, type SessionService } from "./sessions.js";
-import { parseRoles, type UserService } from "./users.js";
-import type { Store } from "../store/index.js";
+import type { SessionRow, UserRow } from "../../store/index.js";
+import { randomToken } from "../crypto-utils.js";
+import { TesseraError } from "../errors.js";
+import type { Actor, AuthEvents } from "../events.js";
+import type { IssuedReset, PasswordResets } from "../password-resets.js";
+import { sessionDeadline, type SessionService } from "../sessions.js";
+import { parseRoles, type UserService } from "../users.js";
+import type { Store } from "../../store/index.js";
 
 export interface UserView {
   id: string; username: string; email: string | null; email_verified: boolean; roles: string[]; disabled: boolean;
