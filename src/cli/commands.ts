@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { loadConfig, type Config } from "../core/config.js";
-import { GRANT_TYPES, type GrantType } from "../core/clients.js";
+import { GRANT_TYPES, type GrantType } from "../core/clients/clients.js";
 import { createTessera, type Tessera } from "../core/tessera.js";
 import { parseRoles } from "../core/users.js";
 import { startServer } from "../server/start.js";

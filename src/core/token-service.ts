@@ -1,8 +1,8 @@
 /** The three grants of `POST /oauth/token`, plus revocation (RFC 7009) and introspection (RFC 7662). */
 import type { ClientRow, SessionRow, UserRow } from "../store/index.js";
 import type { AccessTokens, AccessTokenClaims } from "./access-tokens.js";
-import type { ApiResource, ApiResources } from "./api-resources.js";
-import { scopesOf, type ClientCredentials, type ClientService } from "./clients.js";
+import type { ApiResource, ApiResources } from "./clients/api-resources.js";
+import { scopesOf, type ClientCredentials, type ClientService } from "./clients/clients.js";
 import { TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
 import { looksLikeRefreshToken } from "./refresh-tokens.js";

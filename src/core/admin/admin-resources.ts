@@ -3,7 +3,7 @@ import type { AuditEventRow, ClientRow, SigningKeyRow } from "../../store/index.
 import { AUDIT_TYPES } from "../audit/audit-events.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import { cursor, iso } from "./admin-users.js";
-import { grantTypesOf, scopesOf, type ClientService, type NewClient } from "../clients.js";
+import { grantTypesOf, scopesOf, type ClientService, type NewClient } from "../clients/clients.js";
 import { invalidField } from "../errors.js";
 import type { Actor, AuthEvents } from "../events.js";
 import type { KeyRotation } from "../keys/key-rotation.js";

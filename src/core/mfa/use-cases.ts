@@ -5,8 +5,8 @@
  */
 import type { SessionRow } from "../../store/index.js";
 import type { AccessTokenClaims } from "../access-tokens.js";
-import type { ClientCredentials, ClientService } from "../clients.js";
-import { WEB_CLIENT_ID } from "../clients.js";
+import type { ClientCredentials, ClientService } from "../clients/clients.js";
+import { WEB_CLIENT_ID } from "../clients/clients.js";
 import type { Config } from "../config.js";
 import type { CookieLogin, CookieSessionService } from "../cookie-sessions.js";
 import type { RequestMeta } from "../sessions.js";

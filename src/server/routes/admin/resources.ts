@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { sessionView } from "../../../core/admin/admin-users.js";
 import { clientView } from "../../../core/admin/admin-resources.js";
-import type { GrantType } from "../../../core/clients.js";
+import type { GrantType } from "../../../core/clients/clients.js";
 import type { Tessera } from "../../../core/tessera.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, clientSchema, keySchema, sessionSchema } from "./schemas.js";

@@ -4,9 +4,9 @@
  * and confidential clients registered with the CLI (secret shown once, stored
  * as SHA-256: it is a 256-bit random string, so a slow hash adds nothing).
  */
-import type { ClientRow, Store } from "../store/index.js";
-import { randomToken, safeEqual, sha256 } from "./crypto-utils.js";
-import { invalidField, TesseraError } from "./errors.js";
+import type { ClientRow, Store } from "../../store/index.js";
+import { randomToken, safeEqual, sha256 } from "../crypto-utils.js";
+import { invalidField, TesseraError } from "../errors.js";
 
 export const WEB_CLIENT_ID = "tessera-web";
 export const DEMO_CLIENT_ID = "tessera-demo";

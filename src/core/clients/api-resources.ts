@@ -10,10 +10,10 @@
  * caller is not granted is left out of the token (the answer's `scope` says
  * what was granted). An unknown resource is `invalid_target` (RFC 8707 §2).
  */
-import type { ApiResourceRow, Store } from "../store/index.js";
-import { invalidField, TesseraError } from "./errors.js";
-import type { Actor, AuthEvents } from "./events.js";
-import { validateRoles } from "./users.js";
+import type { ApiResourceRow, Store } from "../../store/index.js";
+import { invalidField, TesseraError } from "../errors.js";
+import type { Actor, AuthEvents } from "../events.js";
+import { validateRoles } from "../users.js";
 
 export interface ApiResource {
   identifier: string;
