@@ -4,7 +4,7 @@
  * under 5%), and the common-password list (build time, lookup time).
  */
 import { performance } from "node:perf_hooks";
-import { commonPasswords, isCommonPassword } from "../src/core/common-passwords.js";
+import { commonPasswords, isCommonPassword } from "../src/core/accounts/common-passwords.js";
 import { postJson, startBenchServer } from "./lib.js";
 
 export interface EnumerationTiming {

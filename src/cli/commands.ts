@@ -4,7 +4,7 @@ import { createInterface } from "node:readline";
 import { loadConfig, type Config } from "../core/config.js";
 import { GRANT_TYPES, type GrantType } from "../core/clients/clients.js";
 import { createTessera, type Tessera } from "../core/tessera.js";
-import { parseRoles } from "../core/users.js";
+import { parseRoles } from "../core/accounts/users.js";
 import { startServer } from "../server/start.js";
 import { adminCommands } from "./admin-commands.js";
 import { apiCommands } from "./api-commands.js";

@@ -6,10 +6,10 @@ import { scopesOf, type ClientCredentials, type ClientService } from "./clients/
 import { TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
 import { looksLikeRefreshToken } from "./refresh-tokens.js";
-import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "./sign-in.js";
+import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "./accounts/sign-in.js";
 import type { Throttle } from "./abuse/throttle.js";
 import type { RequestMeta, SessionAuth, SessionService } from "./sessions.js";
-import { parseRoles, type UserService } from "./users.js";
+import { parseRoles, type UserService } from "./accounts/users.js";
 import type { Store } from "../store/index.js";
 
 export interface TokenResponse {

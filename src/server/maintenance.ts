@@ -4,7 +4,7 @@
  * retention, and logging the audit log's write failures.
  */
 import type { FastifyInstance } from "fastify";
-import { ensureFirstAdmin } from "../core/first-admin.js";
+import { ensureFirstAdmin } from "../core/accounts/first-admin.js";
 import type { Tessera } from "../core/tessera.js";
 
 /** ms between key-schedule steps: well inside the JWKS cache lifetime, so a key rotated elsewhere is published here in time. */

@@ -346,7 +346,7 @@ describe("as a real process", () => {
     assert.match(run.stdout, /^Usage: tessera users add/);
   });
 
-  // The compiled package hashes on its own worker module (dist/core/password-worker.cjs):
+  // The compiled package hashes on its own worker module (dist/core/accounts/password-worker.cjs):
   // a user created through bin/tessera.js (its password hashed there) proves the file is built and found.
   test("bin/tessera.js users add: the built package hashes passwords on its worker threads", { skip: built ? false : "dist/ is missing (npm run build)" }, () => {
     const dataDir = mkdtempSync(join(tmpdir(), "tessera-bin-"));

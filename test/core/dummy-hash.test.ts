@@ -7,8 +7,8 @@ import { after, before, test } from "node:test";
 import { parseOptions } from "@node-rs/argon2";
 import { TesseraError } from "../../src/core/errors.js";
 import { AuthEvents } from "../../src/core/events.js";
-import { PasswordHasher, type PasswordCheck } from "../../src/core/passwords.js";
-import { UserService } from "../../src/core/users.js";
+import { PasswordHasher, type PasswordCheck } from "../../src/core/accounts/passwords.js";
+import { UserService } from "../../src/core/accounts/users.js";
 import { openSqliteStore, type KyselyStore } from "../../src/store/index.js";
 
 const POLICY = { memoryKib: 19_456, iterations: 2, parallelism: 1, concurrency: 1 };

@@ -1,9 +1,9 @@
-// The gate's bounded queue and its cancellation (the hashing queue, core/gate.ts):
+// The gate's bounded queue and its cancellation (the hashing queue, core/accounts/gate.ts):
 // a full queue refuses at once, a waiter whose signal aborts leaves without
 // running, a running task is never interrupted. The slot limit itself: units.test.ts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Gate, GateFullError } from "../../src/core/gate.js";
+import { Gate, GateFullError } from "../../src/core/accounts/gate.js";
 
 function manual() {
   let finish!: () => void;

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { BroadcastChannel } from "node:worker_threads";
 import { TesseraError } from "../../src/core/errors.js";
-import { PasswordHasher } from "../../src/core/passwords.js";
+import { PasswordHasher } from "../../src/core/accounts/passwords.js";
 
 test("by default four hashes per slot may wait; the next is refused with 503 temporarily_unavailable and Retry-After 1", async () => {
   const name = `tessera-test-hash-${process.pid}-${randomBytes(4).toString("hex")}`;

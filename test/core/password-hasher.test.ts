@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { parseOptions } from "@node-rs/argon2";
-import { PasswordHasher } from "../../src/core/passwords.js";
+import { PasswordHasher } from "../../src/core/accounts/passwords.js";
 
-const realWorker = fileURLToPath(new URL("../../src/core/password-worker.cts", import.meta.url));
+const realWorker = fileURLToPath(new URL("../../src/core/accounts/password-worker.cts", import.meta.url));
 const policy = { memoryKib: 19_456, iterations: 2, parallelism: 1 };
 const open: PasswordHasher[] = [];
 function hasher(extra: { concurrency?: number; niceIncrement?: number } = {}): PasswordHasher {

@@ -7,13 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { Gate } from "../../src/core/gate.js";
+import { Gate } from "../../src/core/accounts/gate.js";
 import { deriveKey, loadMasterKey, MASTER_KEY_FILE, seal, unseal } from "../../src/core/keys/master-key.js";
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from "../../src/core/passwords.js";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from "../../src/core/accounts/passwords.js";
 import {
   hashRefreshToken, looksLikeRefreshToken, newRefreshToken, parseRefreshToken, REFRESH_TOKEN_PREFIX, successorOf,
 } from "../../src/core/refresh-tokens.js";
-import { normaliseUsername, usernameKey } from "../../src/core/usernames.js";
+import { normaliseUsername, usernameKey } from "../../src/core/accounts/usernames.js";
 
 function keyOf(raw: string): string {
   const result = normaliseUsername(raw);

@@ -1,5 +1,5 @@
 /**
- * The real hashing module (src/core/password-worker.cts) with a hold in front,
+ * The real hashing module (src/core/accounts/password-worker.cts) with a hold in front,
  * for tests of the hashing queue: every task reports its password on a
  * BroadcastChannel named by TESSERA_TEST_HASH_CHANNEL when it starts, and a
  * task whose password begins with "held " waits for a "release" message before
@@ -9,7 +9,7 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS under verbatimModuleSyntax (as password-worker.cts)
 import workerThreads = require("node:worker_threads");
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS worker module, as piscina loads it
-import passwordTask = require("../../src/core/password-worker.cjs");
+import passwordTask = require("../../src/core/accounts/password-worker.cjs");
 
 type Task = Parameters<typeof passwordTask>[0];
 

@@ -4,8 +4,8 @@
 // Unicode-normalised. Applied on every path that sets a password.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { commonPasswords, isCommonPassword } from "../../src/core/common-passwords.js";
-import { passwordProblem } from "../../src/core/passwords.js";
+import { commonPasswords, isCommonPassword } from "../../src/core/accounts/common-passwords.js";
+import { passwordProblem } from "../../src/core/accounts/passwords.js";
 import { signInAdmin } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 

@@ -21,7 +21,7 @@
 import type { Config } from "../config.js";
 import { Backoff, openCounters, type BackoffPolicy, type CounterStore, type Slot } from "./backoff.js";
 import { TesseraError } from "../errors.js";
-import { usernameKey } from "../usernames.js";
+import { usernameKey } from "../accounts/usernames.js";
 
 export type { Slot } from "./backoff.js";
 

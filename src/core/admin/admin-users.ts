@@ -8,9 +8,9 @@ import type { SessionRow, UserRow } from "../../store/index.js";
 import { randomToken } from "../crypto-utils.js";
 import { TesseraError } from "../errors.js";
 import type { Actor, AuthEvents } from "../events.js";
-import type { IssuedReset, PasswordResets } from "../password-resets.js";
+import type { IssuedReset, PasswordResets } from "../accounts/password-resets.js";
 import { sessionDeadline, type SessionService } from "../sessions.js";
-import { parseRoles, type UserService } from "../users.js";
+import { parseRoles, type UserService } from "../accounts/users.js";
 import type { Store } from "../../store/index.js";
 
 export interface UserView {

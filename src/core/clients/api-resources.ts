@@ -13,7 +13,7 @@
 import type { ApiResourceRow, Store } from "../../store/index.js";
 import { invalidField, TesseraError } from "../errors.js";
 import type { Actor, AuthEvents } from "../events.js";
-import { validateRoles } from "../users.js";
+import { validateRoles } from "../accounts/users.js";
 
 export interface ApiResource {
   identifier: string;

@@ -11,11 +11,11 @@ import type { EmailWrites, OutboxRow, Store, UserRow } from "../../store/index.j
 import { invalidCredentials, invalidField, invalidToken, TesseraError } from "../errors.js";
 import type { Actor, AuthEvents } from "../events.js";
 import { seal } from "../keys/master-key.js";
-import type { PasswordHasher } from "../passwords.js";
+import type { PasswordHasher } from "../accounts/passwords.js";
 import type { RequestMeta } from "../sessions.js";
 import { ipKey, type Throttle } from "../abuse/throttle.js";
 import { sha256 } from "../crypto-utils.js";
-import { usernameKey } from "../usernames.js";
+import { usernameKey } from "../accounts/usernames.js";
 import { parseAddress, type Address } from "./address.js";
 import { canonicalToken, CODE_SHAPE, codeMatches, groupToken, hashCode, hashLinkToken, newCode, newLinkToken } from "./secrets.js";
 import type { MailKind } from "./templates.js";

@@ -7,7 +7,7 @@ import type { AuthEvents } from "../events.js";
 import { createHmac } from "node:crypto";
 import { safeEqual } from "../crypto-utils.js";
 import { deriveKey } from "../keys/master-key.js";
-import type { PasswordHasher } from "../passwords.js";
+import type { PasswordHasher } from "../accounts/passwords.js";
 import type { Throttle } from "../abuse/throttle.js";
 import { EmailService } from "./email-service.js";
 import { MailSender } from "./sender.js";

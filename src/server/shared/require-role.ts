@@ -6,7 +6,7 @@
 import type { FastifyRequest } from "fastify";
 import { TesseraError } from "../../core/errors.js";
 import type { Actor } from "../../core/events.js";
-import { parseRoles } from "../../core/users.js";
+import { parseRoles } from "../../core/accounts/users.js";
 import { principalOf } from "./authenticate.js";
 import { requestMeta } from "./request-meta.js";
 

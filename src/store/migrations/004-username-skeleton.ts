@@ -11,7 +11,7 @@
  * until then.
  */
 import { sql, type Kysely } from "kysely";
-import { normaliseUsername, usernameKey, usernameSkeleton } from "../../core/usernames.js";
+import { normaliseUsername, usernameKey, usernameSkeleton } from "../../core/accounts/usernames.js";
 import type { MigrationContext } from "./index.js";
 
 interface Row { id: string; username: string; username_key: string }

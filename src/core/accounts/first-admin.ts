@@ -4,8 +4,8 @@
  * variables still set changes nothing (not even a password changed since).
  * The password goes through the normal policy and is never logged.
  */
-import type { UserRow } from "../store/index.js";
-import type { AuthEvents } from "./events.js";
+import type { UserRow } from "../../store/index.js";
+import type { AuthEvents } from "../events.js";
 import type { UserService } from "./users.js";
 
 export async function ensureFirstAdmin(

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseOptions } from "@node-rs/argon2";
 import { Piscina } from "piscina";
 import { isCommonPassword } from "./common-passwords.js";
-import { TesseraError } from "./errors.js";
+import { TesseraError } from "../errors.js";
 import { Gate, GateFullError } from "./gate.js";
 import { usernameKey } from "./usernames.js";
 

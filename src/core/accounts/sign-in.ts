@@ -2,11 +2,11 @@
  * The password check shared by every sign-in path (the password grant and the
  * cookie login), so that both report the same events and fail the same way.
  */
-import type { ClientRow, UserRow } from "../store/index.js";
-import { TesseraError } from "./errors.js";
-import type { AuthEvents, SignInOutcome } from "./events.js";
-import type { RequestMeta } from "./sessions.js";
-import { addressKey, ipKey, type Throttle } from "./abuse/throttle.js";
+import type { ClientRow, UserRow } from "../../store/index.js";
+import { TesseraError } from "../errors.js";
+import type { AuthEvents, SignInOutcome } from "../events.js";
+import type { RequestMeta } from "../sessions.js";
+import { addressKey, ipKey, type Throttle } from "../abuse/throttle.js";
 import type { UserService } from "./users.js";
 
 export async function checkSignIn(

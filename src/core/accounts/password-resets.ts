@@ -10,13 +10,13 @@
  * `POST /auth/password/reset {reset_token, new_password}`; it expires after
  * TESSERA_PASSWORD_RESET_TTL and a newer one replaces it.
  */
-import type { Store, UserRow } from "../store/index.js";
-import { randomToken, sha256 } from "./crypto-utils.js";
-import { canonicalToken } from "./email/secrets.js";
-import { invalidField, TesseraError } from "./errors.js";
-import type { Actor, AuthEvents } from "./events.js";
+import type { Store, UserRow } from "../../store/index.js";
+import { randomToken, sha256 } from "../crypto-utils.js";
+import { canonicalToken } from "../email/secrets.js";
+import { invalidField, TesseraError } from "../errors.js";
+import type { Actor, AuthEvents } from "../events.js";
 import { passwordProblem, type PasswordHasher } from "./passwords.js";
-import type { RequestMeta, SessionService } from "./sessions.js";
+import type { RequestMeta, SessionService } from "../sessions.js";
 
 export const RESET_TOKEN_PREFIX = "tsp_";
 const SHAPE = /^tsp_[A-Za-z0-9_-]{43}$/;

@@ -1,11 +1,11 @@
 /** Accounts: registration, password checks (with enumeration-proof failures), roles, disabling. */
 import { randomUUID } from "node:crypto";
-import type { EmailWrites, Store, UserRow } from "../store/index.js";
-import { looksLikeAddress, parseAddress } from "./email/address.js";
-import { invalidCredentials, invalidField, TesseraError } from "./errors.js";
-import type { AuthEvents } from "./events.js";
+import type { EmailWrites, Store, UserRow } from "../../store/index.js";
+import { looksLikeAddress, parseAddress } from "../email/address.js";
+import { invalidCredentials, invalidField, TesseraError } from "../errors.js";
+import type { AuthEvents } from "../events.js";
 import { passwordProblem, type HashOptions, type PasswordHasher } from "./passwords.js";
-import type { RequestMeta } from "./sessions.js";
+import type { RequestMeta } from "../sessions.js";
 import { isIdShaped, normaliseUsername, usernameKey, usernameSkeleton } from "./usernames.js";
 
 export interface UserServiceOptions {
