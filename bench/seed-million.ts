@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import { hashRefreshToken, newRefreshToken, refreshTokenKeys } from "../src/core/refresh-tokens.js";
+import { hashRefreshToken, newRefreshToken, refreshTokenKeys } from "../src/core/sessions/refresh-token-format.js";
 
 /** The id of seeded session i: 16 bytes (MD5 of "seed" + i) as base64url, the shape of a real session id. */
 export function seedSessionId(i: number): string {

@@ -5,10 +5,10 @@ import type { ApiResource, ApiResources } from "./clients/api-resources.js";
 import { scopesOf, type ClientCredentials, type ClientService } from "./clients/clients.js";
 import { TesseraError } from "./errors.js";
 import type { AuthEvents } from "./events.js";
-import { looksLikeRefreshToken } from "./refresh-tokens.js";
+import { looksLikeRefreshToken } from "./sessions/refresh-token-format.js";
 import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "./accounts/sign-in.js";
 import type { Throttle } from "./abuse/throttle.js";
-import type { RequestMeta, SessionAuth, SessionService } from "./sessions.js";
+import type { RequestMeta, SessionAuth, SessionService } from "./sessions/session-service.js";
 import { parseRoles, type UserService } from "./accounts/users.js";
 import type { Store } from "../store/index.js";
 

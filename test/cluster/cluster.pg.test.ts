@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createVerifier } from "../../src/verify/index.js";
-import { hashRefreshToken } from "../../src/core/refresh-tokens.js";
+import { hashRefreshToken } from "../../src/core/sessions/refresh-token-format.js";
 import { parsePrometheus, sample } from "../helpers/prometheus.js";
 import { call, ISSUER, kidOf, randomName, redisAvailable, sidOf, signUp, startCluster, within, type Cluster, type Tokens } from "./helpers/cluster.js";
 

@@ -5,7 +5,7 @@
 // too. Then one instance is killed with SIGKILL under load: every committed
 // user and session is still there and the other instance keeps serving.
 import assert from "node:assert/strict";
-import { hashRefreshToken } from "../../src/core/refresh-tokens.js";
+import { hashRefreshToken } from "../../src/core/sessions/refresh-token-format.js";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { spawnServer } from "../helpers/process.js";

@@ -12,7 +12,7 @@ import { AccessTokens } from "../../src/core/access-tokens.js";
 import { TesseraError } from "../../src/core/errors.js";
 import { decodeJws, signJws } from "../../src/core/jws.js";
 import { KeyRing } from "../../src/core/keys/key-ring.js";
-import { looksLikeRefreshToken } from "../../src/core/refresh-tokens.js";
+import { looksLikeRefreshToken } from "../../src/core/sessions/refresh-token-format.js";
 import { bearerToken } from "../../src/server/shared/authenticate.js";
 import { openSqliteStore, type KyselyStore } from "../../src/store/index.js";
 import type { FastifyRequest } from "fastify";

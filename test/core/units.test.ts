@@ -12,7 +12,7 @@ import { deriveKey, loadMasterKey, MASTER_KEY_FILE, seal, unseal } from "../../s
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from "../../src/core/accounts/passwords.js";
 import {
   hashRefreshToken, looksLikeRefreshToken, newRefreshToken, parseRefreshToken, REFRESH_TOKEN_PREFIX, successorOf,
-} from "../../src/core/refresh-tokens.js";
+} from "../../src/core/sessions/refresh-token-format.js";
 import { normaliseUsername, usernameKey } from "../../src/core/accounts/usernames.js";
 
 function keyOf(raw: string): string {

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { hashRefreshToken } from "../../src/core/refresh-tokens.js";
+import { hashRefreshToken } from "../../src/core/sessions/refresh-token-format.js";
 import { startTestServer, type SignedIn, type TestServer } from "../helpers/server.js";
 
 type TokenBody = { access_token: string; refresh_token: string; error?: string };

@@ -1,7 +1,7 @@
 // Refresh-token rotation, the grace window and reuse detection (issue #2, docs/refresh-rotation.md).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { hashRefreshToken } from "../../src/core/refresh-tokens.js";
+import { hashRefreshToken } from "../../src/core/sessions/refresh-token-format.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 import { sidOf } from "../helpers/tokens.js";
 

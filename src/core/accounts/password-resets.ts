@@ -16,7 +16,7 @@ import { canonicalToken } from "../email/secrets.js";
 import { invalidField, TesseraError } from "../errors.js";
 import type { Actor, AuthEvents } from "../events.js";
 import { passwordProblem, type PasswordHasher } from "./passwords.js";
-import type { RequestMeta, SessionService } from "../sessions.js";
+import type { RequestMeta, SessionService } from "../sessions/session-service.js";
 
 export const RESET_TOKEN_PREFIX = "tsp_";
 const SHAPE = /^tsp_[A-Za-z0-9_-]{43}$/;

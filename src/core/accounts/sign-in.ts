@@ -5,7 +5,7 @@
 import type { ClientRow, UserRow } from "../../store/index.js";
 import { TesseraError } from "../errors.js";
 import type { AuthEvents, SignInOutcome } from "../events.js";
-import type { RequestMeta } from "../sessions.js";
+import type { RequestMeta } from "../sessions/session-service.js";
 import { addressKey, ipKey, type Throttle } from "../abuse/throttle.js";
 import type { UserService } from "./users.js";
 

@@ -5,7 +5,7 @@ import { looksLikeAddress, parseAddress } from "../email/address.js";
 import { invalidCredentials, invalidField, TesseraError } from "../errors.js";
 import type { AuthEvents } from "../events.js";
 import { passwordProblem, type HashOptions, type PasswordHasher } from "./passwords.js";
-import type { RequestMeta } from "../sessions.js";
+import type { RequestMeta } from "../sessions/session-service.js";
 import { isIdShaped, normaliseUsername, usernameKey, usernameSkeleton } from "./usernames.js";
 
 export interface UserServiceOptions {

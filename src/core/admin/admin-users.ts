@@ -9,7 +9,7 @@ import { randomToken } from "../crypto-utils.js";
 import { TesseraError } from "../errors.js";
 import type { Actor, AuthEvents } from "../events.js";
 import type { IssuedReset, PasswordResets } from "../accounts/password-resets.js";
-import { sessionDeadline, type SessionService } from "../sessions.js";
+import { sessionDeadline, type SessionService } from "../sessions/session-service.js";
 import { parseRoles, type UserService } from "../accounts/users.js";
 import type { Store } from "../../store/index.js";
 

@@ -16,7 +16,7 @@ import { EventEmitter } from "node:events";
 import { randomToken } from "../crypto-utils.js";
 import type { AuthEvents } from "../events.js";
 import type { KeyRing } from "../keys/key-ring.js";
-import type { RevocationFeed } from "../revocation-feed.js";
+import type { RevocationFeed } from "../sessions/revocation-feed.js";
 import type { RedisLink, RedisState } from "./redis-link.js";
 
 export type ClusterMessage =

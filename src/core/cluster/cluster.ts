@@ -7,7 +7,7 @@
 import type { Config } from "../config.js";
 import type { AuthEvents } from "../events.js";
 import type { KeyRing } from "../keys/key-ring.js";
-import type { RevocationFeed } from "../revocation-feed.js";
+import type { RevocationFeed } from "../sessions/revocation-feed.js";
 import { ClusterBus } from "./cluster-bus.js";
 import { RedisLink } from "./redis-link.js";
 

@@ -12,7 +12,7 @@ import { invalidCredentials, invalidField, invalidToken, TesseraError } from "..
 import type { Actor, AuthEvents } from "../events.js";
 import { seal } from "../keys/master-key.js";
 import type { PasswordHasher } from "../accounts/passwords.js";
-import type { RequestMeta } from "../sessions.js";
+import type { RequestMeta } from "../sessions/session-service.js";
 import { ipKey, type Throttle } from "../abuse/throttle.js";
 import { sha256 } from "../crypto-utils.js";
 import { usernameKey } from "../accounts/usernames.js";

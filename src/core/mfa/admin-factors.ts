@@ -6,7 +6,7 @@
  */
 import type { Store, UserRow } from "../../store/index.js";
 import type { AuthEvents, Actor } from "../events.js";
-import type { SessionService } from "../sessions.js";
+import type { SessionService } from "../sessions/session-service.js";
 import type { FactorService } from "./factors.js";
 
 export class AdminFactors {

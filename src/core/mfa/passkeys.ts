@@ -20,7 +20,7 @@ import type { AuthEvents, EventOrigin } from "../events.js";
 import type { FactorService } from "./factors.js";
 import { factorName } from "./factors.js";
 import type { PasskeyProof } from "./second-step.js";
-import type { SessionAuth } from "../sessions.js";
+import type { SessionAuth } from "../sessions/session-service.js";
 
 export const CHALLENGE_TTL_MS = 2 * 60 * 1000;
 /** A WebAuthn field is base64url; these bound what we decode (an attestation with a certificate chain fits easily). */

@@ -17,7 +17,7 @@ import type { ClientRow, Store, UserRow } from "../../store/index.js";
 import { randomToken, sha256 } from "../crypto-utils.js";
 import { TesseraError } from "../errors.js";
 import type { AuthEvents, SecondFactorMethod } from "../events.js";
-import type { RequestMeta, SessionAuth, SignInGate } from "../sessions.js";
+import type { RequestMeta, SessionAuth, SignInGate } from "../sessions/session-service.js";
 import type { Throttle } from "../abuse/throttle.js";
 import type { FactorService } from "./factors.js";
 

@@ -1,4 +1,4 @@
-/** RFC 6749 §6: the renewal, with rotation and reuse detection (core/sessions.ts). */
+/** RFC 6749 §6: the renewal, with rotation and reuse detection (core/sessions/session-service.ts). */
 import { clientCredentials } from "../../shared/client-auth.js";
 import { requestMeta } from "../../shared/request-meta.js";
 import { requireField } from "./require-field.js";

@@ -16,8 +16,8 @@
  *   (reuse detection) while a made-up token naming someone's session cannot.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { sha256 } from "./crypto-utils.js";
-import { deriveKey } from "./keys/master-key.js";
+import { sha256 } from "../crypto-utils.js";
+import { deriveKey } from "../keys/master-key.js";
 
 export const REFRESH_TOKEN_PREFIX = "tsr_";
 const SECRET_BYTES = 32;

@@ -9,13 +9,13 @@
  * - anything older, or the predecessor after the window, is reuse: the
  *   session ends, since a thief and the user now hold the same family.
  */
-import type { ClientRow, SessionRow, SessionView, Store, UserRow, UserView } from "../store/index.js";
-import { randomToken, safeEqual } from "./crypto-utils.js";
-import { invalidRefreshToken, TesseraError } from "./errors.js";
-import type { AuthEvents } from "./events.js";
+import type { ClientRow, SessionRow, SessionView, Store, UserRow, UserView } from "../../store/index.js";
+import { randomToken, safeEqual } from "../crypto-utils.js";
+import { invalidRefreshToken, TesseraError } from "../errors.js";
+import type { AuthEvents } from "../events.js";
 import {
   hashRefreshToken, looksLikeRefreshToken, newRefreshToken, parseRefreshToken, successorOf, type RefreshTokenKeys,
-} from "./refresh-tokens.js";
+} from "./refresh-token-format.js";
 
 export interface SessionPolicy {
   /** ms without use after which a session ends. */

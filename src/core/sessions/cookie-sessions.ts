@@ -8,13 +8,13 @@
  * to store, and useless with any other session (double submit, signed).
  */
 import { createHmac } from "node:crypto";
-import type { ClientRow, SessionRow, Store, UserRow } from "../store/index.js";
-import { randomToken, safeEqual, sha256 } from "./crypto-utils.js";
-import type { AuthEvents } from "./events.js";
-import type { RequestMeta, SessionAuth, SessionService } from "./sessions.js";
-import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "./accounts/sign-in.js";
-import type { Throttle } from "./abuse/throttle.js";
-import type { UserService } from "./accounts/users.js";
+import type { ClientRow, SessionRow, Store, UserRow } from "../../store/index.js";
+import { randomToken, safeEqual, sha256 } from "../crypto-utils.js";
+import type { AuthEvents } from "../events.js";
+import type { RequestMeta, SessionAuth, SessionService } from "./session-service.js";
+import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "../accounts/sign-in.js";
+import type { Throttle } from "../abuse/throttle.js";
+import type { UserService } from "../accounts/users.js";
 
 export interface CookieSessionOptions {
   store: Store;

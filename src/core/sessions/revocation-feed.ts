@@ -11,8 +11,8 @@
  * 5,000; and how many polls an instance holds is capped, per client address
  * and in total (docs/security.md, "Revocation-feed long polls").
  */
-import type { Revocation, Store } from "../store/index.js";
-import { TesseraError } from "./errors.js";
+import type { Revocation, Store } from "../../store/index.js";
+import { TesseraError } from "../errors.js";
 
 export interface FeedPage {
   cursor: string;
