@@ -18,8 +18,8 @@ import { PasswordHasher, passwordProblem, type WorkerModule } from "./accounts/p
 import { RevocationFeed } from "./sessions/revocation-feed.js";
 import { refreshTokenKeys } from "./sessions/refresh-token-format.js";
 import { SessionService } from "./sessions/session-service.js";
-import { TokenService } from "./token-service.js";
-import { TokenLifetime } from "./token-lifetime.js";
+import { TokenService } from "./tokens/token-service.js";
+import { TokenLifetime } from "./tokens/token-lifetime.js";
 import { parseRoles, UserService } from "./accounts/users.js";
 import { AdminUsers, iso } from "./admin/admin-users.js";
 import { AdminResources } from "./admin/admin-resources.js";

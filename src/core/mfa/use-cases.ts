@@ -10,7 +10,7 @@ import { WEB_CLIENT_ID } from "../clients/clients.js";
 import type { Config } from "../config.js";
 import type { CookieLogin, CookieSessionService } from "../sessions/cookie-sessions.js";
 import type { RequestMeta } from "../sessions/session-service.js";
-import { sessionAuthOf, type TokenResponse, type TokenService } from "../token-service.js";
+import { sessionAuthOf, type TokenResponse, type TokenService } from "../tokens/token-service.js";
 import type { FactorService } from "./factors.js";
 import type { SecondStep, SecondStepInput } from "./second-step.js";
 import { PasskeyService } from "./passkeys.js";

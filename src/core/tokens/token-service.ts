@@ -1,16 +1,16 @@
 /** The three grants of `POST /oauth/token`, plus revocation (RFC 7009) and introspection (RFC 7662). */
-import type { ClientRow, SessionRow, UserRow } from "../store/index.js";
-import type { AccessTokens, AccessTokenClaims } from "./access-tokens.js";
-import type { ApiResource, ApiResources } from "./clients/api-resources.js";
-import { scopesOf, type ClientCredentials, type ClientService } from "./clients/clients.js";
-import { TesseraError } from "./errors.js";
-import type { AuthEvents } from "./events.js";
-import { looksLikeRefreshToken } from "./sessions/refresh-token-format.js";
-import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "./accounts/sign-in.js";
-import type { Throttle } from "./abuse/throttle.js";
-import type { RequestMeta, SessionAuth, SessionService } from "./sessions/session-service.js";
-import { parseRoles, type UserService } from "./accounts/users.js";
-import type { Store } from "../store/index.js";
+import type { ClientRow, SessionRow, UserRow } from "../../store/index.js";
+import type { AccessTokens, AccessTokenClaims } from "../access-tokens.js";
+import type { ApiResource, ApiResources } from "../clients/api-resources.js";
+import { scopesOf, type ClientCredentials, type ClientService } from "../clients/clients.js";
+import { TesseraError } from "../errors.js";
+import type { AuthEvents } from "../events.js";
+import { looksLikeRefreshToken } from "../sessions/refresh-token-format.js";
+import { admitFirstStep, checkCodeSignIn, checkSignIn, type FirstStep } from "../accounts/sign-in.js";
+import type { Throttle } from "../abuse/throttle.js";
+import type { RequestMeta, SessionAuth, SessionService } from "../sessions/session-service.js";
+import { parseRoles, type UserService } from "../accounts/users.js";
+import type { Store } from "../../store/index.js";
 
 export interface TokenResponse {
   access_token: string;

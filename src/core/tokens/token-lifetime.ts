@@ -6,7 +6,7 @@
  * token issued under the old, longer lifetime still lives) and a retired key's
  * place in the JWKS (else that token stops verifying early).
  */
-import type { Store } from "../store/index.js";
+import type { Store } from "../../store/index.js";
 
 const MARK = "access_token_ttl";
 
