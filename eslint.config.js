@@ -1,5 +1,6 @@
 // Lint rules: typescript-eslint's recommended set plus the house rules from DESIGN.md
-// (verify and client never import server code; core never imports Fastify).
+// (verify and client never import server code; core never imports Fastify; the
+// server and the CLI reach the store only through the core's API, core/api.ts).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
@@ -28,6 +29,14 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": ["error", { patterns: [
         { group: ["fastify", "@fastify/*", "**/server/**"], message: "core never imports the web framework." },
+      ] }],
+    },
+  },
+  {
+    files: ["src/server/**", "src/cli/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [
+        { group: ["**/store/**", "kysely"], message: "the server and the CLI call the core's API (core/api.ts), never the store." },
       ] }],
     },
   },

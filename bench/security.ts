@@ -1,5 +1,5 @@
 /**
- * Issue #7's figures: the timing of an unknown user against a wrong password
+ * The security figures: the timing of an unknown user against a wrong password
  * (medians of 200 sign-ins each, interleaved, one connection, in one run; aim
  * under 5%), and the common-password list (build time, lookup time).
  */

@@ -1,4 +1,4 @@
-/** Issue #7's operator commands: the audit log, key revocation, forced password resets. */
+/** Operator commands: the audit log, key revocation, forced password resets. */
 import { arg, CLI, findUser, limitOption, withCore, type Command } from "./commands.js";
 
 const AUDIT_OPTIONS = {
@@ -38,7 +38,7 @@ export const adminCommands: Record<string, Command> = {
     args: "<kid>",
     async run(ctx) {
       const kid = arg(ctx, 0, "kid");
-      await withCore(ctx.config, (t) => t.keyRotation.revoke(kid, CLI.id));
+      await withCore(ctx.config, (t) => t.keys.revoke(kid, CLI.id));
       ctx.io.out(`key ${kid} revoked; its tokens are refused`);
       return 0;
     },
@@ -48,7 +48,7 @@ export const adminCommands: Record<string, Command> = {
     args: "<user>",
     async run(ctx) {
       const who = arg(ctx, 0, "user");
-      const listed = await withCore(ctx.config, async (t) => t.adminFactors.list((await findUser(t, who)).id));
+      const listed = await withCore(ctx.config, async (t) => t.admin.factors.list((await findUser(t, who)).id));
       for (const f of listed.factors) ctx.io.out(`${f.id}  ${f.type}  ${f.name}  created ${f.created_at}  last used ${f.last_used_at ?? "never"}`);
       ctx.io.out(`${listed.factors.length} factor(s), ${listed.recovery_codes_left} recovery code(s) left`);
       return 0;
@@ -61,7 +61,7 @@ export const adminCommands: Record<string, Command> = {
       const who = arg(ctx, 0, "user");
       const { user, done } = await withCore(ctx.config, async (t) => {
         const found = await findUser(t, who);
-        return { user: found, done: await t.adminFactors.reset(found.id, CLI) };
+        return { user: found, done: await t.admin.factors.reset(found.id, CLI) };
       });
       ctx.io.out(`${user.username}: ${done.factors} factor(s) removed, ${done.endedSessions} session(s) ended`);
       return 0;

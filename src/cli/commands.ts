@@ -144,7 +144,7 @@ export const commands: Record<string, Command> = {
     options: { search: { type: "string", doc: "Only usernames or emails containing this." }, limit: { type: "string", doc: "At most this many (default 100)." } },
     async run(ctx) {
       const limit = limitOption(ctx, 100, 10_000);
-      const users = await withCore(ctx.config, (t) => t.store.listUsers({ limit, ...(typeof ctx.values.search === "string" ? { search: ctx.values.search } : {}) }));
+      const users = await withCore(ctx.config, (t) => t.users.list({ limit, ...(typeof ctx.values.search === "string" ? { search: ctx.values.search } : {}) }));
       for (const u of users) ctx.io.out(`${u.id}  ${u.username}  roles=${parseRoles(u).join(",")}${u.disabled_at ? "  DISABLED" : ""}`);
       if (users.length === 0) ctx.io.out("no users");
       return 0;
@@ -278,7 +278,7 @@ export const commands: Record<string, Command> = {
   "keys rotate": {
     summary: "Create the next signing key: servers publish it within a minute, it signs after the JWKS cache lifetime, the old one retires then.",
     async run(ctx) {
-      const row = await withCore(ctx.config, (t) => t.keyRotation.rotate(CLI.id));
+      const row = await withCore(ctx.config, (t) => t.keys.rotate(CLI.id));
       // A running server shows the key in its JWKS once it reloads keys (within a minute), not at once.
       ctx.io.out(`new key ${row.kid} created: running servers publish it in their JWKS within a minute; it signs from ${new Date(row.activates_at).toISOString()}`);
       return 0;

@@ -16,7 +16,7 @@ export const emailCommands: Record<string, Command> = {
       const status = typeof ctx.values.status === "string" ? ctx.values.status : undefined;
       if (status !== undefined && !STATUSES.includes(status)) throw new UsageError(`--status must be ${STATUSES.join(", ")}`);
       const limit = limitOption(ctx, 50, 500);
-      const rows = await withCore(ctx.config, (t) => t.store.listOutbox({ limit, ...(status ? { status } : {}) }));
+      const rows = await withCore(ctx.config, (t) => t.admin.outbox.list({ limit, ...(status ? { status } : {}) }));
       for (const r of rows) {
         const { payload: _sealed, ...shown } = r;
         if (ctx.values.json) ctx.io.out(JSON.stringify(shown));

@@ -1,41 +1,51 @@
 /**
- * The core, assembled: one object the HTTP layer and the CLI call. It owns the
- * store, the key ring and the services, and knows nothing about HTTP.
+ * The composition root: opens the store, builds the key ring and the services
+ * of every feature folder, and exposes them as the declared API (api.ts). It
+ * knows nothing about HTTP.
  */
 import { join } from "node:path";
-import type { Store, SessionRow, SessionView, UserRow, UserView } from "../store/index.js";
+import type { Store } from "../store/index.js";
 import { openSqliteStore } from "../store/index.js";
-import { AccessTokens, type AccessTokenClaims } from "./access-tokens.js";
+import type { Tessera } from "./api.js";
+import { AccessTokens } from "./access-tokens.js";
+import type { Config } from "./config.js";
+import { AuthEvents } from "./events.js";
+import type { CounterStore } from "./abuse/backoff.js";
+import { Throttle, throttlePolicy } from "./abuse/throttle.js";
+import { changePassword } from "./accounts/change-password.js";
+import { ensureFirstAdmin } from "./accounts/first-admin.js";
+import { PasswordHasher, type WorkerModule } from "./accounts/passwords.js";
+import { PasswordResets } from "./accounts/password-resets.js";
+import { userinfo } from "./accounts/userinfo.js";
+import { UserService } from "./accounts/users.js";
+import { AdminResources } from "./admin/admin-resources.js";
+import { AdminUsers } from "./admin/admin-users.js";
+import { AuditLog } from "./audit/audit-log.js";
+import { ApiResources } from "./clients/api-resources.js";
 import { ClientService } from "./clients/clients.js";
 import { joinCluster, openRedisLink, watchKeysUntilJoined } from "./cluster/cluster.js";
-import { CookieSessionService } from "./sessions/cookie-sessions.js";
-import type { Config } from "./config.js";
-import { invalidField, invalidToken, TesseraError } from "./errors.js";
-import { AuthEvents } from "./events.js";
-import { KeyRing } from "./keys/key-ring.js";
-import { deriveKey, loadMasterKey } from "./keys/master-key.js";
-import { PasswordHasher, passwordProblem, type WorkerModule } from "./accounts/passwords.js";
-import { RevocationFeed } from "./sessions/revocation-feed.js";
-import { refreshTokenKeys } from "./sessions/refresh-token-format.js";
-import { SessionService } from "./sessions/session-service.js";
-import { TokenService } from "./tokens/token-service.js";
-import { TokenLifetime } from "./tokens/token-lifetime.js";
-import { parseRoles, UserService } from "./accounts/users.js";
-import { AdminUsers, iso } from "./admin/admin-users.js";
-import { AdminResources } from "./admin/admin-resources.js";
-import { ApiResources } from "./clients/api-resources.js";
-import { AuditLog } from "./audit/audit-log.js";
-import type { CounterStore } from "./abuse/backoff.js";
-import { KeyRotation } from "./keys/key-rotation.js";
-import { PasswordResets } from "./accounts/password-resets.js";
-import { Throttle, throttlePolicy } from "./abuse/throttle.js";
-import type { RequestMeta } from "./sessions/session-service.js";
-import { FactorService } from "./mfa/factors.js";
-import { SecondStep } from "./mfa/second-step.js";
-import { AdminFactors } from "./mfa/admin-factors.js";
-import { MFA_TOKEN_TTL_MS, mfaUseCases, principalAuth } from "./mfa/use-cases.js";
 import { setUpEmail } from "./email/setup.js";
 import type { MailTransport } from "./email/transport.js";
+import { KeyRing } from "./keys/key-ring.js";
+import { KeyRotation } from "./keys/key-rotation.js";
+import { deriveKey, loadMasterKey } from "./keys/master-key.js";
+import { AdminFactors } from "./mfa/admin-factors.js";
+import { FactorService } from "./mfa/factors.js";
+import { SecondStep } from "./mfa/second-step.js";
+import { MFA_TOKEN_TTL_MS, mfaUseCases } from "./mfa/use-cases.js";
+import { BffTokens } from "./sessions/bff-tokens.js";
+import { CookieSessionService } from "./sessions/cookie-sessions.js";
+import { listOwnSessions } from "./sessions/own-sessions.js";
+import { refreshTokenKeys } from "./sessions/refresh-token-format.js";
+import { RevocationFeed } from "./sessions/revocation-feed.js";
+import { SessionService } from "./sessions/session-service.js";
+import { authenticateBearer } from "./tokens/bearer.js";
+import { serverMetadata } from "./tokens/metadata.js";
+import { TokenLifetime } from "./tokens/token-lifetime.js";
+import { TokenService } from "./tokens/token-service.js";
+
+/** Revocation entries are kept this long after the tokens they name have expired. */
+const REVOCATION_RETENTION_MS = 86_400_000;
 
 export interface TesseraDeps {
   /** A store to use instead of opening the configured one (tests, benchmarks). */
@@ -56,23 +66,18 @@ export interface TesseraDeps {
   recordTokenLifetime?: boolean;
 }
 
+export { EMAIL_OTP_GRANT, MFA_GRANT, PASSKEY_GRANT, type Principal, type Tessera } from "./api.js";
+
 /**
- * Who made an authenticated request. A Bearer token resolves to the narrow
- * views every protected route can use (one small read per request); a cookie
- * session to the whole rows, which its sliding expiry and the BFF need.
+ * The assembled core: the declared API plus its parts. Only tests and the
+ * composition itself use `parts`; the server, the CLI and the benchmarks are
+ * handed the `Tessera` interface.
  */
-export type Principal =
-  | { auth: "bearer"; user: UserView; session: SessionView; claims: AccessTokenClaims }
-  | { auth: "cookie"; user: UserRow; session: SessionRow };
+export interface TesseraCore extends Tessera {
+  readonly parts: CoreParts;
+}
 
-/** The email-code sign-in grant (docs/email.md). */
-export const EMAIL_OTP_GRANT = "urn:tessera:params:oauth:grant-type:email-otp";
-/** The second step of a sign-in (docs/mfa.md). */
-export const MFA_GRANT = "urn:tessera:params:oauth:grant-type:mfa";
-/** A passwordless passkey sign-in (docs/mfa.md). */
-export const PASSKEY_GRANT = "urn:tessera:params:oauth:grant-type:passkey";
-
-export type Tessera = Awaited<ReturnType<typeof createTessera>>;
+export type CoreParts = Awaited<ReturnType<typeof assembleParts>>;
 
 export async function openStore(config: Config): Promise<Store> {
   if (config.databaseUrl) {
@@ -85,7 +90,7 @@ export async function openStore(config: Config): Promise<Store> {
   return openSqliteStore({ filename: join(config.dataDir, "tessera.db") });
 }
 
-export async function createTessera(config: Config, deps: TesseraDeps = {}) {
+async function assembleParts(config: Config, deps: TesseraDeps) {
   const now = deps.now ?? Date.now;
   const store = deps.store ?? (await openStore(config));
   const masterKey = loadMasterKey(config);
@@ -146,68 +151,6 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
   events.on("sessions-ended", () => feed.notify());
   const cluster = joinCluster(redisLink, { events, feed, keys }, keyWatch.changed());
 
-  /** Resolves a Bearer token to a live user session; throws invalid_token otherwise. */
-  async function authenticateBearer(token: string): Promise<Principal> {
-    const claims = await accessTokens.verifyReloadingKeys(token);
-    if (claims.sid === undefined) throw invalidToken("no sid", "This token does not represent a signed-in user.");
-    const live = await sessions.liveSession(claims.sid, claims.sub);
-    if (!live) throw invalidToken("session ended", "The session of this token has ended.");
-    if (!(await clients.usable(live.session.client_id))) throw invalidToken("client disabled or removed", "The client of this token is disabled.");
-    return { auth: "bearer", user: live.user, session: live.session, claims };
-  }
-
-  function userinfo(p: Principal) {
-    const { amr, authTime } = principalAuth(p);
-    return { sub: p.user.id, username: p.user.username, email: p.user.email, email_verified: Boolean(p.user.email_verified_at), roles: parseRoles(p.user), auth: p.auth, amr, auth_time: authTime };
-  }
-
-  async function listSessions(p: Principal) {
-    const rows = await sessions.list(p.user.id);
-    return rows.map((s) => ({
-      id: s.id, created_at: iso(s.created_at), last_used_at: iso(s.last_used_at), expires_at: iso(sessions.deadline(s)),
-      user_agent: s.user_agent, ip: s.ip, kind: s.kind, client_id: s.client_id, current: s.id === p.session.id,
-    }));
-  }
-
-  async function changePassword(p: Principal, current: string, next: string, meta: RequestMeta = {}): Promise<void> {
-    const problem = passwordProblem(next, { username: p.user.username });
-    if (problem) throw invalidField("new_password", problem);
-    // Throttled like a sign-in: a stolen access token must not become an unlimited password oracle.
-    await throttle.signIn(p.user.username, meta.ip, async () => {
-      // The stored hash is read here, not carried by the principal: protected routes never load it.
-      const stored = await store.findUserById(p.user.id);
-      if (!stored) throw invalidToken("user deleted", "The user of this session no longer exists.");
-      const check = await hasher.verify(stored.password_hash, current, { signal: meta.signal });
-      if (!check.ok) throw new TesseraError("invalid_credentials", "The current password is incorrect.");
-    }, "invalid_credentials");
-    const hash = await hasher.hash(next, { signal: meta.signal });
-    const ended = await store.changePassword(p.user.id, hash, p.session.id, sessions.endRecord("password_changed"));
-    events.emit("password-changed", { userId: p.user.id, via: "self", ip: meta.ip, userAgent: meta.userAgent });
-    if (ended.length > 0) events.emit("sessions-ended", { sessionIds: ended, reason: "password_changed", userId: p.user.id, ip: meta.ip, userAgent: meta.userAgent });
-  }
-
-  function discovery() {
-    const base = config.issuer;
-    return {
-      issuer: base,
-      token_endpoint: `${base}/oauth/token`,
-      revocation_endpoint: `${base}/oauth/revoke`,
-      introspection_endpoint: `${base}/oauth/introspect`,
-      jwks_uri: `${base}/.well-known/jwks.json`,
-      userinfo_endpoint: `${base}/userinfo`,
-      registration_endpoint: `${base}/auth/register`,
-      revocation_feed_endpoint: `${base}/oauth/revocations`,
-      grant_types_supported: ["password", "refresh_token", "client_credentials", MFA_GRANT, PASSKEY_GRANT, EMAIL_OTP_GRANT],
-      token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
-      revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
-      introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
-      response_types_supported: [],
-      scopes_supported: config.supportedScopes,
-      token_endpoint_auth_signing_alg_values_supported: [],
-      access_token_signing_alg_values_supported: [config.signingAlg],
-    };
-  }
-
   return {
     config, store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now,
     throttle, audit, keyRotation, resets, admin, tokenLifetime, factors, secondStep, mfa, adminFactors,
@@ -219,7 +162,92 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}) {
     redisLink,
     /** Notices to and from the other instances; undefined without Redis. */
     cluster,
-    authenticateBearer, userinfo, listSessions, changePassword, discovery,
+    bffTokens: new BffTokens({ clients, tokens, now }),
+  };
+}
+
+export async function createTessera(config: Config, deps: TesseraDeps = {}): Promise<TesseraCore> {
+  const parts = await assembleParts(config, deps);
+  const { store, events, keys, hasher, clients, users, sessions, cookieSessions, accessTokens, tokens, feed, now, throttle, audit, keyRotation, resets, admin, tokenLifetime, factors, mfa, adminFactors, mail, redisLink, cluster, bffTokens } = parts;
+  const bound = <T extends object, K extends keyof T>(target: T, ...names: K[]): Pick<T, K> => {
+    const picked = {} as Pick<T, K>;
+    for (const name of names) {
+      const member = target[name];
+      Object.defineProperty(picked, name, typeof member === "function"
+        ? { value: (member as (...args: unknown[]) => unknown).bind(target), enumerable: true }
+        : { get: () => target[name], set: (value: T[K]) => { target[name] = value; }, enumerable: true });
+    }
+    return picked;
+  };
+  return {
+    parts, config, now,
+    events: bound(events, "on"),
+    tokens: {
+      ...bound(tokens, "passwordGrant", "clientCredentialsGrant", "emailCodeGrant", "revoke", "introspect"),
+      // Refused tokens count against the caller's address; valid ones cost one counter read.
+      refreshGrant: (credentials, input, meta = {}) => throttle.tokenRedemption(meta.ip, () => tokens.refreshGrant(credentials, input, meta)),
+      authenticateBearer: (token) => authenticateBearer({ accessTokens, sessions, clients }, token),
+      jwks: () => keys.jwks(),
+      metadata: () => serverMetadata(config),
+    },
+    clients: bound(clients, "authenticate", "resolveScope", "list"),
+    account: {
+      userinfo,
+      sessions: (p) => listOwnSessions(sessions, p),
+      changePassword: (p, current, next, meta) => changePassword({ store, hasher, throttle, sessions, events }, p, current, next, meta),
+      endSession: (p, sessionId, meta = {}) => sessions.endOwn(p.user.id, sessionId, "revoked", meta),
+      endCurrentSession: async (p, meta = {}) => { await sessions.end(p.session.id, "logout", { userId: p.user.id, ...meta }); },
+      endAllSessions: async (p, meta = {}) => { await sessions.endAll(p.user.id, "logout_all", meta); },
+    },
+    users: {
+      // Every attempt counts against the caller's address (a taken name is a probe too).
+      register: (input, meta) => throttle.registration(meta.ip, () => users.register(input, meta)),
+      find: (who) => users.find(who),
+      list: (query) => store.listUsers(query),
+      lookAlikes: () => users.lookAlikes(),
+      ensureFirstAdmin: (username, password) => ensureFirstAdmin({ users, events }, username, password),
+    },
+    sessions: {
+      list: (userId) => sessions.list(userId),
+      end: (sessionId, reason, context) => sessions.end(sessionId, reason, context),
+      get idleTimeoutMs() { return sessions.policy.idleTimeout; },
+    },
+    cookieSessions: {
+      ...bound(cookieSessions, "login", "loginWithCode", "replaced", "resolve", "touch", "csrfTokenFor", "verifyCsrf"),
+      accessToken: (p) => bffTokens.accessToken(p),
+    },
+    resets: { redeem: (token, newPassword, meta) => throttle.tokenRedemption(meta.ip, () => resets.redeem(token, newPassword, meta)) },
+    factors: bound(factors, "list", "enrolTotp", "confirmTotp", "remove", "assertHasFactor", "newRecoveryCodes"),
+    mfa: bound(mfa, "tokenGrant", "passkeyTokenGrant", "cookieLogin", "passkeyCookieLogin", "secondStepPasskeyOptions", "passkeys"),
+    mail: {
+      service: mail.service, sender: mail.sender, mailDir: mail.mailDir, devPage: mail.devPage, description: mail.description,
+      formToken: mail.formToken, checkFormToken: mail.checkFormToken,
+      verifyAddress: (token, meta) => throttle.tokenRedemption(meta.ip, () => mail.service.verify(token, meta)),
+    },
+    admin: {
+      users: bound(admin.users, "list", "get", "create", "setDisabled", "setRoles", "forcePasswordReset", "sessions", "revokeSession"),
+      resources: admin.resources,
+      apis: bound(admin.apis, "create", "list", "get", "update", "remove"),
+      factors: bound(adminFactors, "list", "reset"),
+      outbox: { list: (query) => store.listOutbox(query) },
+    },
+    keys: { rows: () => keys.rows(), rotate: (actor) => keyRotation.rotate(actor), revoke: (kid, actor) => keyRotation.revoke(kid, actor) },
+    feed: bound(feed, "read", "held", "stop"),
+    operations: {
+      sweepSessions: (nowMs) => store.sweep(nowMs, nowMs - sessions.policy.idleTimeout, REVOCATION_RETENTION_MS),
+      pruneAuditEvents: (before) => store.pruneAuditEvents(before),
+      sweepEmail: (sentBefore, failedBefore, nowMs) => store.sweepEmail(sentBefore, failedBefore, nowMs),
+      keyStep: () => keyRotation.tick(),
+      refreshTokenLifetime: () => tokenLifetime.refresh(),
+      get longestAccessTokenTtlSeconds() { return tokenLifetime.longest; },
+      pingStore: () => store.ping(),
+      isStoreUnavailable: (error) => store.isUnavailable(error),
+      countLiveSessions: () => { const at = now(); return store.countLiveSessions(at, at - sessions.policy.idleTimeout); },
+      countOutbox: () => store.countOutbox(),
+      hashing: bound(hasher, "queueDepth", "running"),
+      audit: bound(audit, "onError", "pending", "dropped"),
+      redisLink, cluster,
+    },
     async close(): Promise<void> {
       feed.stop();
       await mail.sender.stop();

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
-import type { Tessera } from "../core/tessera.js";
+import type { Tessera } from "../core/api.js";
 import { makeAuthenticate } from "./shared/authenticate.js";
 import { TesseraError } from "../core/errors.js";
 import { makeCookieResolver } from "./shared/cookie-auth.js";
@@ -100,7 +100,7 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
     reply.header("x-request-id", request.id).header("x-content-type-options", "nosniff");
     if (!cors(request, reply)) done();
   });
-  installErrorHandling(app, (error) => tessera.store.isUnavailable(error));
+  installErrorHandling(app, (error) => tessera.operations.isStoreUnavailable(error));
   if (logStream) {
     installAccessLog(app, logStream, { level: tessera.config.accessLogLevel, sampleRate: tessera.config.accessLogSampleRate });
     app.addHook("onClose", (_instance, done) => {

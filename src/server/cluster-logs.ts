@@ -4,10 +4,10 @@
  * warning when Redis goes away and one line when it is back.
  */
 import type { FastifyInstance } from "fastify";
-import type { Tessera } from "../core/tessera.js";
+import type { Tessera } from "../core/api.js";
 
 export function logClusterState(app: FastifyInstance, tessera: Tessera): void {
-  const link = tessera.redisLink;
+  const link = tessera.operations.redisLink;
   if (!link) return;
   const down = "redis unreachable: serving from the store alone (revocations reach verifiers by polling, keys reload every minute)";
   if (link.state === "up") app.log.info({ channel: link.channel }, "redis connected");
@@ -16,5 +16,5 @@ export function logClusterState(app: FastifyInstance, tessera: Tessera): void {
     if (state === "down") app.log.warn({ err: error }, down);
     else if (state === "up") app.log.info("redis reachable again: notices between instances resume");
   });
-  tessera.cluster?.on("warning", (error, what) => app.log.warn({ err: error }, what));
+  tessera.operations.cluster?.on("warning", (error, what) => app.log.warn({ err: error }, what));
 }

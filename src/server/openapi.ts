@@ -12,7 +12,7 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance, FastifySchema } from "fastify";
-import type { Tessera } from "../core/tessera.js";
+import type { Tessera } from "../core/api.js";
 
 const FORM_OR_JSON = ["application/x-www-form-urlencoded", "application/json"];
 const bearer: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];

@@ -1,7 +1,7 @@
 /** Starts a server from configuration: opens the core, builds the app, listens, and stops cleanly. */
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../core/config.js";
-import { createTessera, type Tessera, type TesseraDeps } from "../core/tessera.js";
+import { createTessera, type TesseraCore, type TesseraDeps } from "../core/tessera.js";
 import { buildServer, type BuildOptions } from "./build.js";
 import { startMaintenance } from "./maintenance.js";
 import { logClusterState } from "./cluster-logs.js";
@@ -9,7 +9,7 @@ import { warnAboutConfig } from "./config-warnings.js";
 
 export interface RunningServer {
   app: FastifyInstance;
-  tessera: Tessera;
+  tessera: TesseraCore;
   /** The base URL it listens on. */
   url: string;
   close(): Promise<void>;
@@ -23,7 +23,7 @@ export async function startServer(config: Config, deps: TesseraDeps = {}, build:
   warnAboutConfig(app.log, config);
   const sweeper = config.sweepInterval > 0 ? setInterval(() => {
     const now = tessera.now();
-    tessera.store.sweep(now, now - config.sessionIdleTimeout * 1000, 86_400_000)
+    tessera.operations.sweepSessions(now)
       .then((swept) => app.log.info({ swept }, "expired sessions swept"))
       .catch((error: unknown) => app.log.warn({ err: error }, "session sweep failed"));
   }, config.sweepInterval * 1000) : undefined;

@@ -1,4 +1,4 @@
-// Issue #7's CLI: `tessera audit`, `tessera keys revoke <kid>`, `tessera users
+// The operator CLI: `tessera audit`, `tessera keys revoke <kid>`, `tessera users
 // reset-password <user>`, and the audit rows every CLI act leaves (actor cli).
 // In-process through main(argv, io), on a temporary data folder.
 import assert from "node:assert/strict";
@@ -41,15 +41,15 @@ async function core<T>(act: (t: Awaited<ReturnType<typeof createTessera>>) => Pr
 }
 
 test("users reset-password: prints a one-time token; the old password stops working; the token sets a new one", async () => {
-  await core((t) => t.users.register({ username: "grace", password: "old phrase x" }));
+  await core((t) => t.parts.users.register({ username: "grace", password: "old phrase x" }));
   const run = await cli("users", "reset-password", "grace");
   assert.equal(run.code, 0, JSON.stringify(run));
   const token = /reset token \(shown once, valid until [^)]+\): (tsp_\S+)$/.exec(run.out[1]!)?.[1];
   assert.ok(token, JSON.stringify(run.out));
   await core(async (t) => {
-    await assert.rejects(t.users.authenticate("grace", "old phrase x"), { code: "invalid_grant" });
-    await t.resets.redeem(token, "a fresh new phrase", {});
-    assert.equal((await t.users.authenticate("grace", "a fresh new phrase")).username, "grace");
+    await assert.rejects(t.parts.users.authenticate("grace", "old phrase x"), { code: "invalid_grant" });
+    await t.parts.resets.redeem(token, "a fresh new phrase", {});
+    assert.equal((await t.parts.users.authenticate("grace", "a fresh new phrase")).username, "grace");
   });
   const missing = await cli("users", "reset-password", "nobody");
   assert.equal(missing.code, 1);
@@ -57,12 +57,12 @@ test("users reset-password: prints a one-time token; the old password stops work
 });
 
 test("keys revoke: the key is refused; an unknown kid is one line and exit 1", async () => {
-  const kid = await core(async (t) => t.keys.signingKey().kid);
+  const kid = await core(async (t) => t.parts.keys.signingKey().kid);
   const run = await cli("keys", "revoke", kid);
   assert.equal(run.code, 0, JSON.stringify(run));
   await core(async (t) => {
-    assert.equal(t.keys.verificationKey(kid), undefined);
-    assert.notEqual(t.keys.signingKey().kid, kid);
+    assert.equal(t.parts.keys.verificationKey(kid), undefined);
+    assert.notEqual(t.parts.keys.signingKey().kid, kid);
   });
   const again = await cli("keys", "revoke", kid);
   assert.equal(again.code, 1);

@@ -46,8 +46,8 @@ test("apis add registers the API with its scopes and grants; the password grant 
   assert.equal(run.code, 0, JSON.stringify(run));
   assert.match(run.out[0]!, /^registered https:\/\/orders\.example {2}orders:read=user {2}orders:write=admin$/);
   await core(async (t) => {
-    await t.users.register({ username: "carol", password: "a long secret phrase" });
-    const res = await t.tokens.passwordGrant({}, { username: "carol", password: "a long secret phrase", resource: "https://orders.example", scope: "orders:read orders:write" }, {});
+    await t.parts.users.register({ username: "carol", password: "a long secret phrase" });
+    const res = await t.parts.tokens.passwordGrant({}, { username: "carol", password: "a long secret phrase", resource: "https://orders.example", scope: "orders:read orders:write" }, {});
     assert.equal(res.scope, "orders:read");
   });
   const listed = await cli("apis", "list");

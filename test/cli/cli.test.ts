@@ -1,4 +1,4 @@
-// The `tessera` CLI (issue #2 "CLI", issue #7 "the same through the CLI"): run
+// The `tessera` CLI ("the same through the CLI"): run
 // in-process through main(argv, io) against a temporary data folder, plus the
 // real process entry once. Every error is one line on stderr and a non-zero exit.
 import assert from "node:assert/strict";
@@ -182,7 +182,7 @@ describe("migrate and users", () => {
     carolPassword = valueAfter(run.out, "password (shown once):");
     assert.ok(carolPassword.length >= 16);
     assert.equal(run.out.join("\n").split(carolPassword).length - 1, 1, "printed exactly once");
-    const user = await withCore((t) => t.users.authenticate("carol", carolPassword));
+    const user = await withCore((t) => t.parts.users.authenticate("carol", carolPassword));
     assert.equal(user.email, "carol@example.com");
     assert.notEqual(user.password_hash, carolPassword);
   });
@@ -213,7 +213,7 @@ describe("migrate and users", () => {
     const run = await cli("users", "roles", "carol", "user", "editor");
     assert.equal(run.code, 0);
     assert.match(run.out[0]!, /roles user,editor/);
-    assert.deepEqual(await withCore(async (t) => JSON.parse((await t.users.find("carol"))!.roles) as string[]), ["user", "editor"]);
+    assert.deepEqual(await withCore(async (t) => JSON.parse((await t.parts.users.find("carol"))!.roles) as string[]), ["user", "editor"]);
     assertOneLineError(await cli("users", "roles", "carol"), /role/, 2);
     assertOneLineError(await cli("users", "roles", "carol", "Not A Role"), /roles/, 1);
     assertOneLineError(await cli("users", "roles", "nobody", "user"), /no user "nobody"/, 1);
@@ -221,10 +221,10 @@ describe("migrate and users", () => {
 
   test("users disable: sign-in fails and the list says DISABLED; users enable restores it", async () => {
     assert.equal((await cli("users", "disable", "carol")).code, 0);
-    await assert.rejects(withCore((t) => t.users.authenticate("carol", carolPassword)), { code: "invalid_grant" });
+    await assert.rejects(withCore((t) => t.parts.users.authenticate("carol", carolPassword)), { code: "invalid_grant" });
     assert.ok((await cli("users", "list", "--search", "carol")).out[0]!.endsWith("DISABLED"));
     assert.equal((await cli("users", "enable", "carol")).code, 0);
-    await withCore((t) => t.users.authenticate("carol", carolPassword));
+    await withCore((t) => t.parts.users.authenticate("carol", carolPassword));
     assert.ok(!(await cli("users", "list", "--search", "carol")).out[0]!.includes("DISABLED"));
   });
 
@@ -266,7 +266,7 @@ describe("clients and keys", () => {
     assert.equal(clientId, "billing");
     secret = valueAfter(run.out, "client_secret (shown once, stored hashed):");
     assert.match(secret, /^tss_[A-Za-z0-9_-]{43}$/);
-    const row = await withCore(async (t) => t.store.findClient("billing"));
+    const row = await withCore(async (t) => t.parts.store.findClient("billing"));
     assert.equal(row?.secret_hash, sha256(secret));
     assert.equal(row.type, "confidential");
     assert.deepEqual(JSON.parse(row.scopes), ["openid", "profile"]);
@@ -306,7 +306,7 @@ describe("clients and keys", () => {
       const jwks = await server.request<{ keys: Array<{ kid: string }> }>("GET", "/.well-known/jwks.json");
       assert.deepEqual(jwks.body.keys.map((k) => k.kid).sort(), [oldKid, newKid].sort());
       // The new key is published ahead: the old one still signs until the JWKS caches have turned over.
-      assert.equal(server.tessera.keys.signingKey().kid, oldKid);
+      assert.equal(server.tessera.parts.keys.signingKey().kid, oldKid);
 
       // The CLI-made client works through the server (client_credentials, Basic).
       const cc = await server.request<{ access_token: string; scope: string }>("POST", "/oauth/token", {

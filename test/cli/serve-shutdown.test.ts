@@ -1,4 +1,4 @@
-// Graceful shutdown (issue #6): a real `tessera serve` process gets SIGTERM
+// Graceful shutdown: a real `tessera serve` process gets SIGTERM
 // while a slow sign-in and a revocation-feed long-poll are in flight. It stops
 // accepting, lets the sign-in finish, answers the long-poll at once, closes its
 // store and exits 0.

@@ -11,7 +11,7 @@ const tessera = useTessera();
 
 let registered: Promise<unknown> | undefined;
 /** The API, registered once on the file's server (which starts in useTessera's hook). */
-const orders = () => (registered ??= tessera.server().tessera.admin.apis.create({ identifier: ORDERS, scopes: ["orders:read", "orders:write"], grants: { "orders:read": ["user"], "orders:write": ["admin"] } }, { id: "test" }));
+const orders = () => (registered ??= tessera.server().tessera.parts.admin.apis.create({ identifier: ORDERS, scopes: ["orders:read", "orders:write"], grants: { "orders:read": ["user"], "orders:write": ["admin"] } }, { id: "test" }));
 
 test("signIn asks for the API and scopes; the session says what was granted (read, not write)", async (t) => {
   await orders();
@@ -41,7 +41,7 @@ test("refresh({ scope }) narrows; a wider scope is refused and the session survi
   await orders();
   const { client, account } = tessera.setup(t);
   const { username, password } = await account();
-  await tessera.server().tessera.admin.users.setRoles(username, ["user", "admin"], { id: "test" });
+  await tessera.server().tessera.parts.admin.users.setRoles(username, ["user", "admin"], { id: "test" });
   const session = await client.signIn(username, password, { resource: ORDERS });
   assert.equal(session.scope, "orders:read orders:write");
   const narrowed = await client.refresh({ scope: "orders:read" });

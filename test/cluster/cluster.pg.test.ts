@@ -1,4 +1,4 @@
-// Three real instances on one PostgreSQL schema and one Redis prefix (issue #6):
+// Three real instances on one PostgreSQL schema and one Redis prefix:
 // keys agree, rotation is atomic across instances, reuse detected anywhere ends
 // the session everywhere, a logout reaches other instances and verifiers at once,
 // a key rotated by the CLI is published by every instance, and the sign-in

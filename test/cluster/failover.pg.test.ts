@@ -1,4 +1,4 @@
-// Failures in a cluster (issue #6). Redis goes away (a TCP relay in front of
+// Failures in a cluster. Redis goes away (a TCP relay in front of
 // the real Redis is cut): the instances keep serving from PostgreSQL (one even
 // starts without it), say so in /readyz and once in their logs, and a logout
 // still reaches other instances' feeds; when Redis is back they say that once

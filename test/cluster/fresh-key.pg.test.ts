@@ -26,7 +26,7 @@ describe("a token signed with a key another instance minted a moment ago", () =>
     a = await startTestServer({ config: shared });
     b = await startTestServer({ config: shared });
     c = await startTestServer({ config: shared });
-    const registered = await a.tessera.clients.register({ name: "resource server", grantTypes: ["client_credentials"] });
+    const registered = await a.tessera.parts.clients.register({ name: "resource server", grantTypes: ["client_credentials"] });
     service = { id: registered.client.id, secret: registered.secret! };
   });
   after(async () => {
@@ -36,12 +36,12 @@ describe("a token signed with a key another instance minted a moment ago", () =>
 
   test("is active on B's introspection, and revoked by C, at once", async () => {
     // A's key is compromised: A refuses it and signs with a fresh key from now on.
-    await a.tessera.keyRotation.revoke(a.tessera.keys.signingKey().kid, "test");
+    await a.tessera.parts.keyRotation.revoke(a.tessera.parts.keys.signingKey().kid, "test");
     const user = await a.signUpAndSignIn();
     const kid = kidOf(user.access_token);
-    assert.equal(kid, a.tessera.keys.signingKey().kid);
-    assert.equal(b.tessera.keys.verificationKey(kid), undefined, "B has not loaded the new key");
-    assert.equal(c.tessera.keys.verificationKey(kid), undefined, "C has not loaded the new key");
+    assert.equal(kid, a.tessera.parts.keys.signingKey().kid);
+    assert.equal(b.tessera.parts.keys.verificationKey(kid), undefined, "B has not loaded the new key");
+    assert.equal(c.tessera.parts.keys.verificationKey(kid), undefined, "C has not loaded the new key");
 
     const introspected = await b.request<{ active: boolean; sid?: string }>("POST", "/oauth/introspect", {
       form: { token: user.access_token }, headers: { authorization: basic(service.id, service.secret) },
@@ -65,8 +65,8 @@ describe("a token signed with a key another instance minted a moment ago", () =>
     const forgedHeader = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header!, "base64url").toString()), kid: "forged" })).toString("base64url");
     const forged = `${forgedHeader}.${payload}.${signature}`;
     let reads = 0;
-    const list = b.tessera.store.listSigningKeys.bind(b.tessera.store);
-    b.tessera.store.listSigningKeys = async () => { reads++; return list(); };
+    const list = b.tessera.parts.store.listSigningKeys.bind(b.tessera.parts.store);
+    b.tessera.parts.store.listSigningKeys = async () => { reads++; return list(); };
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => {
       if (i % 3 === 0) return b.request("GET", "/userinfo", { token: forged }).then((r) => r.status);
       if (i % 3 === 1) return b.request<{ active: boolean }>("POST", "/oauth/introspect", {
@@ -74,7 +74,7 @@ describe("a token signed with a key another instance minted a moment ago", () =>
       }).then((r) => (r.body.active ? 500 : r.status));
       return b.request("POST", "/oauth/revoke", { form: { token: forged } }).then((r) => r.status);
     }));
-    b.tessera.store.listSigningKeys = list;
+    b.tessera.parts.store.listSigningKeys = list;
     assert.deepEqual(answers, Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? 401 : 200)));
     assert.ok(reads <= 1, `${reads} key reloads for 30 forged tokens`);
     assert.equal((await a.request("GET", "/userinfo", { token: user.access_token })).status, 200, "the forged revocation ended nothing");

@@ -1,4 +1,4 @@
-// The audit log's writer (issue #7: "asynchronously but reliably"): rows are
+// The audit log's writer ("asynchronously but reliably"): rows are
 // batched off the request, survive failed writes (retried, in order), are all
 // written by close(), and only a store down for `maxBuffer` rows loses the
 // oldest — counted. A real SQLite store; failures injected into its insert.

@@ -1,4 +1,4 @@
-// The cluster settings (issue #6) parse what docs/deploy.md documents and name each bad value.
+// The cluster settings parse what docs/deploy.md documents and name each bad value.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError, loadConfig } from "../../src/core/config.js";

@@ -1,4 +1,4 @@
-// Configuration (issue #2 "Configuration"): defaults, and a ConfigError that names
+// Configuration ("Configuration"): defaults, and a ConfigError that names
 // every bad setting (and never echoes the master key).
 import assert from "node:assert/strict";
 import { resolve } from "node:path";

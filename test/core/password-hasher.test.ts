@@ -1,4 +1,4 @@
-// The password hasher on its own (issue #2 "Users and passwords"): argon2id on
+// The password hasher on its own ("Users and passwords"): argon2id on
 // worker threads of its own, at most `concurrency` at once, and on Linux at a
 // lower CPU priority than the event loop's thread (docs/performance.md).
 import assert from "node:assert/strict";

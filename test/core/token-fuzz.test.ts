@@ -1,4 +1,4 @@
-// Property-based fuzzing of token parsing (issue #7): whatever string arrives
+// Property-based fuzzing of token parsing: whatever string arrives
 // as a token, the parsers answer `undefined` or throw a TesseraError — never a
 // TypeError, never a crash — and a token is accepted only when genuinely
 // signed by our key with well-formed claims. Signed tokens with arbitrary

@@ -6,13 +6,13 @@ let n = 0;
 export async function signIn(server: TestServer, username: string, password: string): Promise<SignedIn> {
   const res = await server.request<Omit<SignedIn, "username" | "password" | "userId">>("POST", "/oauth/token", { form: { grant_type: "password", username, password } });
   if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${res.text}`);
-  const user = await server.tessera.users.find(username);
+  const user = await server.tessera.parts.users.find(username);
   return { username, password, userId: user!.id, ...res.body };
 }
 
 /** Creates an admin (through the core, as the CLI would) and signs it in. */
 export async function signInAdmin(server: TestServer, username = `admin${process.pid}x${++n}`): Promise<SignedIn> {
   const password = "admin pass phrase for tests";
-  await server.tessera.admin.users.create({ username, password, roles: ["user", "admin"] }, { id: "test" });
+  await server.tessera.parts.admin.users.create({ username, password, roles: ["user", "admin"] }, { id: "test" });
   return signIn(server, username, password);
 }

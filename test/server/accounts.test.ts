@@ -1,4 +1,4 @@
-// Registration and the password grant: API.md "Accounts" and "Tokens", issue #2.
+// Registration and the password grant: API.md "Accounts" and "Tokens".
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
@@ -17,7 +17,7 @@ describe("POST /auth/register", () => {
     assert.match(String(res.body.id), /^[0-9a-f-]{36}$/);
     assert.ok(!Number.isNaN(Date.parse(String(res.body.created_at))));
     assert.ok(!res.text.includes("long enough pw") && !res.text.includes("argon2"));
-    const user = await server.tessera.users.find("alice");
+    const user = await server.tessera.parts.users.find("alice");
     assert.deepEqual(JSON.parse(user!.roles), ["user"]);
   });
 
@@ -78,8 +78,8 @@ describe("password grant", () => {
 
   test("wrong password, unknown user and disabled account get one identical answer", async () => {
     await server.request("POST", "/auth/register", { json: { username: "dave", password: "dusty road ahead" } });
-    const dave = await server.tessera.users.find("dave");
-    await server.tessera.admin.users.setDisabled(dave!.id, true, { id: "test" });
+    const dave = await server.tessera.parts.users.find("dave");
+    await server.tessera.parts.admin.users.setDisabled(dave!.id, true, { id: "test" });
     const attempts = [
       { username: "carol", password: "wrong password" },
       { username: "nobody-here", password: "whatever pw" },
@@ -96,7 +96,7 @@ describe("password grant", () => {
   });
 
   test("an unknown user costs an argon2 verification, like a wrong password", async () => {
-    const hasher = server.tessera.hasher;
+    const hasher = server.tessera.parts.hasher;
     let verifications = 0;
     const original = hasher.verify.bind(hasher);
     hasher.verify = async (hash, password) => { verifications++; return original(hash, password); };
@@ -123,7 +123,7 @@ describe("password grant", () => {
   });
 
   test("third-party clients may not use the password grant", async () => {
-    const { secret } = await server.tessera.clients.register({ name: "Third party", id: "third-party", grantTypes: ["password", "client_credentials"] });
+    const { secret } = await server.tessera.parts.clients.register({ name: "Third party", id: "third-party", grantTypes: ["password", "client_credentials"] });
     const res = await server.request<ErrorBody>("POST", "/oauth/token", { form: { grant_type: "password", username: "carol", password: "violet garden gate", client_id: "third-party", client_secret: secret! } });
     assert.equal(res.status, 400);
     assert.equal(res.body.error, "unauthorized_client");
@@ -139,13 +139,13 @@ describe("password grant", () => {
     const masterKey = randomBytes(32).toString("base64url");
     const first = await startTestServer({ keepData: true, config: { masterKey } });
     await first.signUpAndSignIn("erin", "quiet harbour light");
-    assert.match((await first.tessera.users.find("erin"))!.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    assert.match((await first.tessera.parts.users.find("erin"))!.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     await first.close();
     const second = await startTestServer({ dataDir: first.dataDir, config: { masterKey, argon2Iterations: 3 } });
     try {
       const res = await second.request("POST", "/oauth/token", { form: { grant_type: "password", username: "erin", password: "quiet harbour light" } });
       assert.equal(res.status, 200);
-      assert.match((await second.tessera.users.find("erin"))!.password_hash, /^\$argon2id\$v=19\$m=19456,t=3,p=1\$/);
+      assert.match((await second.tessera.parts.users.find("erin"))!.password_hash, /^\$argon2id\$v=19\$m=19456,t=3,p=1\$/);
       const again = await second.request("POST", "/oauth/token", { form: { grant_type: "password", username: "erin", password: "quiet harbour light" } });
       assert.equal(again.status, 200, "the new hash verifies");
     } finally {

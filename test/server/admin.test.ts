@@ -1,4 +1,4 @@
-// The admin API (issue #7 "Administration"): every /admin route refuses the
+// The admin API ("Administration"): every /admin route refuses the
 // anonymous (401) and non-admins (403 forbidden); admins list, page, search,
 // create, disable, set roles, force resets, revoke sessions, register clients,
 // rotate and revoke keys. docs/admin.md.
@@ -29,9 +29,9 @@ const routes: Array<[string, string, unknown?]> = [
 
 /** What the refused admin routes would change: users, the plain user's sessions, clients, keys, the audit log. */
 async function storedState() {
-  const store = server.tessera.store;
+  const store = server.tessera.parts.store;
   // Audit rows are written in batches: what is already recorded must be in the table before it is counted.
-  await server.tessera.audit.flush();
+  await server.tessera.parts.audit.flush();
   return {
     users: await store.listUsers({ limit: 1000 }),
     sessions: (await store.listLiveSessions(plain.userId, Date.now(), 0)).map((s) => [s.id, s.revoked_at]),
@@ -59,7 +59,7 @@ describe("access", () => {
   test("the role is read from the store at each request: a demoted admin is refused at once", async () => {
     const other = await signInAdmin(server);
     assert.equal((await server.request("GET", "/admin/users", { token: other.access_token })).status, 200);
-    await server.tessera.users.setRoles(other.userId, ["user"]);
+    await server.tessera.parts.users.setRoles(other.userId, ["user"]);
     assert.equal((await server.request("GET", "/admin/users", { token: other.access_token })).status, 403);
   });
 
@@ -92,7 +92,7 @@ describe("users", () => {
   });
 
   test("list pages with limit and cursor, in username order, and searches", async () => {
-    for (const name of ["page-a", "page-b", "page-c", "page-d", "page-e"]) await server.tessera.admin.users.create({ username: name, password: "a fine long phrase" }, { id: "test" });
+    for (const name of ["page-a", "page-b", "page-c", "page-d", "page-e"]) await server.tessera.parts.admin.users.create({ username: name, password: "a fine long phrase" }, { id: "test" });
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

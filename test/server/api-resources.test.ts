@@ -154,10 +154,10 @@ describe("the refresh grant keeps the session's API", () => {
 
   test("a role taken away takes its scopes away at the next refresh", async () => {
     const bob = await server.signUpAndSignIn("bob", "another pass phrase");
-    await server.tessera.admin.users.setRoles(bob.userId, ["user", "admin"], { id: "test" });
+    await server.tessera.parts.admin.users.setRoles(bob.userId, ["user", "admin"], { id: "test" });
     const first = await password(bob, { resource: ORDERS });
     assert.equal(first.body.scope, "orders:read orders:write");
-    await server.tessera.admin.users.setRoles(bob.userId, ["user"], { id: "test" });
+    await server.tessera.parts.admin.users.setRoles(bob.userId, ["user"], { id: "test" });
     const next = await token({ grant_type: "refresh_token", refresh_token: first.body.refresh_token! });
     assert.equal(next.status, 200);
     assert.equal(next.body.scope, "orders:read");

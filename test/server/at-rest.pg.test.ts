@@ -29,16 +29,16 @@ before(async () => {
   const changed = await server.request("POST", "/auth/password", { token: alice.access_token, json: { current_password: alice.password, new_password: "a brand new secret 99" } });
   assert.equal(changed.status, 204);
   secrets.set("new password", "a brand new secret 99");
-  const { secret } = await server.tessera.clients.register({ name: "At-rest service", id: "pgrest-svc" });
+  const { secret } = await server.tessera.parts.clients.register({ name: "At-rest service", id: "pgrest-svc" });
   secrets.set("client secret", secret!);
-  secrets.set("private key d", server.tessera.keys.signingKey().key.export({ format: "jwk" }).d!);
+  secrets.set("private key d", server.tessera.parts.keys.signingKey().key.export({ format: "jwk" }).d!);
   secrets.set("master key", server.tessera.config.masterKey!);
-  await server.tessera.audit.flush();
+  await server.tessera.parts.audit.flush();
 });
 after(() => server.close());
 
 test("no row of any table holds a password, token, client secret, private key or the master key", async () => {
-  const db = (server.tessera.store as KyselyStore).db;
+  const db = (server.tessera.parts.store as KyselyStore).db;
   const schema = server.tessera.config.pgSchema;
   assert.match(schema, /^t_/, "runs in a test schema of its own");
   const tables = await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = ${schema}`.execute(db);

@@ -1,4 +1,4 @@
-// Secrets at rest (issue #2: "the database file holds no password, refresh token or
+// Secrets at rest ("the database file holds no password, refresh token or
 // private key in plain text"; DESIGN.md "Signing keys"): the SQLite file and its WAL
 // are searched byte by byte after real use, and the master key file is checked.
 import assert from "node:assert/strict";
@@ -63,7 +63,7 @@ before(async () => {
   lastRefresh = current;
   secrets.set("bob's refresh token", bob.refresh_token);
 
-  const { client, secret } = await server.tessera.clients.register({ name: "At-rest service", id: "atrest-svc" });
+  const { client, secret } = await server.tessera.parts.clients.register({ name: "At-rest service", id: "atrest-svc" });
   secrets.set("client secret", secret!);
   const cc = await server.request<TokenBody>("POST", "/oauth/token", {
     form: { grant_type: "client_credentials" },
@@ -71,11 +71,11 @@ before(async () => {
   });
   assert.equal(cc.status, 200, cc.text);
 
-  const privateJwk = server.tessera.keys.signingKey().key.export({ format: "jwk" });
+  const privateJwk = server.tessera.parts.keys.signingKey().key.export({ format: "jwk" });
   assert.equal(typeof privateJwk.d, "string");
   secrets.set("private key d (base64url)", privateJwk.d!);
   secrets.set("master key", readFileSync(masterKeyFile, "utf8").trim());
-  firstKid = server.tessera.keys.signingKey().kid;
+  firstKid = server.tessera.parts.keys.signingKey().kid;
 
   present.set("alice's username", "atrest-alice");
   present.set("hash of alice's current refresh token", hashRefreshToken(current));
@@ -106,7 +106,7 @@ describe("the database file and its WAL", () => {
   });
 
   test("the private key is stored as a sealed v1 envelope", async () => {
-    const rows = await server.tessera.store.listSigningKeys();
+    const rows = await server.tessera.parts.store.listSigningKeys();
     assert.equal(rows.length, 1);
     const row = rows[0]!;
     assert.match(row.private_enc, /^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/);
@@ -115,9 +115,9 @@ describe("the database file and its WAL", () => {
   });
 
   test("users and clients hold hashes, not secrets", async () => {
-    const user = await server.tessera.store.findUserById(alice.userId);
+    const user = await server.tessera.parts.store.findUserById(alice.userId);
     assert.match(user!.password_hash, /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);
-    const client = await server.tessera.store.findClient("atrest-svc");
+    const client = await server.tessera.parts.store.findClient("atrest-svc");
     assert.ok(client?.secret_hash);
     assert.notEqual(client.secret_hash, secrets.get("client secret"));
   });
@@ -155,7 +155,7 @@ describe("the master key file", () => {
     assert.equal((await server.request("GET", "/userinfo", { token: alice.access_token })).status, 200);
     const res = await refresh(server, lastRefresh);
     assert.equal(res.status, 200, res.text);
-    assert.equal(server.tessera.keys.signingKey().kid, firstKid);
+    assert.equal(server.tessera.parts.keys.signingKey().kid, firstKid);
     await server.close();
   });
 

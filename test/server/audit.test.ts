@@ -1,4 +1,4 @@
-// The audit log (issue #7): every event type is recorded by the action that
+// The audit log: every event type is recorded by the action that
 // causes it, with time, user, session, IP, user agent and outcome; it is
 // queryable with filters and paging; and no row holds a password or token.
 import assert from "node:assert/strict";
@@ -129,11 +129,11 @@ describe("every event type, recorded by its cause", () => {
     assert.equal(rotated.actor, admin.userId);
     clock.advance(400_000); // the new key signs; the old one retires and expires one token lifetime later
     clock.advance(900_000);
-    await server.tessera.keyRotation.tick();
+    await server.tessera.parts.keyRotation.tick();
     assert.ok((await events("?type=key_deleted"))[0]!.detail?.kids);
-    const current = server.tessera.keys.signingKey().kid;
-    await server.tessera.admin.resources.revokeKey(current, { id: "cli" });
-    assert.equal((await server.tessera.audit.query({ limit: 1, types: ["key_revoked"] }))[0]!.detail, JSON.stringify({ kid: current }));
+    const current = server.tessera.parts.keys.signingKey().kid;
+    await server.tessera.parts.admin.resources.revokeKey(current, { id: "cli" });
+    assert.equal((await server.tessera.parts.audit.query({ limit: 1, types: ["key_revoked"] }))[0]!.detail, JSON.stringify({ kid: current }));
   });
 
   test("factor and second_factor: enrolment, confirmation, a failed and a passed second step", async () => {
@@ -155,7 +155,7 @@ describe("every event type, recorded by its cause", () => {
   });
 
   test("the list of types is exactly what was recorded above", async () => {
-    const rows = await server.tessera.audit.query({ limit: 10_000 });
+    const rows = await server.tessera.parts.audit.query({ limit: 10_000 });
     // Written out, not read from the code under test: a type that stops being recorded fails here.
     // The email types are recorded by test/server/email*.test.ts, with a real SMTP server.
     const recorded = ["admin_action", "factor", "key_deleted", "key_revoked", "key_rotated", "logout", "password_changed", "password_reset",
@@ -169,7 +169,7 @@ describe("every event type, recorded by its cause", () => {
 describe("queries", () => {
   test("filters by time and pages newest first without gaps or repeats", async () => {
     const token = (await signInAdmin(server)).access_token; // signed by the key that replaced the revoked one
-    const all = await server.tessera.audit.query({ limit: 10_000 });
+    const all = await server.tessera.parts.audit.query({ limit: 10_000 });
     const ids: number[] = [];
     let cursor: string | null = null;
     do {
@@ -180,9 +180,9 @@ describe("queries", () => {
     } while (cursor);
     assert.deepEqual(ids, all.map((r) => r.id));
     const middle = all[Math.floor(all.length / 2)]!;
-    const until = await server.tessera.admin.resources.audit({ to: String(middle.at), limit: 500 }, async (w) => w);
+    const until = await server.tessera.parts.admin.resources.audit({ to: String(middle.at), limit: 500 }, async (w) => w);
     assert.ok(until.events.length > 0 && until.events.every((e) => Date.parse(e.at) < middle.at), `${until.events.length} events before the middle one`);
-    const since = await server.tessera.admin.resources.audit({ from: new Date(middle.at).toISOString(), limit: 500 }, async (w) => w);
+    const since = await server.tessera.parts.admin.resources.audit({ from: new Date(middle.at).toISOString(), limit: 500 }, async (w) => w);
     assert.ok(since.events.every((e) => Date.parse(e.at) >= middle.at) && since.events.length > 0);
   });
 
@@ -197,8 +197,8 @@ describe("queries", () => {
 });
 
 test("no stored row holds a password, token or secret used above", async () => {
-  await server.tessera.audit.flush();
-  const rows = await server.tessera.store.queryAuditEvents({ limit: 100_000 });
+  await server.tessera.parts.audit.flush();
+  const rows = await server.tessera.parts.store.queryAuditEvents({ limit: 100_000 });
   assert.ok(rows.length > 30);
   const dump = JSON.stringify(rows);
   for (const secret of secrets.filter(Boolean)) assert.ok(!dump.includes(secret), `a secret leaked into the audit log: ${secret.slice(0, 12)}…`);

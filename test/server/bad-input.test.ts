@@ -1,4 +1,4 @@
-// Malformed requests across every endpoint (issue #2 "Bad input", issue #7 security
+// Malformed requests across every endpoint ("Bad input", security
 // suite): each must be a 4xx with the contract's JSON error shape, never a 5xx,
 // and the server must be healthy afterwards. Ends with property-based fuzzing of
 // the two bodies anyone can post without credentials.
@@ -14,7 +14,7 @@ let service: { id: string; secret: string };
 before(async () => {
   server = await startTestServer();
   user = await server.signUpAndSignIn("badinput-alice", "correct horse battery staple");
-  const { client, secret } = await server.tessera.clients.register({ name: "Bad input service", id: "badinput-svc" });
+  const { client, secret } = await server.tessera.parts.clients.register({ name: "Bad input service", id: "badinput-svc" });
   service = { id: client.id, secret: secret! };
 });
 after(() => server.close());
@@ -249,7 +249,7 @@ describe("malformed requests: 4xx with a JSON error, never 5xx", () => {
   test("nothing above created an account", async () => {
     const names = ["alice2", "alice3", "big", "nullpass", "boolpass", "numemail", "nopass", "a1x", "b1x", "hugepass", "longpass", "shortpass",
       "lonepass", "nulmail", "rtlmail", "surmail", "proto1", "proto2"];
-    for (const name of names) assert.equal(await server.tessera.users.find(name), undefined, name);
+    for (const name of names) assert.equal(await server.tessera.parts.users.find(name), undefined, name);
   });
 
   test("no prototype was polluted", () => {

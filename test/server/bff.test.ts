@@ -1,4 +1,4 @@
-// Combined mode (issue #5): the browser holds only the session cookie; /bff/*
+// Combined mode: the browser holds only the session cookie; /bff/*
 // forwards to the API with a Bearer token minted for the cookie session.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";

@@ -49,7 +49,7 @@ describe("the access-token lifetime lowered between two starts", () => {
 
     const second = await startTestServer({ dataDir: first.dataDir, clock, config: { masterKey, issuer, accessTokenTtl: 60 } });
     try {
-      assert.equal(second.tessera.tokenLifetime.longest, 900, "the longest lifetime ever configured is remembered");
+      assert.equal(second.tessera.parts.tokenLifetime.longest, 900, "the longest lifetime ever configured is remembered");
       assert.equal((await second.request("GET", "/userinfo", { token: user.access_token })).status, 200, "the old token still lives");
       assert.equal((await second.request("POST", "/oauth/revoke", { form: { token: user.access_token } })).status, 200);
 
@@ -59,9 +59,9 @@ describe("the access-token lifetime lowered between two starts", () => {
       assert.ok(await entry(), "verifiers still learn of the revocation");
 
       // A key retired now stays published as long as the longest-lived token it may have signed.
-      const retiring = second.tessera.keys.signingKey().kid;
-      const next = await second.tessera.keyRotation.rotate("test");
-      const row = second.tessera.keys.rows().find((k) => k.kid === retiring)!;
+      const retiring = second.tessera.parts.keys.signingKey().kid;
+      const next = await second.tessera.parts.keyRotation.rotate("test");
+      const row = second.tessera.parts.keys.rows().find((k) => k.kid === retiring)!;
       assert.equal(row.expires_at, next.activates_at + 900_000);
     } finally {
       await second.close();
@@ -76,10 +76,10 @@ describe("the access-token lifetime lowered between two starts", () => {
       dataDir: first.dataDir, masterKey, accessTokenTtl: 3600, logLevel: "silent",
       ...(usePostgres() ? { databaseUrl: PG_TEST_URL, pgSchema: schemaFor(first.dataDir) } : {}),
     });
-    assert.equal(await withCore(cliConfig, async (t) => t.tokenLifetime.longest), 3600, "a rotation from the CLI still keeps keys long enough for its own setting");
+    assert.equal(await withCore(cliConfig, async (t) => t.operations.longestAccessTokenTtlSeconds), 3600, "a rotation from the CLI still keeps keys long enough for its own setting");
     const second = await startTestServer({ dataDir: first.dataDir, config: { masterKey, accessTokenTtl: 120 } });
     try {
-      assert.equal(second.tessera.tokenLifetime.longest, 300, "the servers' mark was not raised by the command");
+      assert.equal(second.tessera.parts.tokenLifetime.longest, 300, "the servers' mark was not raised by the command");
     } finally {
       await second.close();
     }
@@ -89,9 +89,9 @@ describe("the access-token lifetime lowered between two starts", () => {
     const server = await startTestServer();
     try {
       const values = Array.from({ length: 30 }, (_, i) => 100 + ((i * 7919) % 30) * 10);
-      const answers = await Promise.all(values.map((v) => server.tessera.store.raiseHighWaterMark("test_mark", v)));
+      const answers = await Promise.all(values.map((v) => server.tessera.parts.store.raiseHighWaterMark("test_mark", v)));
       answers.forEach((a, i) => assert.ok(a >= values[i]!, "each answer is at least what it recorded"));
-      assert.equal(await server.tessera.store.raiseHighWaterMark("test_mark", 5), Math.max(...values));
+      assert.equal(await server.tessera.parts.store.raiseHighWaterMark("test_mark", 5), Math.max(...values));
     } finally {
       await server.close();
     }

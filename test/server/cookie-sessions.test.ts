@@ -1,4 +1,4 @@
-// Cookie sessions beside tokens (issue #5): attributes, CSRF, sliding expiry,
+// Cookie sessions beside tokens: attributes, CSRF, sliding expiry,
 // fixation, logout, revocation, Bearer precedence, CORS.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -61,7 +61,7 @@ describe("login", () => {
   test("the session secret is stored only as a hash", async () => {
     const s = await login();
     const me = await server.request<{ sub: string }>("GET", "/userinfo", { headers: withCookie(s) });
-    const [row] = await server.tessera.sessions.list(me.body.sub);
+    const [row] = await server.tessera.parts.sessions.list(me.body.sub);
     assert.equal(row?.kind, "cookie");
     assert.notEqual(row?.cookie_hash, s.secret);
     assert.equal(row?.cookie_hash?.length, 43);
@@ -177,8 +177,8 @@ describe("expiry", () => {
     clock.advance(7 * 86_400_000 + 1000);
     const res = await server.request<{ sub?: string }>("GET", "/userinfo", { headers: withCookie(s) });
     assert.equal(res.status, 401);
-    const user = await server.tessera.users.find(s.username);
-    assert.deepEqual(await server.tessera.sessions.list(user!.id), []);
+    const user = await server.tessera.parts.users.find(s.username);
+    assert.deepEqual(await server.tessera.parts.sessions.list(user!.id), []);
   });
 
   test("the absolute lifetime ends a session in daily use", async () => {
@@ -249,8 +249,8 @@ describe("session fixation and ending", () => {
   test("a cookie of a session revoked by an operator is refused", async () => {
     const s = await login();
     const me = await server.request<{ sub: string }>("GET", "/userinfo", { headers: withCookie(s) });
-    const [session] = await server.tessera.sessions.list(me.body.sub);
-    await server.tessera.sessions.end(session!.id, "admin");
+    const [session] = await server.tessera.parts.sessions.list(me.body.sub);
+    await server.tessera.parts.sessions.end(session!.id, "admin");
     assert.equal((await server.request("GET", "/userinfo", { headers: withCookie(s) })).status, 401);
   });
 });

@@ -1,4 +1,4 @@
-// /docs in Chromium (issue #7 "a reference page at /docs"): swagger-ui renders
+// /docs in Chromium ("a reference page at /docs"): swagger-ui renders
 // every operation of /openapi.json with no CSP violation or script error.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";

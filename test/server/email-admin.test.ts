@@ -38,8 +38,8 @@ let admins = 0;
 /** An admin with a verified address (the server requires one), made through the core as the CLI would. */
 async function signInAdmin(_server: TestServer) {
   const username = `emailadmin${++admins}`;
-  const { user } = await server.tessera.admin.users.create({ username, password: "admin pass phrase for tests", email: `${username}@example.test`, roles: ["user", "admin"] }, { id: "test" });
-  await server.tessera.store.markEmailVerified(user.id, user.email!, user.email!, Date.now());
+  const { user } = await server.tessera.parts.admin.users.create({ username, password: "admin pass phrase for tests", email: `${username}@example.test`, roles: ["user", "admin"] }, { id: "test" });
+  await server.tessera.parts.store.markEmailVerified(user.id, user.email!, user.email!, Date.now());
   return signIn(server, username, "admin pass phrase for tests");
 }
 
@@ -74,18 +74,18 @@ test("30 concurrent code requests for one address: 3 messages, the rest 429 with
   const refused = answers.filter((a) => a.status === 429);
   assert.equal(refused.length, 27);
   assert.ok(refused.every((a) => Number(a.headers.get("retry-after")) >= 1));
-  await server.tessera.mail.service.settled();
-  await server.tessera.mail.sender.drain();
-  const sent = (await server.tessera.store.listOutbox({ limit: 1000 })).filter((m) => m.recipient === "bombed@example.test" && m.kind === "otp");
+  await server.tessera.parts.mail.service.settled();
+  await server.tessera.parts.mail.sender.drain();
+  const sent = (await server.tessera.parts.store.listOutbox({ limit: 1000 })).filter((m) => m.recipient === "bombed@example.test" && m.kind === "otp");
   assert.equal(sent.length, 3, "no more messages than the limit");
   const mail = await smtp.waitFor((m) => to("bombed@example.test")(m) && /^Acme code/.test(m.subject ?? ""));
   const code = sixDigitCode(mail);
   assert.equal(mail.subject, `Acme code ${code}`);
   assert.equal(mail.text!.trim(), `Your Acme code is ${code}, bombed.`);
   assert.match(mail.from?.text ?? "", /no-reply@acme\.test/);
-  const actions = (await server.tessera.audit.query({ limit: 100, types: ["admin_action"] })).map((a) => JSON.parse(a.detail ?? "{}").action);
+  const actions = (await server.tessera.parts.audit.query({ limit: 100, types: ["admin_action"] })).map((a) => JSON.parse(a.detail ?? "{}").action);
   assert.ok(actions.includes("user.mark_email_verified"));
-  assert.ok((await server.tessera.audit.query({ limit: 100, types: ["email_verified"] })).some((a) => a.user_id === id && JSON.parse(a.detail!).via === "admin"));
+  assert.ok((await server.tessera.parts.audit.query({ limit: 100, types: ["email_verified"] })).some((a) => a.user_id === id && JSON.parse(a.detail!).via === "admin"));
 });
 
 test("admin resend (API): a new verification message; not for a verified address", async () => {
@@ -116,7 +116,7 @@ test("CLI: users verify-email, users resend-verification, mail list --status", a
     assert.equal(resent.code, 0, resent.out);
     const verified = await run("users", "verify-email", "cliuser");
     assert.deepEqual([verified.code, verified.out], [0, "cliuser: cliuser@example.test is verified"]);
-    assert.ok((await server.tessera.users.find("cliuser"))!.email_verified_at);
+    assert.ok((await server.tessera.parts.users.find("cliuser"))!.email_verified_at);
     const list = await run("mail", "list", "--status", "pending", "--json");
     assert.equal(list.code, 0);
     assert.ok(!list.out.includes("payload"), "never the sealed content");

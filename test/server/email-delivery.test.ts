@@ -19,7 +19,7 @@ const FROM = "Tessera <no-reply@example.test>";
 
 /** Resolves with the next delivery attempt's outcome. */
 function nextDelivery(server: TestServer): Promise<string> {
-  return new Promise((resolve) => server.tessera.events.once("mail-delivery", (e) => resolve(e.outcome)));
+  return new Promise((resolve) => server.tessera.parts.events.once("mail-delivery", (e) => resolve(e.outcome)));
 }
 
 async function register(server: TestServer, username: string, email: string): Promise<void> {
@@ -36,21 +36,21 @@ test("SMTP down at first, then up: the message waits, then arrives exactly once"
     const failed = nextDelivery(server);
     await register(server, "outage", "outage@example.test");
     assert.equal(await failed, "retry", "the first attempt meets no server");
-    const [row] = await server.tessera.store.listOutbox({ limit: 10 });
+    const [row] = await server.tessera.parts.store.listOutbox({ limit: 10 });
     assert.deepEqual([row!.status, row!.attempts], ["pending", 1]);
     assert.match(row!.last_error ?? "", /ECONNREFUSED|ECONNECTION/);
     const smtp = await startSmtp({ port });
     smtpHolder.close = () => smtp.close();
-    await server.tessera.mail.sender.drain();
+    await server.tessera.parts.mail.sender.drain();
     assert.equal(smtp.messages.length, 0, "not before its retry time");
     clock.advance(5_001);
-    await server.tessera.mail.sender.drain();
+    await server.tessera.parts.mail.sender.drain();
     const mail = await smtp.waitFor(to("outage@example.test"));
     clock.advance(3_600_000);
-    await server.tessera.mail.sender.drain();
+    await server.tessera.parts.mail.sender.drain();
     assert.equal(smtp.messages.length, 1, "delivered once");
     assert.ok(linkToken(mail));
-    const [sent] = await server.tessera.store.listOutbox({ limit: 10 });
+    const [sent] = await server.tessera.parts.store.listOutbox({ limit: 10 });
     assert.deepEqual([sent!.status, sent!.attempts], ["sent", 2]);
     assert.equal(mail.messageId, `<${sent!.id}@127.0.0.1>`, "the Message-ID is the outbox row's: stable across attempts");
     // Metrics count both attempts.
@@ -78,11 +78,11 @@ test("wrong SMTP credentials: retried with backoff, then recorded as failed, lis
     const outcomes = ["retry"];
     for (const wait of [10_000, 20_000]) {
       clock.advance(wait - 1);
-      await server.tessera.mail.sender.drain();
+      await server.tessera.parts.mail.sender.drain();
       assert.equal(outcomes.length, smtp.authFailures, "not before the backoff has passed");
       clock.advance(1);
       const next = nextDelivery(server);
-      await server.tessera.mail.sender.drain();
+      await server.tessera.parts.mail.sender.drain();
       outcomes.push(await next);
     }
     assert.deepEqual(outcomes, ["retry", "retry", "failed"]);
@@ -94,7 +94,7 @@ test("wrong SMTP credentials: retried with backoff, then recorded as failed, lis
     assert.equal(listed.body.messages.length, 1);
     assert.deepEqual([listed.body.messages[0]!.recipient, listed.body.messages[0]!.attempts], ["badauth@example.test", 3]);
     assert.match(listed.body.messages[0]!.last_error, /EAUTH 535/);
-    const audit = await server.tessera.audit.query({ limit: 50, types: ["email_delivery"] });
+    const audit = await server.tessera.parts.audit.query({ limit: 50, types: ["email_delivery"] });
     assert.deepEqual(audit.map((a) => a.outcome), ["failed", "retry", "retry"]);
     const dump = lines.join("") + JSON.stringify(listed.body) + JSON.stringify(audit);
     assert.ok(lines.some((l) => l.includes("email delivery failed")), "control: the failures were logged");
@@ -110,22 +110,22 @@ test("a claim holds one instance at a time: 30 concurrent claims, one wins; a de
   const clock = testClock();
   const server = await startTestServer({ clock, config: { smtpUrl: "smtp://127.0.0.1:9", mailFrom: FROM, mailPollIntervalMs: 600_000 } });
   try {
-    await server.tessera.mail.sender.stop(); // this test claims by hand
-    await server.tessera.store.writeEmail({ messages: [{
+    await server.tessera.parts.mail.sender.stop(); // this test claims by hand
+    await server.tessera.parts.store.writeEmail({ messages: [{
       id: "00000000-0000-4000-8000-000000000001", kind: "verify", recipient: "claim@example.test", user_id: null, payload: "sealed", status: "pending",
       attempts: 0, next_attempt_at: clock.now(), claimed_by: null, lease_until: null, last_error: null, created_at: clock.now(), sent_at: null, failed_at: null,
     }] });
     const now = clock.now();
-    const claims = await Promise.all(Array.from({ length: 30 }, (_, i) => server.tessera.store.claimOutbox(`instance-${i}`, now, now + 60_000, 10)));
+    const claims = await Promise.all(Array.from({ length: 30 }, (_, i) => server.tessera.parts.store.claimOutbox(`instance-${i}`, now, now + 60_000, 10)));
     const winners = claims.filter((c) => c.length === 1);
     assert.equal(winners.length, 1);
     const owner = winners[0]![0]!.claimed_by!;
-    assert.equal((await server.tessera.store.claimOutbox("late", now + 59_999, now + 120_000, 10)).length, 0, "the lease holds");
-    const taken = await server.tessera.store.claimOutbox("successor", now + 60_001, now + 120_000, 10);
+    assert.equal((await server.tessera.parts.store.claimOutbox("late", now + 59_999, now + 120_000, 10)).length, 0, "the lease holds");
+    const taken = await server.tessera.parts.store.claimOutbox("successor", now + 60_001, now + 120_000, 10);
     assert.equal(taken.length, 1, "after the lease, another instance takes it over");
     assert.equal(taken[0]!.attempts, 2);
-    assert.equal(await server.tessera.store.settleOutbox(taken[0]!.id, owner, { status: "sent", at: now }), false, "the dead instance's late answer changes nothing");
-    assert.equal(await server.tessera.store.settleOutbox(taken[0]!.id, "successor", { status: "sent", at: now }), true);
+    assert.equal(await server.tessera.parts.store.settleOutbox(taken[0]!.id, owner, { status: "sent", at: now }), false, "the dead instance's late answer changes nothing");
+    assert.equal(await server.tessera.parts.store.settleOutbox(taken[0]!.id, "successor", { status: "sent", at: now }), true);
   } finally {
     await server.close();
   }

@@ -40,12 +40,12 @@ test("verify page: the link shows a button (nothing spent); pressing it verifies
   assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Confirm your email address");
   assert.ok((await page.getByRole("main").textContent())!.includes("pageann@example.test"));
   assert.equal(await page.getByLabel("Code from your message").inputValue(), token);
-  assert.equal((await server.tessera.users.find("pageann"))!.email_verified_at, null, "opening the page spent nothing");
+  assert.equal((await server.tessera.parts.users.find("pageann"))!.email_verified_at, null, "opening the page spent nothing");
   await page.getByRole("button", { name: "Confirm my address" }).click();
   await page.waitForLoadState();
   assert.equal(await page.getByRole("status").textContent(), "Your email address is confirmed. You can close this page.");
   await screenshot(page, "email-verify-confirmed");
-  assert.ok((await server.tessera.users.find("pageann"))!.email_verified_at);
+  assert.ok((await server.tessera.parts.users.find("pageann"))!.email_verified_at);
   assert.deepEqual(problems, []);
   await context.close();
 });

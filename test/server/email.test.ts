@@ -53,13 +53,13 @@ async function verifiedUser(email = `${unique("v")}@example.test`) {
 
 /** Everything asked for so far has reached the outbox and been delivered (or tried). */
 async function quiet(): Promise<void> {
-  await server.tessera.mail.service.settled();
-  await server.tessera.mail.sender.drain();
+  await server.tessera.parts.mail.service.settled();
+  await server.tessera.parts.mail.sender.drain();
 }
 
 async function outboxFor(address: string) {
   await quiet();
-  return (await server.tessera.store.listOutbox({ limit: 10_000 })).filter((m) => m.recipient.toLowerCase() === address.toLowerCase());
+  return (await server.tessera.parts.store.listOutbox({ limit: 10_000 })).filter((m) => m.recipient.toLowerCase() === address.toLowerCase());
 }
 
 describe("verification", () => {
@@ -314,7 +314,7 @@ describe("bad input: a 4xx with a stable code, never a 500, never a message", ()
   test("malformed and header-injecting addresses on every route", async () => {
     const user = await verifiedUser();
     const { access_token } = await signIn(user.username);
-    const before = (await server.tessera.store.listOutbox({ limit: 10_000 })).length;
+    const before = (await server.tessera.parts.store.listOutbox({ limit: 10_000 })).length;
     for (const email of bad) {
       const answers = await Promise.all([
         server.request<{ error: string }>("POST", "/auth/register", { json: { username: unique("bad"), password: PASSWORD, email } }),
@@ -328,7 +328,7 @@ describe("bad input: a 4xx with a stable code, never a 500, never a message", ()
       }
     }
     await quiet();
-    assert.equal((await server.tessera.store.listOutbox({ limit: 10_000 })).length, before, "no message written");
+    assert.equal((await server.tessera.parts.store.listOutbox({ limit: 10_000 })).length, before, "no message written");
   });
 
   test("oversized and mistyped fields", async () => {
@@ -356,13 +356,13 @@ describe("bad input: a 4xx with a stable code, never a 500, never a message", ()
 
 test("the audit log records requests (no_account for unknown addresses), verifications and deliveries, and never a token or code", async () => {
   await quiet();
-  const rows = await server.tessera.audit.query({ limit: 10_000, types: ["email_requested", "email_verified", "email_delivery"] });
+  const rows = await server.tessera.parts.audit.query({ limit: 10_000, types: ["email_requested", "email_verified", "email_delivery"] });
   const kinds = new Set(rows.map((r) => `${r.type}:${r.outcome}`));
   for (const k of ["email_requested:success", "email_requested:no_account", "email_verified:success", "email_delivery:sent"]) assert.ok(kinds.has(k), k);
-  const dump = JSON.stringify(await server.tessera.store.queryAuditEvents({ limit: 100_000 }));
+  const dump = JSON.stringify(await server.tessera.parts.store.queryAuditEvents({ limit: 100_000 }));
   const secrets = smtp.messages.flatMap((m) => [/token=([0-9A-Z]{26})/.exec(m.text ?? "")?.[1], /code is (\d{6})/.exec(m.text ?? "")?.[1]]).filter((s): s is string => Boolean(s));
   assert.ok(secrets.length > 10, "control: secrets were sent");
   for (const secret of secrets) assert.ok(!dump.includes(secret), "no token or code in the audit log");
-  const outbox = JSON.stringify(await server.tessera.store.listOutbox({ limit: 10_000 }));
+  const outbox = JSON.stringify(await server.tessera.parts.store.listOutbox({ limit: 10_000 }));
   for (const secret of secrets) assert.ok(!outbox.includes(secret), "the outbox holds them sealed only");
 });

@@ -1,4 +1,4 @@
-// No user enumeration (issue #7): an unknown user, a wrong password and a
+// No user enumeration: an unknown user, a wrong password and a
 // disabled account get the same status and body on every sign-in path (the
 // password grant and the cookie login), at the cost of exactly one argon2
 // verification each, and a timing comparison agrees. Registration's one
@@ -14,7 +14,7 @@ before(async () => {
   server = await startTestServer();
   await server.request("POST", "/auth/register", { json: { username: "real-user", password: PASSWORD } });
   await server.request("POST", "/auth/register", { json: { username: "off-user", password: PASSWORD } });
-  await server.tessera.admin.users.setDisabled((await server.tessera.users.find("off-user"))!.id, true, { id: "test" });
+  await server.tessera.parts.admin.users.setDisabled((await server.tessera.parts.users.find("off-user"))!.id, true, { id: "test" });
 });
 after(() => server.close());
 
@@ -31,7 +31,7 @@ const paths = {
 
 /** Counts argon2 verifications during `run` by wrapping the core's hasher, as accounts.test.ts does. */
 async function verifications(run: () => Promise<unknown>): Promise<number> {
-  const hasher = server.tessera.hasher;
+  const hasher = server.tessera.parts.hasher;
   const original = hasher.verify.bind(hasher);
   let count = 0;
   hasher.verify = async (hash, password) => { count++; return original(hash, password); };

@@ -1,4 +1,4 @@
-// The first admin from TESSERA_ADMIN_USERNAME + TESSERA_ADMIN_PASSWORD (issue #7):
+// The first admin from TESSERA_ADMIN_USERNAME + TESSERA_ADMIN_PASSWORD:
 // created on first start only, never changed by a restart, the password
 // never written to the log, and a weak password refused by the policy.
 import assert from "node:assert/strict";
@@ -25,18 +25,18 @@ test("created once, with the admin role; a restart with another password changes
   const password = "first admin pass phrase";
   const first = await start({ adminUsername: "boss", adminPassword: password });
   try {
-    const boss = await first.server.tessera.users.find("boss");
+    const boss = await first.server.tessera.parts.users.find("boss");
     assert.deepEqual(JSON.parse(boss!.roles), ["user", "admin"]);
     assert.match(first.log(), /first admin created/);
     assert.ok(!first.log().includes(password), "the password is not in the log");
-    const events = await first.server.tessera.audit.query({ limit: 10, types: ["admin_action"] });
+    const events = await first.server.tessera.parts.audit.query({ limit: 10, types: ["admin_action"] });
     assert.equal(events[0]!.actor, "environment");
   } finally {
     await first.server.close();
   }
   const second = await start({ adminUsername: "boss", adminPassword: "a different phrase" });
   try {
-    assert.equal((await second.server.tessera.users.authenticate("boss", password)).username, "boss", "the first password still works");
+    assert.equal((await second.server.tessera.parts.users.authenticate("boss", password)).username, "boss", "the first password still works");
     assert.doesNotMatch(second.log(), /first admin created/);
   } finally {
     await second.server.close();
@@ -46,7 +46,7 @@ test("created once, with the admin role; a restart with another password changes
 test("without both variables nothing is created; a common password stops the start with a clear error", async () => {
   const none = await start({ adminUsername: "nobody-admin", adminPassword: undefined });
   try {
-    assert.equal(await none.server.tessera.users.find("nobody-admin"), undefined);
+    assert.equal(await none.server.tessera.parts.users.find("nobody-admin"), undefined);
   } finally {
     await none.server.close();
   }

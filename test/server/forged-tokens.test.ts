@@ -1,5 +1,5 @@
-// Forged and broken access tokens against a real server (issue #7, "security suite";
-// issue #2, "forged tokens refused"). Every one must be a 401 invalid_token with an
+// Forged and broken access tokens against a real server ("security suite",
+// "forged tokens refused"). Every one must be a 401 invalid_token with an
 // RFC 6750 challenge. The controls at the top prove that the minting helpers make
 // tokens the server accepts, so each forgery is refused for its one defect.
 import assert from "node:assert/strict";
@@ -75,7 +75,7 @@ function header(overrides: Header = {}): Header {
 
 /** Signs with the server's own private key (taken from the running core): only the defect under test differs. */
 function signWithServerKey(h: Header, c: Claims, dsaEncoding: "ieee-p1363" | "der" = "ieee-p1363"): string {
-  const { key } = server.tessera.keys.signingKey();
+  const { key } = server.tessera.parts.keys.signingKey();
   const input = `${enc(h)}.${enc(c)}`;
   return `${input}.${cryptoSign("sha256", Buffer.from(input), { key, dsaEncoding }).toString("base64url")}`;
 }
@@ -390,12 +390,12 @@ describe("tokens of the wrong kind or of an ended session", () => {
 
   test("a token of a disabled user", async () => {
     const user = await server.signUpAndSignIn();
-    await server.tessera.admin.users.setDisabled(user.userId, true, { id: "test" });
+    await server.tessera.parts.admin.users.setDisabled(user.userId, true, { id: "test" });
     await assertRefused(user.access_token);
   });
 
   test("a client_credentials token on /userinfo (no user session)", async () => {
-    const { client, secret } = await server.tessera.clients.register({ name: "Forgery service" });
+    const { client, secret } = await server.tessera.parts.clients.register({ name: "Forgery service" });
     const res = await server.request<{ access_token: string }>("POST", "/oauth/token", {
       form: { grant_type: "client_credentials" },
       headers: { authorization: `Basic ${Buffer.from(`${client.id}:${secret!}`).toString("base64")}` },
@@ -472,8 +472,8 @@ describe("time and keys (run last)", () => {
 
   test("a token signed by a revoked signing key (compromise) is refused at once; new sign-ins use a new key", async () => {
     const user = await server.signUpAndSignIn();
-    const kid = server.tessera.keys.signingKey().kid;
-    await server.tessera.keys.revoke(kid);
+    const kid = server.tessera.parts.keys.signingKey().kid;
+    await server.tessera.parts.keys.revoke(kid);
     await assertRefused(user.access_token);
     const again = await server.request<{ access_token: string }>("POST", "/oauth/token", {
       form: { grant_type: "password", username: user.username, password: user.password },

@@ -63,7 +63,7 @@ async function until(done: () => boolean, what: string): Promise<void> {
 }
 
 test("a full queue answers 503 with Retry-After; a queued hash whose client left never runs; the one in flight finishes", async () => {
-  const hasher = server.tessera.hasher;
+  const hasher = server.tessera.parts.hasher;
   const inFlight = signIn("held in flight");
   await until(() => started.includes("held in flight"), "the first hash starts");
   const queued = signIn("held queued");
@@ -79,7 +79,7 @@ test("a full queue answers 503 with Retry-After; a queued hash whose client left
   }
   const registration = await post("/auth/register", { username: "too-busy", password: "held registration" });
   assert.equal(registration.status, 503, "registration hashes through the same queue");
-  assert.equal(await server.tessera.users.find("too-busy"), undefined, "nothing written");
+  assert.equal(await server.tessera.parts.users.find("too-busy"), undefined, "nothing written");
 
   leaving.abort(); // the client disconnects while its hash waits
   assert.equal((await abandoned as Error).name, "AbortError");

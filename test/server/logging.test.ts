@@ -27,7 +27,7 @@ before(async () => {
   await server.request("POST", "/auth/password", { token: refreshed.body.access_token, json: { current_password: password, new_password: "the new log secret 456" } });
   secrets.set("new password", "the new log secret 456");
 
-  const { client, secret } = await server.tessera.clients.register({ name: "Log service", id: "log-svc" });
+  const { client, secret } = await server.tessera.parts.clients.register({ name: "Log service", id: "log-svc" });
   secrets.set("client secret", secret!);
   const basic = Buffer.from(`${client.id}:${secret!}`).toString("base64");
   secrets.set("Basic credentials", basic);

@@ -140,7 +140,7 @@ describe("POST /auth/register", () => {
     const res = await server.request("POST", "/auth/register", { form: { username: "formuser", password: PASSWORD } });
     assert.equal(res.status, 415);
     assert.equal(errorOf(res.body), "unsupported_media_type");
-    assert.equal(await server.tessera.users.find("formuser"), undefined);
+    assert.equal(await server.tessera.parts.users.find("formuser"), undefined);
     const json = await server.request("POST", "/auth/register", { json: { username: "formuser", password: PASSWORD } });
     assert.equal(json.status, 201);
   });

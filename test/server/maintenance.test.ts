@@ -35,13 +35,13 @@ describe("audit retention", () => {
 
   test("events older than the retention are deleted by the sweeper; newer ones stay", async () => {
     await server.signUpAndSignIn("retention-old");
-    await server.tessera.audit.flush();
+    await server.tessera.parts.audit.flush();
     clock.advance(31 * DAY);
     await server.signUpAndSignIn("retention-new");
-    await server.tessera.audit.flush();
+    await server.tessera.parts.audit.flush();
     await logged(/old audit events deleted/);
-    const rows = await server.tessera.audit.query({ limit: 1000 });
-    const users = await Promise.all(["retention-old", "retention-new"].map((n) => server.tessera.users.find(n)));
+    const rows = await server.tessera.parts.audit.query({ limit: 1000 });
+    const users = await Promise.all(["retention-old", "retention-new"].map((n) => server.tessera.parts.users.find(n)));
     const about = (id: string | undefined) => rows.filter((r) => r.user_id === id);
     assert.deepEqual(about(users[0]?.id), [], "the old user's events are gone");
     assert.ok(about(users[1]?.id).length >= 2, "the new user's registration and sign-in are kept");

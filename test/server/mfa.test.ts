@@ -108,12 +108,12 @@ describe("enrolment", () => {
 
   test("the TOTP secret is stored sealed, recovery codes only hashed", async () => {
     const u = await enrolled();
-    const [factor] = await server.tessera.store.factors.listFactors(u.userId);
+    const [factor] = await server.tessera.parts.store.factors.listFactors(u.userId);
     assert.ok(factor!.secret_enc!.startsWith("v1."));
     assert.ok(!factor!.secret_enc!.includes(u.secret));
-    const dump = JSON.stringify(await server.tessera.store.factors.listFactors(u.userId));
+    const dump = JSON.stringify(await server.tessera.parts.store.factors.listFactors(u.userId));
     assert.ok(!dump.includes(u.secret));
-    for (const code of u.recovery) assert.ok(!(await server.tessera.store.factors.useRecoveryCode(u.userId, code, clock.now())), "a plain code is not a stored key");
+    for (const code of u.recovery) assert.ok(!(await server.tessera.parts.store.factors.useRecoveryCode(u.userId, code, clock.now())), "a plain code is not a stored key");
   });
 
   test("bad input: unknown or foreign factor ids are 404, wrong types are 400, never a 500", async () => {
@@ -208,7 +208,7 @@ describe("the second step", () => {
     const late = await mfaGrant({ mfa_token: expiring, otp: codeNow(u.secret) });
     assert.equal(late.status, 400, "expired");
 
-    const { client } = await server.tessera.clients.register({ name: "Other app", public: true, firstParty: true, grantTypes: ["password", "refresh_token"] });
+    const { client } = await server.tessera.parts.clients.register({ name: "Other app", public: true, firstParty: true, grantTypes: ["password", "refresh_token"] });
     const other = await mfaToken(u.username);
     const wrongClient = await mfaGrant({ mfa_token: other, otp: codeNow(u.secret), client_id: client.id });
     assert.equal(wrongClient.status, 400);
@@ -285,8 +285,8 @@ describe("the second step", () => {
     const wrong = codeNow(u.secret) === "000000" ? "111111" : "000000";
     await mfaGrant({ mfa_token: await mfaToken(u.username), otp: wrong });
     await mfaGrant({ mfa_token: await mfaToken(u.username), otp: codeNow(u.secret) });
-    await server.tessera.audit.flush();
-    const rows = await server.tessera.store.queryAuditEvents({ userId: u.userId, limit: 100 });
+    await server.tessera.parts.audit.flush();
+    const rows = await server.tessera.parts.store.queryAuditEvents({ userId: u.userId, limit: 100 });
     const seen = rows.map((r) => `${r.type}:${r.outcome}`);
     for (const want of ["factor:enrolled", "factor:confirmed", "factor:recovery_codes_created", "second_factor:failure", "second_factor:success"]) {
       assert.ok(seen.includes(want), `${want} in ${seen.join(", ")}`);
@@ -341,7 +341,7 @@ describe("concurrency: every single-use secret raced 30 ways", () => {
     const tokens = await Promise.all(Array.from({ length: 30 }, () => mfaToken(u.username)));
     const answers = await Promise.all(tokens.map((t) => mfaGrant({ mfa_token: t, recovery_code: u.recovery[3]! })));
     assert.equal(answers.filter((a) => a.status === 200).length, 1, answers.map((a) => a.status).join(","));
-    assert.equal(await server.tessera.store.factors.countRecoveryCodes(u.userId), 9);
+    assert.equal(await server.tessera.parts.store.factors.countRecoveryCodes(u.userId), 9);
   });
 
   test("30 wrong codes at once on one mfa_token: only 5 are checked", async () => {
@@ -350,11 +350,11 @@ describe("concurrency: every single-use secret raced 30 ways", () => {
     const wrong = codeNow(u.secret) === "000000" ? "111111" : "000000";
     let checks = 0;
     const count = (e: { outcome: string }) => { if (e.outcome === "failure") checks++; };
-    server.tessera.events.on("second-factor", count);
+    server.tessera.parts.events.on("second-factor", count);
     try {
       await Promise.all(Array.from({ length: 30 }, () => mfaGrant({ mfa_token: token, otp: wrong })));
     } finally {
-      server.tessera.events.off("second-factor", count);
+      server.tessera.parts.events.off("second-factor", count);
     }
     assert.equal(checks, 5);
   });
@@ -412,8 +412,8 @@ describe("admin", () => {
     assert.ok(reset.body.ended_sessions >= 2);
     assert.equal((await server.request("GET", "/userinfo", { token: signedIn.body.access_token })).status, 401, "the user's sessions ended");
     assert.equal((await passwordGrant(u.username)).status, 200, "the password alone signs in again");
-    await server.tessera.audit.flush();
-    const rows = await server.tessera.store.queryAuditEvents({ userId: u.userId, limit: 100 });
+    await server.tessera.parts.audit.flush();
+    const rows = await server.tessera.parts.store.queryAuditEvents({ userId: u.userId, limit: 100 });
     assert.ok(rows.some((r) => r.type === "factor" && r.outcome === "reset" && r.actor === admin.userId));
     assert.ok(rows.some((r) => r.type === "admin_action" && r.detail?.includes("user.reset_factors")));
     const unknown = await server.request("GET", "/admin/users/nobody-at-all/factors", { token: admin.access_token });

@@ -9,7 +9,7 @@ let server: TestServer;
 let service: { id: string; secret: string };
 before(async () => {
   server = await startTestServer();
-  const { client, secret } = await server.tessera.clients.register({ name: "Billing API", id: "billing", scopes: ["openid", "profile"] });
+  const { client, secret } = await server.tessera.parts.clients.register({ name: "Billing API", id: "billing", scopes: ["openid", "profile"] });
   service = { id: client.id, secret: secret! };
 });
 after(() => server.close());

@@ -1,4 +1,4 @@
-// The API description and the HTTP hardening of issue #7: an OpenAPI 3.1
+// The API description and the HTTP hardening: an OpenAPI 3.1
 // document listing every route, a reference page at /docs that works under
 // its own CSP, security headers on HTML, no version banners, request timeouts.
 import assert from "node:assert/strict";

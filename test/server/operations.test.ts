@@ -1,4 +1,4 @@
-// Operations (issue #6): /healthz and /readyz, /metrics in Prometheus format,
+// Operations: /healthz and /readyz, /metrics in Prometheus format,
 // client addresses behind a load balancer, and the expired-session sweeper.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -25,7 +25,7 @@ describe("/healthz and /readyz", () => {
   test("with the store gone, /readyz is 503 and /healthz still 200", async () => {
     const doomed = await startTestServer();
     try {
-      await doomed.tessera.store.close();
+      await doomed.tessera.parts.store.close();
       const ready = await doomed.request("GET", "/readyz");
       assert.equal(ready.status, 503);
       assert.deepEqual(ready.body, { status: "unavailable", checks: { store: "unreachable", redis: "disabled" } });
@@ -159,15 +159,15 @@ describe("the expired-session sweeper", () => {
       assert.equal((await server.request("POST", "/auth/logout", { token: ended.access_token })).status, 204);
       const idle = await server.signUpAndSignIn();
       const [endedSid, idleSid] = [sidOf(ended.access_token), sidOf(idle.access_token)];
-      assert.equal((await server.tessera.store.revocationsSince(0, 0)).length, 1);
+      assert.equal((await server.tessera.parts.store.revocationsSince(0, 0)).length, 1);
       clock.advance(9 * DAY); // past the 7-day idle timeout plus the day of retention
       const live = await server.signUpAndSignIn();
       const deadline = Date.now() + 5000;
-      while ((await server.tessera.store.findSession(endedSid)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.equal(await server.tessera.store.findSession(endedSid), undefined, "the logged-out session is gone");
-      assert.equal(await server.tessera.store.findSession(idleSid), undefined, "the idle session is gone");
-      assert.ok(await server.tessera.store.findSession(sidOf(live.access_token)), "the live session stays");
-      assert.deepEqual(await server.tessera.store.revocationsSince(0, 0), [], "its feed entry expired with its tokens and is gone");
+      while ((await server.tessera.parts.store.findSession(endedSid)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await server.tessera.parts.store.findSession(endedSid), undefined, "the logged-out session is gone");
+      assert.equal(await server.tessera.parts.store.findSession(idleSid), undefined, "the idle session is gone");
+      assert.ok(await server.tessera.parts.store.findSession(sidOf(live.access_token)), "the live session stays");
+      assert.deepEqual(await server.tessera.parts.store.revocationsSince(0, 0), [], "its feed entry expired with its tokens and is gone");
     } finally {
       await server.close();
     }

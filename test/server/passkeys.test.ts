@@ -94,7 +94,7 @@ describe("passwordless sign-in", () => {
     assert.deepEqual(claims.amr, ["hwk", "user"]);
     const refreshed = await server.request<Tokens>("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: res.body.refresh_token } });
     assert.deepEqual(claimsOf(refreshed.body.access_token).amr, ["hwk", "user"]);
-    const [factor] = await server.tessera.store.factors.listFactors(user.userId);
+    const [factor] = await server.tessera.parts.store.factors.listFactors(user.userId);
     assert.equal(factor!.counter, 1, "the signature counter is recorded");
   });
 

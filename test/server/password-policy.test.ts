@@ -1,4 +1,4 @@
-// The password policy (issue #7, NIST SP 800-63B): 8–128 characters, no
+// The password policy: 8–128 characters, no
 // composition rules, refused when common or breached (a packaged list of
 // ≥100,000 entries), when it contains the username or the service's name;
 // Unicode-normalised. Applied on every path that sets a password.
@@ -46,7 +46,7 @@ describe("over HTTP", () => {
     assert.equal(res.status, 400);
     assert.equal(res.body.error, "invalid_request");
     assert.match(res.body.error_description, /^password: is too common/);
-    assert.equal(await server.tessera.users.find("newcomer"), undefined);
+    assert.equal(await server.tessera.parts.users.find("newcomer"), undefined);
   });
 
   test("registration accepts a long random phrase, and refuses one containing the username", async () => {

@@ -1,4 +1,4 @@
-// Protected routes: /userinfo, sessions, logout, logout-all, password change (API.md, issue #2).
+// Protected routes: /userinfo, sessions, logout, logout-all, password change (API.md).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startTestServer, type TestServer } from "../helpers/server.js";

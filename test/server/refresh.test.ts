@@ -1,4 +1,4 @@
-// Refresh-token rotation, the grace window and reuse detection (issue #2, docs/refresh-rotation.md).
+// Refresh-token rotation, the grace window and reuse detection.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { hashRefreshToken } from "../../src/core/sessions/refresh-token-format.js";
@@ -31,14 +31,14 @@ describe("rotation", () => {
       seen.add(res.body.refresh_token);
       current = res.body.refresh_token;
     }
-    const session = await server.tessera.store.findSession(sidOf(first.access_token));
+    const session = await server.tessera.parts.store.findSession(sidOf(first.access_token));
     assert.equal(session?.refresh_generation, 5);
     assert.equal(session?.revoked_at, null);
   });
 
   test("the store keeps only hashes of refresh tokens", async () => {
     const user = await server.signUpAndSignIn();
-    const session = await server.tessera.store.findSession(sidOf(user.access_token));
+    const session = await server.tessera.parts.store.findSession(sidOf(user.access_token));
     assert.equal(session?.refresh_hash, hashRefreshToken(user.refresh_token));
     assert.ok(!JSON.stringify(session).includes(user.refresh_token.slice(27)), "the token's secret is nowhere in the row");
   });
@@ -64,7 +64,7 @@ describe("rotation", () => {
     }
     const other = await refresh(user.refresh_token, { client_id: "tessera-demo" });
     assert.equal(other.body.error, "invalid_grant", "a token is bound to the client it was issued to");
-    const session = await server.tessera.store.findSession(sidOf(user.access_token));
+    const session = await server.tessera.parts.store.findSession(sidOf(user.access_token));
     assert.deepEqual([session?.revoked_at, session?.refresh_generation], [null, 0], "the session survived, its token unspent");
     assert.equal((await refresh(user.refresh_token)).status, 200, "and its owner's client still refreshes it");
   });
@@ -86,7 +86,7 @@ describe("rotation", () => {
       assert.equal(res.status, 400, token);
       assert.equal(res.body.error, "invalid_grant");
     }
-    const session = await server.tessera.store.findSession(sid);
+    const session = await server.tessera.parts.store.findSession(sid);
     assert.equal(session?.revoked_at, null, "the session lives on");
     assert.equal((await refresh(user.refresh_token)).status, 200, "and its real token still works");
   });
@@ -113,7 +113,7 @@ describe("grace window and reuse detection", () => {
     assert.equal(reuse.body.error, "invalid_grant");
     const victim = await refresh(rotated.body.refresh_token);
     assert.equal(victim.body.error, "invalid_grant", "the current token of the family is dead too");
-    const session = await server.tessera.store.findSession(sidOf(user.access_token));
+    const session = await server.tessera.parts.store.findSession(sidOf(user.access_token));
     assert.equal(session?.revoked_reason, "refresh_token_reuse");
     const me = await server.request("GET", "/userinfo", { token: rotated.body.access_token });
     assert.equal(me.status, 401, "its access tokens are refused at once");
@@ -126,13 +126,13 @@ describe("grace window and reuse detection", () => {
     assert.equal(third.status, 200);
     const old = await refresh(user.refresh_token);
     assert.equal(old.body.error, "invalid_grant");
-    assert.equal((await server.tessera.store.findSession(sidOf(user.access_token)))?.revoked_reason, "refresh_token_reuse");
+    assert.equal((await server.tessera.parts.store.findSession(sidOf(user.access_token)))?.revoked_reason, "refresh_token_reuse");
   });
 
   test("reuse is counted by cause: benign race versus suspected theft", async () => {
     const causes: string[] = [];
     const listener = (e: { cause: string }) => causes.push(e.cause);
-    server.tessera.events.on("refresh-reuse", listener);
+    server.tessera.parts.events.on("refresh-reuse", listener);
     try {
       const user = await server.signUpAndSignIn();
       await refresh(user.refresh_token);
@@ -141,7 +141,7 @@ describe("grace window and reuse detection", () => {
       await refresh(user.refresh_token);
       assert.deepEqual(causes, ["benign_race", "suspected_theft"]);
     } finally {
-      server.tessera.events.off("refresh-reuse", listener);
+      server.tessera.parts.events.off("refresh-reuse", listener);
     }
   });
 
@@ -152,7 +152,7 @@ describe("grace window and reuse detection", () => {
     const tokens = new Set(answers.map((a) => a.body.refresh_token));
     assert.equal(tokens.size, 1, "every racer holds the same current token");
     const sid = sidOf(user.access_token);
-    const session = await server.tessera.store.findSession(sid);
+    const session = await server.tessera.parts.store.findSession(sid);
     assert.equal(session?.refresh_generation, 1, "rotated exactly once");
     assert.equal(session?.revoked_at, null);
     assert.equal(session?.refresh_hash, hashRefreshToken([...tokens][0]!), "the row holds the hash of that one token");
@@ -170,7 +170,7 @@ describe("session lifetime", () => {
     clock.advance(7 * 86_400_000 + 1);
     const idle = await refresh(stillAlive.body.refresh_token);
     assert.equal(idle.body.error, "invalid_grant");
-    assert.equal((await server.tessera.store.findSession(sidOf(user.access_token)))?.revoked_reason, "idle_timeout");
+    assert.equal((await server.tessera.parts.store.findSession(sidOf(user.access_token)))?.revoked_reason, "idle_timeout");
   });
 
   test("a session ends at its absolute lifetime even when used", async () => {
@@ -185,7 +185,7 @@ describe("session lifetime", () => {
     clock.advance(86_400_000);
     const res = await refresh(token);
     assert.equal(res.body.error, "invalid_grant");
-    assert.equal((await server.tessera.store.findSession(sidOf(user.access_token)))?.revoked_reason, "absolute_lifetime");
+    assert.equal((await server.tessera.parts.store.findSession(sidOf(user.access_token)))?.revoked_reason, "absolute_lifetime");
   });
 
   test("access tokens expire after expires_in seconds", async () => {
@@ -200,7 +200,7 @@ describe("session lifetime", () => {
 
   test("a disabled user cannot refresh", async () => {
     const user = await server.signUpAndSignIn();
-    await server.tessera.admin.users.setDisabled(user.userId, true, { id: "test" });
+    await server.tessera.parts.admin.users.setDisabled(user.userId, true, { id: "test" });
     const res = await refresh(user.refresh_token);
     assert.equal(res.body.error, "invalid_grant");
   });

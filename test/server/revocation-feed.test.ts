@@ -71,7 +71,7 @@ describe("200 held long polls", () => {
     const readsBefore = counted.reads();
     const started = Date.now();
     const polls = Array.from({ length: 200 }, () => server.request<Page>("GET", `/oauth/revocations?since=${cursor}&wait=30`));
-    await until("200 held polls", () => server.tessera.feed.held === 200);
+    await until("200 held polls", () => server.tessera.parts.feed.held === 200);
     await new Promise((resolve) => setTimeout(resolve, 2000)); // the shared poller's pace is the thing measured
     const held = counted.reads() - readsBefore;
     const seconds = (Date.now() - started) / 1000;
@@ -92,7 +92,7 @@ describe("200 held long polls", () => {
       assert.equal(answer.status, 200);
       assert.deepEqual(answer.body, direct, "every waiter gets what a direct read answers");
     }
-    assert.equal(server.tessera.feed.held, 0);
+    assert.equal(server.tessera.parts.feed.held, 0);
   });
 
   test("a poll whose cursor is behind is answered at once from the shared read, not held", async () => {
@@ -125,7 +125,7 @@ describe("caps on held long polls", () => {
     const refused: Response[] = [];
     for (const p of burst) void p.then((r) => { if (r.status !== 200) refused.push(r); });
     await until("25 refusals", () => refused.length === 25);
-    assert.equal(server.tessera.feed.held, 5);
+    assert.equal(server.tessera.parts.feed.held, 5);
     for (const r of refused) {
       assert.equal(r.status, 429);
       assert.equal(((await r.json()) as { error: string }).error, "too_many_requests");
@@ -135,7 +135,7 @@ describe("caps on held long polls", () => {
 
     // Other addresses fill the instance: 8 in all, then 503.
     const others = ["198.51.100.2", "198.51.100.3", "198.51.100.4"].map((ip) => from(ip, wait));
-    await until("8 held", () => server.tessera.feed.held === 8);
+    await until("8 held", () => server.tessera.parts.feed.held === 8);
     const full = await from("198.51.100.9", wait);
     assert.equal(full.status, 503);
     assert.equal(((await full.json()) as { error: string }).error, "temporarily_unavailable");
@@ -153,21 +153,21 @@ describe("caps on held long polls", () => {
     const answered = held.filter((p): p is Page => p !== undefined);
     assert.equal(answered.length, 8);
     for (const page of answered) assert.deepEqual(page.revoked.map((r) => r.sid), [sidOf(user.access_token)]);
-    assert.equal(server.tessera.feed.held, 0);
+    assert.equal(server.tessera.parts.feed.held, 0);
   });
 
   test("a reader that hangs up gives its slot back", async () => {
     const cursor = (await server.request<Page>("GET", "/oauth/revocations")).body.cursor;
     const hangUps = Array.from({ length: 5 }, () => new AbortController());
     const pending = hangUps.map((c) => from("203.0.113.7", `since=${cursor}&wait=30`, c.signal).catch(() => undefined));
-    await until("5 held", () => server.tessera.feed.held === 5);
+    await until("5 held", () => server.tessera.parts.feed.held === 5);
     assert.equal((await from("203.0.113.7", `since=${cursor}&wait=30`)).status, 429);
     for (const c of hangUps) c.abort();
     await Promise.all(pending);
-    await until("slots released", () => server.tessera.feed.held === 0);
+    await until("slots released", () => server.tessera.parts.feed.held === 0);
     const again = new AbortController();
     const next = from("203.0.113.7", `since=${cursor}&wait=30`, again.signal).catch(() => undefined);
-    await until("held again", () => server.tessera.feed.held === 1);
+    await until("held again", () => server.tessera.parts.feed.held === 1);
     again.abort();
     await next;
   });

@@ -35,7 +35,7 @@ describe("the grace window's boundary", () => {
     const retry = await refresh(user.refresh_token);
     assert.equal(retry.status, 200, retry.text);
     assert.equal(retry.body.refresh_token, rotated.body.refresh_token, "the same successor");
-    assert.equal((await server.tessera.store.findSession(sidOf(user.access_token)))?.revoked_at, null);
+    assert.equal((await server.tessera.parts.store.findSession(sidOf(user.access_token)))?.revoked_at, null);
   });
 
   test("one millisecond later it is reuse: the session ends", async () => {
@@ -45,7 +45,7 @@ describe("the grace window's boundary", () => {
     const reuse = await refresh(user.refresh_token);
     assert.equal(reuse.status, 400);
     assert.equal(reuse.body.error, "invalid_grant");
-    assert.equal((await server.tessera.store.findSession(sidOf(user.access_token)))?.revoked_reason, "refresh_token_reuse");
+    assert.equal((await server.tessera.parts.store.findSession(sidOf(user.access_token)))?.revoked_reason, "refresh_token_reuse");
     assert.equal((await refresh(rotated.body.refresh_token)).status, 400, "the family is dead");
   });
 });
@@ -57,7 +57,7 @@ describe("30 at once", () => {
     assert.deepEqual(answers.map((a) => a.status), Array(30).fill(200), answers.find((a) => a.status !== 200)?.text);
     const successors = new Set(answers.map((a) => a.body.refresh_token));
     assert.equal(successors.size, 1, "exactly one chain");
-    const session = await server.tessera.store.findSession(sidOf(user.access_token));
+    const session = await server.tessera.parts.store.findSession(sidOf(user.access_token));
     assert.equal(session?.refresh_generation, 1, "rotated once");
     assert.equal(session?.revoked_at, null);
     const next = await refresh([...successors][0]!);
@@ -66,7 +66,7 @@ describe("30 at once", () => {
 
   test("one reset token spent 30 times at once: exactly one wins, and its password is the one set", async () => {
     const username = `crowd${process.pid}`;
-    await server.tessera.admin.users.create({ username, password: "the original password", roles: ["user"] }, { id: "test" });
+    await server.tessera.parts.admin.users.create({ username, password: "the original password", roles: ["user"] }, { id: "test" });
     const issued = await server.request<{ reset_token: string }>("POST", `/admin/users/${username}/reset-password`, { token: admin.access_token });
     assert.equal(issued.status, 200, issued.text);
     const passwords = Array.from({ length: 30 }, (_, i) => `new crowd password number ${i}`);
@@ -81,21 +81,21 @@ describe("30 at once", () => {
   });
 
   test("30 schedule ticks at once, with a rotation due: one new key", async () => {
-    const before = server.tessera.keys.rows().length;
-    const signing = server.tessera.keys.signingKey().kid;
+    const before = server.tessera.parts.keys.rows().length;
+    const signing = server.tessera.parts.keys.signingKey().kid;
     clock.advance(91 * 86_400_000);
-    await Promise.all(Array.from({ length: 30 }, () => server.tessera.keyRotation.tick()));
-    const rows = await server.tessera.store.listSigningKeys();
+    await Promise.all(Array.from({ length: 30 }, () => server.tessera.parts.keyRotation.tick()));
+    const rows = await server.tessera.parts.store.listSigningKeys();
     const added = rows.filter((k) => k.kid !== signing && k.activates_at > clock.now() - 86_400_000);
     assert.equal(added.length, 1, `one successor key (had ${before}, now ${rows.length})`);
-    assert.equal(server.tessera.keyRotation.rotationDue(), false, "and no rotation is due any more");
+    assert.equal(server.tessera.parts.keyRotation.rotationDue(), false, "and no rotation is due any more");
   });
 
   test("an operator's rotation and 30 ticks at once, with a rotation due: one new key, the operator's", async () => {
     clock.advance(91 * 86_400_000);
-    const known = new Set((await server.tessera.store.listSigningKeys()).map((k) => k.kid));
-    const [row] = await Promise.all([server.tessera.keyRotation.rotate("test"), ...Array.from({ length: 30 }, () => server.tessera.keyRotation.tick())]);
-    const added = (await server.tessera.store.listSigningKeys()).filter((k) => !known.has(k.kid));
+    const known = new Set((await server.tessera.parts.store.listSigningKeys()).map((k) => k.kid));
+    const [row] = await Promise.all([server.tessera.parts.keyRotation.rotate("test"), ...Array.from({ length: 30 }, () => server.tessera.parts.keyRotation.tick())]);
+    const added = (await server.tessera.parts.store.listSigningKeys()).filter((k) => !known.has(k.kid));
     assert.deepEqual(added.map((k) => k.kid), [row.kid]);
   });
 });
@@ -111,7 +111,7 @@ describe("reset tokens expire and are replaced", () => {
 
   test("a newer reset token replaces the older one: the old one is refused, the new one works", async () => {
     const username = `replaced${process.pid}`;
-    await server.tessera.admin.users.create({ username, password: "the original password", roles: ["user"] }, { id: "test" });
+    await server.tessera.parts.admin.users.create({ username, password: "the original password", roles: ["user"] }, { id: "test" });
     const first = await reset(username);
     const second = await reset(username);
     const old = await spend(first, "a password from the old token");
@@ -122,7 +122,7 @@ describe("reset tokens expire and are replaced", () => {
 
   test("a reset token is refused after its lifetime, and works up to it", async () => {
     const username = `expiring${process.pid}`;
-    await server.tessera.admin.users.create({ username, password: "the original password", roles: ["user"] }, { id: "test" });
+    await server.tessera.parts.admin.users.create({ username, password: "the original password", roles: ["user"] }, { id: "test" });
     const late = await reset(username);
     clock.advance(RESET_TTL_S * 1000 + 1);
     const refused = await spend(late, "too late for this one");

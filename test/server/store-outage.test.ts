@@ -46,7 +46,7 @@ test("a refresh that cannot write answers 503 temporarily_unavailable with Retry
   assert.equal(refused.body.error, "temporarily_unavailable");
   assert.equal(refused.headers.get("retry-after"), "1");
   assert.equal(refused.headers.get("cache-control"), "no-store");
-  const session = await server.tessera.store.findSession(sidOf(user.access_token));
+  const session = await server.tessera.parts.store.findSession(sidOf(user.access_token));
   assert.equal(session?.refresh_generation, 0, "nothing moved");
   assert.equal(session?.revoked_at, null);
   const retried = await refresh(user.refresh_token);

@@ -46,7 +46,7 @@ export function throttleRaces(extra: () => Partial<Config>): void {
     after(() => server.close());
 
     test("at most the free number reach the hasher; the rest answer 429 with Retry-After", async () => {
-      const verifications = counting(server.tessera.hasher, "verify");
+      const verifications = counting(server.tessera.parts.hasher, "verify");
       const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => grant(server, "target", `guess number ${i}`)));
       const byStatus = tally(answers);
       assert.ok(verifications() <= 5, `${verifications()} password checks ran; 5 are free`);
@@ -67,7 +67,7 @@ export function throttleRaces(extra: () => Partial<Config>): void {
     const server = await startTestServer({ config: limits({ throttleSignInIp: 100, throttleSignInAccount: 5 }) });
     try {
       for (let i = 0; i < 37; i++) assert.equal((await grant(server, `nobody-${i}`, "some guess here")).status, 400);
-      const verifications = counting(server.tessera.hasher, "verify");
+      const verifications = counting(server.tessera.parts.hasher, "verify");
       const answers = await Promise.all(Array.from({ length: 120 }, (_, i) => grant(server, `sprayed-${i}`, "Summer2024!")));
       const byStatus = tally(answers);
       assert.ok((byStatus[400] ?? 0) <= 63, `${byStatus[400]} failures answered past the 100 free: ${JSON.stringify(byStatus)}`);
@@ -81,13 +81,13 @@ export function throttleRaces(extra: () => Partial<Config>): void {
   test("Promise.all of 30 registrations from one IP: at most the free number are hashed and created", async () => {
     const server = await startTestServer({ config: limits({ throttleRegisterIp: 5 }) });
     try {
-      const hashes = counting(server.tessera.hasher, "hash");
+      const hashes = counting(server.tessera.parts.hasher, "hash");
       const answers = await Promise.all(Array.from({ length: 30 }, (_, i) =>
         server.request<Body>("POST", "/auth/register", { json: { username: `burst-${i}`, password: "a long pass phrase" } })));
       const byStatus = tally(answers);
       assert.ok((byStatus[201] ?? 0) <= 5, JSON.stringify(byStatus));
       assert.ok(hashes() <= 5, `${hashes()} passwords hashed`);
-      const created = (await Promise.all(Array.from({ length: 30 }, (_, i) => server.tessera.users.find(`burst-${i}`)))).filter(Boolean);
+      const created = (await Promise.all(Array.from({ length: 30 }, (_, i) => server.tessera.parts.users.find(`burst-${i}`)))).filter(Boolean);
       assert.equal(created.length, byStatus[201] ?? 0);
       assert.equal((byStatus[201] ?? 0) + (byStatus[429] ?? 0), 30, JSON.stringify(byStatus));
     } finally {
@@ -100,7 +100,7 @@ export function throttleRaces(extra: () => Partial<Config>): void {
     try {
       const bogus = (i: number) => server.request<Body>("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: `tsr_${"A".repeat(40)}${String(i).padStart(3, "0")}` } });
       for (let i = 0; i < 4; i++) assert.equal((await bogus(i)).status, 400);
-      const lookups = counting(server.tessera.sessions, "refresh");
+      const lookups = counting(server.tessera.parts.sessions, "refresh");
       const byStatus = tally(await Promise.all(Array.from({ length: 30 }, (_, i) => bogus(100 + i))));
       assert.ok((byStatus[400] ?? 0) <= 6, JSON.stringify(byStatus));
       assert.ok(lookups() <= 6, `${lookups()} refresh tokens looked up`);
@@ -113,7 +113,7 @@ export function throttleRaces(extra: () => Partial<Config>): void {
   test("Promise.all of 30 refused reset tokens: at most the free number are looked up", async () => {
     const server = await startTestServer({ config: limits({ throttleTokenIp: 3 }) });
     try {
-      const lookups = counting(server.tessera.resets, "redeem");
+      const lookups = counting(server.tessera.parts.resets, "redeem");
       const byStatus = tally(await Promise.all(Array.from({ length: 30 }, (_, i) =>
         server.request<Body>("POST", "/auth/password/reset", { json: { reset_token: `tsp_${"B".repeat(40)}${String(i).padStart(3, "0")}`, new_password: "a new long phrase" } }))));
       assert.ok((byStatus[400] ?? 0) <= 3, JSON.stringify(byStatus));

@@ -113,7 +113,7 @@ test("registration: every attempt counts per IP, taken names included", () => wi
   assert.equal((await server.request("POST", "/auth/register", { json: { username: "reg-one", password: "a long pass phrase" } })).status, 409);
   assert.equal((await server.request("POST", "/auth/register", { json: { username: "reg-two", password: "a long pass phrase" } })).status, 201, "the third is counted, then blocks");
   assertThrottled(await server.request<Body>("POST", "/auth/register", { json: { username: "reg-three", password: "a long pass phrase" } }));
-  assert.equal(await server.tessera.users.find("reg-three"), undefined);
+  assert.equal(await server.tessera.parts.users.find("reg-three"), undefined);
 }));
 
 test("refresh grant: refused tokens count per IP; a valid token is refused too while blocked, then works", () => withServer(async (server) => {

@@ -62,7 +62,7 @@ describe("names that are refused", () => {
       assert.equal(res.status, 400, name);
       assert.equal(res.body.error, "invalid_request");
       assert.match(res.body.error_description, /username/);
-      assert.equal(await server.tessera.users.find(`username:${name}`), undefined, "no account was written");
+      assert.equal(await server.tessera.parts.users.find(`username:${name}`), undefined, "no account was written");
     });
   }
 });

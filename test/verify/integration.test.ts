@@ -152,8 +152,8 @@ describe("key rotation on a live server", () => {
   it("keeps verifying every valid token through a rotation (zero failures)", async () => {
     const before = await server.signUpAndSignIn();
     await verifier.verify(before.access_token);
-    const oldKid = server.tessera.keys.signingKey().kid;
-    await server.tessera.keys.rotate();
+    const oldKid = server.tessera.parts.keys.signingKey().kid;
+    await server.tessera.parts.keys.rotate();
     const failures: string[] = [];
     // Walk past the publish-ahead window in steps, signing in and verifying at each.
     for (let step = 0; step < 8; step++) {
@@ -163,13 +163,13 @@ describe("key rotation on a live server", () => {
       for (const r of results) if (r.status === "rejected") failures.push(String((r.reason as VerifyError).code));
     }
     assert.deepEqual(failures, []);
-    assert.notEqual(server.tessera.keys.signingKey().kid, oldKid, "the new key signs by now");
+    assert.notEqual(server.tessera.parts.keys.signingKey().kid, oldKid, "the new key signs by now");
   });
 
   it("stops accepting tokens of a revoked signing key once the JWKS is re-read (max-age)", async () => {
     const user = await server.signUpAndSignIn();
     await verifier.verify(user.access_token); // cached
-    await server.tessera.keys.revoke(server.tessera.keys.signingKey().kid);
+    await server.tessera.parts.keys.revoke(server.tessera.parts.keys.signingKey().kid);
     clock.advance(301_000); // the JWKS max-age (300 s) has passed: the next verify re-reads it in the background
     const { ms, error } = await untilRefused(verifier, user.access_token, 1000, "ERR_KEY_NOT_FOUND");
     assert.ok(ms < 1000, `took ${ms} ms`);

@@ -64,7 +64,7 @@ before(async () => {
   assert.equal(signedIn.status, 200, signedIn.text);
   assert.equal(signedIn.body.scope, "orders:read", "the answer the docs print");
   alice = signedIn.body.access_token;
-  await server.tessera.admin.users.create({ username: "boss", password: "a strong secret phrase", roles: ["user", "admin"] }, { id: "test" });
+  await server.tessera.parts.admin.users.create({ username: "boss", password: "a strong secret phrase", roles: ["user", "admin"] }, { id: "test" });
   admin = (await server.request<{ access_token: string }>("POST", "/oauth/token", { form: { ...fields, username: "boss", password: "a strong secret phrase" } })).body.access_token;
   ownAudience = (await server.request<{ access_token: string }>("POST", "/oauth/token", { form: { grant_type: "password", username: fields.username!, password: fields.password! } })).body.access_token;
 
@@ -153,7 +153,7 @@ describe("Hono (docs/verify/hono.md)", () => {
   it("a user reads orders but may not write them", async () => {
     const read = await call("GET", "/api/orders", alice);
     assert.equal(read.status, 200);
-    assert.equal(((await read.json()) as { user: string }).user, (await server.tessera.users.find("alice"))!.id);
+    assert.equal(((await read.json()) as { user: string }).user, (await server.tessera.parts.users.find("alice"))!.id);
     assert.equal((await call("DELETE", "/api/orders/1", alice)).status, 403);
     assert.equal((await call("DELETE", "/api/orders/1", admin)).status, 204);
     assert.equal((await call("GET", "/api/orders", ownAudience)).status, 401);

@@ -1,21 +1,15 @@
 /**
- * Sessions and refresh-token rotation. A session is one sign-in: a family of
- * refresh tokens of which only the newest is live. The rules, and why, are in
- * docs/refresh-rotation.md; in short:
- *
- * - the current token rotates, by compare-and-set on the session's generation;
- * - the immediate predecessor, within the grace window after the rotation,
- *   gets the same current token back (two tabs, a lost response);
- * - anything older, or the predecessor after the window, is reuse: the
- *   session ends, since a thief and the user now hold the same family.
+ * Sessions: starting one, its deadlines, ending it. A session is one sign-in:
+ * a family of refresh tokens of which only the newest is live. Rotation, the
+ * grace window and reuse detection are the named steps of refresh.ts
+ * (docs/refresh-rotation.md).
  */
 import type { ClientRow, SessionRow, SessionView, Store, UserRow, UserView } from "../../store/index.js";
-import { randomToken, safeEqual } from "../crypto-utils.js";
-import { invalidRefreshToken, TesseraError } from "../errors.js";
+import { randomToken } from "../crypto-utils.js";
+import { TesseraError } from "../errors.js";
 import type { AuthEvents } from "../events.js";
-import {
-  hashRefreshToken, looksLikeRefreshToken, newRefreshToken, parseRefreshToken, successorOf, type RefreshTokenKeys,
-} from "./refresh-token-format.js";
+import { refreshSession, refreshTokenOwner } from "./refresh.js";
+import { hashRefreshToken, newRefreshToken, type RefreshTokenKeys } from "./refresh-token-format.js";
 
 export interface SessionPolicy {
   /** ms without use after which a session ends. */
@@ -149,76 +143,21 @@ export class SessionService {
   }
 
   /** The session of a refresh token the server issued (current or spent); undefined for anything else. */
-  async refreshTokenOwner(token: string): Promise<RefreshTokenOwner | undefined> {
-    const parsed = parseRefreshToken(this.#o.refreshKeys, token);
-    const found = parsed && (await this.#o.store.findSessionWithUser(parsed.sessionId));
-    if (!found) return undefined;
-    return { ...found, current: holdsHash(found.session, hashRefreshToken(token)) };
+  refreshTokenOwner(token: string): Promise<RefreshTokenOwner | undefined> {
+    return refreshTokenOwner(this.#o, token);
   }
 
   /**
-   * Rotates a refresh token. `authorize` runs once the token is known good and
-   * before anything is spent: a request it refuses (a scope or resource the
-   * session does not hold) leaves the token as it was.
+   * Rotates a refresh token (refresh.ts: rotation, grace window, reuse). `authorize`
+   * runs once the token is known good and before anything is spent.
    */
-  async refresh(token: string, client: ClientRow, meta: RequestMeta = {}, authorize?: (session: SessionRow, user: UserRow) => Promise<void>): Promise<RefreshResult> {
-    if (!looksLikeRefreshToken(token)) throw invalidRefreshToken("malformed");
-    const origin = { clientId: client.id, ip: meta.ip, userAgent: meta.userAgent };
-    const owner = await this.refreshTokenOwner(token);
-    if (!owner) {
-      this.#o.events.emit("refresh", { outcome: "invalid", ...origin });
-      throw invalidRefreshToken("unknown token");
-    }
-    const { session, user } = owner;
-    const ids = { sessionId: session.id, userId: user.id, ...origin };
-    if (session.client_id !== client.id || session.kind !== "token") {
-      this.#o.events.emit("refresh", { outcome: "invalid", ...ids });
-      throw invalidRefreshToken("token of another client");
-    }
-    const ended = this.endedReason(session, user);
-    if (ended !== undefined) {
-      if (ended === "idle_timeout" || ended === "absolute_lifetime") await this.end(session.id, ended, { userId: user.id });
-      this.#o.events.emit("refresh", { outcome: session.revoked_at === null ? "expired" : "revoked", ...ids });
-      const reason = ended === "idle_timeout" || ended === "absolute_lifetime" ? ended
-        : session.revoked_reason === "refresh_token_reuse" ? "reuse" : "revoked";
-      throw invalidRefreshToken(ended, reason);
-    }
-    if (authorize) await authorize(session, user);
-    const successor = successorOf(this.#o.refreshKeys, session.id, token);
-    const successorHash = hashRefreshToken(successor);
-    if (owner.current) {
-      const now = this.#o.now();
-      const generation = session.refresh_generation;
-      if (await this.#o.store.rotateRefreshToken(session.id, generation, successorHash, now)) {
-        this.#o.events.emit("refresh", { outcome: "rotated", ...ids });
-        const rotated = { ...session, refresh_generation: generation + 1, refresh_hash: successorHash, rotated_at: now, last_used_at: now };
-        return { session: rotated, user, refreshToken: successor, repeated: false };
-      }
-      // Lost the compare-and-set: someone rotated this very token a moment ago
-      // (or ended the session). Judge again against the fresh row.
-      const fresh = await this.#o.store.findSession(session.id);
-      if (!fresh || fresh.revoked_at !== null) throw invalidRefreshToken("session ended during refresh", "revoked");
-      return this.#spent(fresh, user, successor, successorHash, origin);
-    }
-    return this.#spent(session, user, successor, successorHash, origin);
-  }
-
-  /** A genuine token of this session that is no longer current: the grace path, or reuse. */
-  async #spent(session: SessionRow, user: UserRow, successor: string, successorHash: string, origin: RequestMeta): Promise<RefreshResult> {
-    const ids = { sessionId: session.id, userId: user.id, ip: origin.ip, userAgent: origin.userAgent };
-    // The immediate predecessor is the one token whose successor is current.
-    const predecessor = holdsHash(session, successorHash);
-    const withinGrace = session.rotated_at !== null && this.#o.now() - session.rotated_at <= this.#o.policy.graceWindow;
-    if (predecessor && withinGrace) {
-      this.#o.events.emit("refresh-reuse", { cause: "benign_race", ...ids });
-      this.#o.events.emit("refresh", { outcome: "grace", ...ids });
-      return { session, user, refreshToken: successor, repeated: true };
-    }
-    this.#o.events.emit("refresh-reuse", { cause: "suspected_theft", ...ids });
-    this.#o.events.emit("refresh", { outcome: "reuse", ...ids });
-    await this.end(session.id, "refresh_token_reuse", { userId: user.id, ...origin });
-    const which = predecessor ? "the predecessor after the grace window" : "an older token";
-    throw invalidRefreshToken(`reuse of ${which}, session at generation ${session.refresh_generation}`, "reuse");
+  refresh(token: string, client: ClientRow, meta: RequestMeta = {}, authorize?: (session: SessionRow, user: UserRow) => Promise<void>): Promise<RefreshResult> {
+    const o = this.#o;
+    return refreshSession({
+      store: o.store, events: o.events, now: o.now, refreshKeys: o.refreshKeys, graceWindowMs: o.policy.graceWindow,
+      endedReason: (session, user) => this.endedReason(session, user),
+      end: (sessionId, reason, context) => this.end(sessionId, reason, context),
+    }, token, client, meta, authorize);
   }
 
   list(userId: string): Promise<SessionRow[]> {
@@ -279,6 +218,3 @@ export class SessionService {
 }
 
 /** Whether the session's current refresh token has this hash (compared in constant time). */
-function holdsHash(session: SessionRow, tokenHash: string): boolean {
-  return session.refresh_hash !== null && safeEqual(tokenHash, session.refresh_hash);
-}

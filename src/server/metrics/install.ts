@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { safeEqual } from "../../core/crypto-utils.js";
 import { TesseraError } from "../../core/errors.js";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { createMetrics, type Metrics } from "./registry.js";
 
 /** Requests that match no route share one label, so random URLs cannot grow the series count. */

@@ -6,7 +6,7 @@
  * share or clash over a metric.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 
 /** The active-sessions count is a table scan on a large store: reuse it for this long (ms). */
 const ACTIVE_SESSIONS_TTL = 15_000;
@@ -41,7 +41,7 @@ export function createMetrics(tessera: Tessera): Metrics {
   new Gauge({
     name: "tessera_email_outbox_messages", help: "Outbox messages by status (pending, sent, failed).", labelNames: ["status"], registers,
     async collect() {
-      const counts = await tessera.store.countOutbox().catch(() => undefined);
+      const counts = await tessera.operations.countOutbox().catch(() => undefined);
       for (const status of ["pending", "sent", "failed"]) this.set({ status }, counts ? counts[status] ?? 0 : Number.NaN);
     },
   });
@@ -60,7 +60,7 @@ export function createMetrics(tessera: Tessera): Metrics {
 
   const series = new Map<string, Map<string, Array<{ method: string; route: string; status: string }>>>();
 
-  const { hasher } = tessera;
+  const { hashing: hasher } = tessera.operations;
   new Gauge({ name: "tessera_password_hash_queue_depth", help: "Password hashes waiting for a hashing slot.", registers, collect() { this.set(hasher.queueDepth); } });
   new Gauge({ name: "tessera_password_hash_running", help: "Password hashes running now.", registers, collect() { this.set(hasher.running); } });
   new Gauge({ name: "tessera_feed_polls_held", help: "Revocation-feed long polls this instance holds now.", registers, collect() { this.set(tessera.feed.held); } });
@@ -72,9 +72,8 @@ export function createMetrics(tessera: Tessera): Metrics {
     registers,
     async collect() {
       if (!cached || Date.now() - cached.at >= ACTIVE_SESSIONS_TTL) {
-        const now = tessera.now();
         try {
-          cached = { at: Date.now(), value: await tessera.store.countLiveSessions(now, now - tessera.sessions.policy.idleTimeout) };
+          cached = { at: Date.now(), value: await tessera.operations.countLiveSessions() };
         } catch {
           // The store is down: the scrape still answers (readiness reports the store).
           cached = { at: Date.now(), value: Number.NaN };
@@ -84,7 +83,7 @@ export function createMetrics(tessera: Tessera): Metrics {
     },
   });
 
-  const { redisLink, cluster } = tessera;
+  const { redisLink, cluster } = tessera.operations;
   if (redisLink) {
     new Gauge({ name: "tessera_redis_up", help: "1 when this instance's Redis link is up, else 0.", registers, collect() { this.set(redisLink.state === "up" ? 1 : 0); } });
   }

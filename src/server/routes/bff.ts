@@ -14,7 +14,7 @@
  */
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import { TesseraError } from "../../core/errors.js";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { principalOf } from "../shared/authenticate.js";
 import { confineAnswer, mergeVary, privateCacheControl, sameOriginReads } from "./bff/confine.js";
 import { callUpstream, UpstreamTooLarge } from "./bff/upstream.js";
@@ -28,19 +28,6 @@ const UPSTREAM_TIMEOUT_MS = 10_000;
 const FORWARDED_REQUEST_HEADERS = ["accept", "content-type", "accept-language", "x-request-id", "if-none-match", "if-modified-since"];
 /** Cache-Control and Vary are rewritten (bff/confine.ts); Set-Cookie and the rest never pass. */
 const FORWARDED_RESPONSE_HEADERS = ["content-type", "etag", "last-modified", "www-authenticate", "retry-after"];
-
-/** Access tokens minted per session, reused until 30 s before they expire. */
-class TokenCache {
-  readonly #entries = new Map<string, { token: string; exp: number }>();
-  get(sessionId: string, nowSeconds: number): string | undefined {
-    const hit = this.#entries.get(sessionId);
-    return hit && hit.exp - 30 > nowSeconds ? hit.token : undefined;
-  }
-  set(sessionId: string, token: string, exp: number): void {
-    if (this.#entries.size > 10_000) this.#entries.clear();
-    this.#entries.set(sessionId, { token, exp });
-  }
-}
 
 /** The path and query after `/bff`, exactly as they arrived. */
 function rawTarget(request: FastifyRequest): string {
@@ -63,7 +50,6 @@ async function cookieSessionOnly(request: FastifyRequest): Promise<void> {
 export function bffRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
   const upstream = tessera.config.bffUpstream;
   if (!upstream) return;
-  const cache = new TokenCache();
   // Its own scope: one parser that keeps every body as the bytes that came.
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -72,14 +58,8 @@ export function bffRoutes(app: FastifyInstance, tessera: Tessera, authenticate: 
       const p = principalOf(request);
       if (p.auth !== "cookie") throw bearerRefused();
       const target = rawTarget(request);
-      const nowSeconds = Math.floor(tessera.now() / 1000);
-      let token = cache.get(p.session.id, nowSeconds);
-      if (!token) {
-        const client = await tessera.clients.authenticate({ clientId: p.session.client_id });
-        const minted = tessera.tokens.sessionAccessToken(p.session, p.user, client);
-        cache.set(p.session.id, minted.token, minted.claims.exp);
-        token = minted.token;
-      }
+      // Minted per session and reused until shortly before it expires (core/sessions/bff-tokens.ts).
+      const token = await tessera.cookieSessions.accessToken(p);
       const headers: Record<string, string> = { authorization: `Bearer ${token}` };
       for (const name of FORWARDED_REQUEST_HEADERS) {
         const value = request.headers[name];

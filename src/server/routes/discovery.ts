@@ -1,15 +1,26 @@
-/** RFC 8414 metadata and the RFC 7517 key set. */
+/** RFC 8414 metadata (the core decides the values, this route the endpoint URLs) and the RFC 7517 key set. */
 import type { FastifyInstance } from "fastify";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 
 export function discoveryRoutes(app: FastifyInstance, tessera: Tessera): void {
   app.get("/.well-known/oauth-authorization-server", async (_request, reply) => {
     reply.header("cache-control", "public, max-age=3600");
-    return tessera.discovery();
+    const { issuer, ...decided } = tessera.tokens.metadata();
+    return {
+      issuer,
+      token_endpoint: `${issuer}/oauth/token`,
+      revocation_endpoint: `${issuer}/oauth/revoke`,
+      introspection_endpoint: `${issuer}/oauth/introspect`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      userinfo_endpoint: `${issuer}/userinfo`,
+      registration_endpoint: `${issuer}/auth/register`,
+      revocation_feed_endpoint: `${issuer}/oauth/revocations`,
+      ...decided,
+    };
   });
   app.get("/.well-known/jwks.json", async (_request, reply) => {
     reply.header("cache-control", `public, max-age=${tessera.config.jwksMaxAge}`);
     reply.header("content-type", "application/jwk-set+json; charset=utf-8");
-    return tessera.keys.jwks();
+    return tessera.tokens.jwks();
   });
 }

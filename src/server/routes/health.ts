@@ -10,7 +10,7 @@
  * Failures are logged once per change of state, not once per probe.
  */
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 
 type Check = "ok" | "unreachable" | "disabled";
 
@@ -37,14 +37,15 @@ export function healthRoutes(app: FastifyInstance, tessera: Tessera): void {
     reply.header("cache-control", "no-store");
     let store: Check = "ok";
     try {
-      await within(tessera.store.ping(), CHECK_TIMEOUT);
+      await within(tessera.operations.pingStore(), CHECK_TIMEOUT);
     } catch (error) {
       store = "unreachable";
       noteStore(request.log, store, error);
     }
     if (store === "ok") noteStore(request.log, store);
     // The Redis link logs its own state changes (start.ts); this is the live round trip.
-    const redis: Check = tessera.redisLink === undefined ? "disabled" : (await tessera.redisLink.ping()) ? "ok" : "unreachable";
+    const { redisLink } = tessera.operations;
+    const redis: Check = redisLink === undefined ? "disabled" : (await redisLink.ping()) ? "ok" : "unreachable";
     const status = store !== "ok" ? "unavailable" : redis === "unreachable" ? "degraded" : "ok";
     return reply.code(store === "ok" ? 200 : 503).send({ status, checks: { store, redis } });
   });

@@ -1,6 +1,6 @@
 /** `POST /oauth/introspect` (RFC 7662), for confidential clients. */
 import type { FastifyInstance } from "fastify";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { clientCredentials } from "../shared/client-auth.js";
 import { noStore } from "../shared/no-store.js";
 

@@ -5,7 +5,7 @@
  * refused tokens count against the caller's address like refresh tokens.
  */
 import type { FastifyInstance } from "fastify";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { noStore } from "../shared/no-store.js";
 import { closedSignal } from "../shared/closed-signal.js";
 import { requestMeta } from "../shared/request-meta.js";
@@ -30,7 +30,7 @@ const schema = {
 export function passwordResetRoute(app: FastifyInstance, tessera: Tessera): void {
   app.post<{ Body: ResetBody }>("/auth/password/reset", { schema }, async (request, reply) => {
     noStore(reply);
-    await tessera.throttle.tokenRedemption(request.ip, () => tessera.resets.redeem(request.body.reset_token, request.body.new_password, { ...requestMeta(request), signal: closedSignal(reply) }));
+    await tessera.resets.redeem(request.body.reset_token, request.body.new_password, { ...requestMeta(request), signal: closedSignal(reply) });
     return reply.code(204).send();
   });
 }

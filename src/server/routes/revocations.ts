@@ -3,7 +3,7 @@
  * sessions that `tessera/verify` follows (long-poll; docs/verify.md).
  */
 import type { FastifyInstance } from "fastify";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { noStore } from "../shared/no-store.js";
 
 const schema = {

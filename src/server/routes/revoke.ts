@@ -1,6 +1,6 @@
 /** `POST /oauth/revoke` (RFC 7009): 200 for every well-formed request, known token or not. */
 import type { FastifyInstance } from "fastify";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { clientCredentials } from "../shared/client-auth.js";
 import { noStore } from "../shared/no-store.js";
 

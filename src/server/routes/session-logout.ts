@@ -6,7 +6,7 @@
  * JSON, like the login: no cross-site form reaches it.
  */
 import type { FastifyInstance } from "fastify";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { fromTrustedPage, jsonBodyOnly } from "../shared/browser-request.js";
 import { assertCsrf } from "../shared/cookie-auth.js";
 import { clearSessionCookies, SESSION_COOKIE } from "../shared/cookies.js";

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { WEB_CLIENT_ID } from "../../core/clients/clients.js";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { fromTrustedPage, jsonBodyOnly } from "../shared/browser-request.js";
 import { answerCookieLogin } from "../shared/cookie-login.js";
 import { noStore } from "../shared/no-store.js";

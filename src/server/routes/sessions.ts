@@ -1,6 +1,6 @@
 /** The caller's own sessions: list, end one, end the current one, end all. */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { principalOf } from "../shared/authenticate.js";
 import { noStore } from "../shared/no-store.js";
 import { requestMeta } from "../shared/request-meta.js";
@@ -8,23 +8,23 @@ import { requestMeta } from "../shared/request-meta.js";
 export function sessionRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
   app.get("/auth/sessions", { preHandler: authenticate }, async (request, reply) => {
     noStore(reply);
-    return tessera.listSessions(principalOf(request));
+    return tessera.account.sessions(principalOf(request));
   });
 
   app.delete<{ Params: { id: string } }>("/auth/sessions/:id", { preHandler: authenticate }, async (request, reply) => {
     const p = principalOf(request);
-    await tessera.sessions.endOwn(p.user.id, request.params.id, "revoked", requestMeta(request));
+    await tessera.account.endSession(p, request.params.id, requestMeta(request));
     return reply.code(204).send();
   });
 
   app.post("/auth/logout", { preHandler: authenticate }, async (request, reply) => {
     const p = principalOf(request);
-    await tessera.sessions.end(p.session.id, "logout", { userId: p.user.id, ...requestMeta(request) });
+    await tessera.account.endCurrentSession(p, requestMeta(request));
     return reply.code(204).send();
   });
 
   app.post("/auth/logout-all", { preHandler: authenticate }, async (request, reply) => {
-    await tessera.sessions.endAll(principalOf(request).user.id, "logout_all", requestMeta(request));
+    await tessera.account.endAllSessions(principalOf(request), requestMeta(request));
     return reply.code(204).send();
   });
 }

@@ -1,13 +1,13 @@
 /** `POST /oauth/token`: picks the grant, and answers per RFC 6749 §5. */
 import type { FastifyInstance } from "fastify";
 import { TesseraError } from "../../core/errors.js";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { noStore } from "../shared/no-store.js";
 import { clientCredentialsGrant } from "./grants/client-credentials.js";
 import { passwordGrant } from "./grants/password.js";
 import { refreshTokenGrant } from "./grants/refresh-token.js";
 import { emailOtpGrant } from "./grants/email-otp.js";
-import { EMAIL_OTP_GRANT } from "../../core/tessera.js";
+import { EMAIL_OTP_GRANT } from "../../core/api.js";
 import type { GrantHandler, TokenBody } from "./grants/types.js";
 import { MFA_GRANT, mfaGrant } from "./grants/mfa.js";
 import { PASSKEY_GRANT, passkeyGrant } from "./grants/passkey.js";

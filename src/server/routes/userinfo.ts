@@ -1,12 +1,12 @@
 /** `GET /userinfo`: who the caller is, and which credential proved it. */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { principalOf } from "../shared/authenticate.js";
 import { noStore } from "../shared/no-store.js";
 
 export function userinfoRoute(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
   app.get("/userinfo", { preHandler: authenticate }, async (request, reply) => {
     noStore(reply);
-    return tessera.userinfo(principalOf(request));
+    return tessera.account.userinfo(principalOf(request));
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { TesseraError } from "../../core/errors.js";
-import type { Principal, Tessera } from "../../core/tessera.js";
+import type { Principal, Tessera } from "../../core/api.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -28,7 +28,7 @@ export function makeAuthenticate(tessera: Tessera, fallbacks: CredentialResolver
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const token = bearerToken(request);
     if (token !== null) {
-      request.principal = await tessera.authenticateBearer(token);
+      request.principal = await tessera.tokens.authenticateBearer(token);
       return;
     }
     for (const resolve of fallbacks) {

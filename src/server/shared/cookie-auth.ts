@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { TesseraError } from "../../core/errors.js";
-import type { Principal, Tessera } from "../../core/tessera.js";
+import type { Principal, Tessera } from "../../core/api.js";
 import type { CredentialResolver } from "./authenticate.js";
 import { clearSessionCookies, SESSION_COOKIE, setSessionCookies } from "./cookies.js";
 import { allowedOrigins, requestOrigin, type TrustedOrigins } from "./origins.js";

@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { CookieLogin } from "../../core/sessions/cookie-sessions.js";
-import type { Tessera } from "../../core/tessera.js";
+import type { Tessera } from "../../core/api.js";
 import { setSessionCookies, SESSION_COOKIE } from "./cookies.js";
 import { requestMeta } from "./request-meta.js";
 

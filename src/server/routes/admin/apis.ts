@@ -4,7 +4,7 @@
  * (`/admin/apis/https%3A%2F%2Forders.example`).
  */
 import type { FastifyInstance } from "fastify";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, errorSchema } from "./schemas.js";
 

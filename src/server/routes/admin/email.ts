@@ -1,7 +1,7 @@
 /** Admin email: the outbox (failed deliveries above all), resending a verification, marking an address verified. */
 import type { FastifyInstance } from "fastify";
 import { userView } from "../../../core/admin/admin-users.js";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, idParams, pageLimit } from "./schemas.js";
 
@@ -25,7 +25,7 @@ export function adminEmailRoutes(app: FastifyInstance, tessera: Tessera): void {
       response: { 200: { type: "object", properties: { messages: { type: "array", items: messageSchema } } }, ...adminErrors },
     },
   }, async (request) => {
-    const rows = await tessera.store.listOutbox({ limit: pageLimit(request.query.limit), ...(request.query.status ? { status: request.query.status } : {}) });
+    const rows = await tessera.admin.outbox.list({ limit: pageLimit(request.query.limit), ...(request.query.status ? { status: request.query.status } : {}) });
     return { messages: rows.map((r) => ({ ...r, created_at: iso(r.created_at), next_attempt_at: iso(r.next_attempt_at), sent_at: iso(r.sent_at), failed_at: iso(r.failed_at) })) };
   });
 

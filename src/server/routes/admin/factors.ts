@@ -1,7 +1,7 @@
 /** `/admin/users/:id/factors`: a user's second factors, and their reset (docs/mfa.md). */
 import type { FastifyInstance } from "fastify";
 import { stepUp } from "../mfa/factors.js";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, idParams } from "./schemas.js";
 
@@ -10,13 +10,13 @@ const tags = ["admin"];
 
 export function adminFactorRoutes(app: FastifyInstance, tessera: Tessera): void {
   app.get<Id>("/users/:id/factors", { schema: { tags, summary: "List a user's second factors", params: idParams, response: adminErrors } },
-    async (request) => tessera.adminFactors.list(request.params.id));
+    async (request) => tessera.admin.factors.list(request.params.id));
 
   app.post<Id>("/users/:id/reset-factors", {
     schema: { tags, summary: "Remove every second factor and recovery code of a user, and end every session of theirs (needs a recent sign-in)", params: idParams, response: adminErrors },
   }, async (request) => {
     stepUp(tessera, request);
-    const done = await tessera.adminFactors.reset(request.params.id, actorOf(request));
+    const done = await tessera.admin.factors.reset(request.params.id, actorOf(request));
     return { removed_factors: done.factors, ended_sessions: done.endedSessions };
   });
 }

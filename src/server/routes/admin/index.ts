@@ -5,7 +5,7 @@
  * 401 without credentials, 403 `forbidden` without the role.
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { noStore } from "../../shared/no-store.js";
 import { requireRole } from "../../shared/require-role.js";
 import { adminApiRoutes } from "./apis.js";

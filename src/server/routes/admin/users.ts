@@ -1,7 +1,7 @@
 /** `/admin/users`: list (paging, search), create, show, disable/enable, roles, forced password reset. */
 import type { FastifyInstance } from "fastify";
 import { userView } from "../../../core/admin/admin-users.js";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, idParams, pageLimit, pageQuery, userSchema } from "./schemas.js";
 

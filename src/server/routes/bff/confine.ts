@@ -14,7 +14,7 @@
  *   through /bff is the API acting for the user.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { principalOf } from "../../shared/authenticate.js";
 import { csrfFailed } from "../../shared/cookie-auth.js";
 

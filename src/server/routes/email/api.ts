@@ -5,7 +5,7 @@
  * bare 202, whatever the address.
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { principalOf } from "../../shared/authenticate.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";
@@ -34,7 +34,7 @@ export function emailApiRoutes(app: FastifyInstance, tessera: Tessera, authentic
     },
   }, async (request, reply) => {
     noStore(reply);
-    await tessera.throttle.tokenRedemption(request.ip, () => mail.verify(request.body.token, requestMeta(request)));
+    await tessera.mail.verifyAddress(request.body.token, requestMeta(request));
     return reply.code(204).send();
   });
 

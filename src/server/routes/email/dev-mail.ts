@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { listMailFiles } from "../../../core/email/transport.js";
 import { TesseraError } from "../../../core/errors.js";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

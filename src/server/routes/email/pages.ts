@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { canonicalToken } from "../../../core/email/secrets.js";
 import { TesseraError } from "../../../core/errors.js";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { allowedOrigins, requestOrigin } from "../../shared/origins.js";
 import { requestMeta } from "../../shared/request-meta.js";
 
@@ -79,7 +79,7 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
     const token = checkForm(request, "verify");
     if (token === undefined) return refused(reply);
     try {
-      await tessera.throttle.tokenRedemption(request.ip, () => mail.service.verify(token, requestMeta(request)));
+      await mail.verifyAddress(token, requestMeta(request));
     } catch (error) {
       if (error instanceof TesseraError && (error.code === "invalid_grant" || error.code === "email_taken")) {
         return page(reply, error.status, "This link does not work", message(error.code === "email_taken" ? error.message : "It is invalid, expired or already used.", "alert"));
@@ -109,7 +109,7 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
       return again();
     }
     try {
-      await tessera.throttle.tokenRedemption(request.ip, () => tessera.resets.redeem(token, password, requestMeta(request)));
+      await tessera.resets.redeem(token, password, requestMeta(request));
     } catch (error) {
       if (error instanceof TesseraError && error.code === "invalid_request") {
         problem = error.message.replace(/^new_password: /, "The password ");

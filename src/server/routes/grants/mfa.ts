@@ -6,7 +6,7 @@ import { requestMeta } from "../../shared/request-meta.js";
 import { requireField } from "./require-field.js";
 import type { GrantHandler, TokenBody } from "./types.js";
 
-export { MFA_GRANT } from "../../../core/tessera.js";
+export { MFA_GRANT } from "../../../core/api.js";
 
 /** The WebAuthn assertion: a JSON object, or (form encoding) its JSON text. */
 export function webauthnField(value: unknown): unknown {

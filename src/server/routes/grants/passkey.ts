@@ -6,7 +6,7 @@ import { webauthnField } from "./mfa.js";
 import { requireField } from "./require-field.js";
 import type { GrantHandler } from "./types.js";
 
-export { PASSKEY_GRANT } from "../../../core/tessera.js";
+export { PASSKEY_GRANT } from "../../../core/api.js";
 
 export const passkeyGrant: GrantHandler = (tessera, request, body) => {
   const webauthn = webauthnField(body.webauthn);

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { TokenResponse } from "../../../core/tokens/token-service.js";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 
 /** The fields `POST /oauth/token` accepts, in either encoding. */
 export interface TokenBody {

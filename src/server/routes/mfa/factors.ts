@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import { assertRecentSignIn } from "../../../core/mfa/step-up.js";
 import { principalAuth } from "../../../core/mfa/use-cases.js";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { principalOf } from "../../shared/authenticate.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";

@@ -6,7 +6,7 @@
  * Origin). The token-endpoint grant is in grants/passkey.ts.
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { principalOf } from "../../shared/authenticate.js";
 import { fromTrustedPage, jsonBodyOnly } from "../../shared/browser-request.js";
 import { clientCredentials } from "../../shared/client-auth.js";

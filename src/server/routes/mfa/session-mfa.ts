@@ -4,7 +4,7 @@
  * `/session/login`. The answer is the usual cookie-session one.
  */
 import type { FastifyInstance } from "fastify";
-import type { Tessera } from "../../../core/tessera.js";
+import type { Tessera } from "../../../core/api.js";
 import { fromTrustedPage, jsonBodyOnly } from "../../shared/browser-request.js";
 import { answerCookieLogin } from "../../shared/cookie-login.js";
 import { noStore } from "../../shared/no-store.js";

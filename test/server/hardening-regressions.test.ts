@@ -1,4 +1,4 @@
-// Regressions found while hardening (issue #7), each through the public entry.
+// Regressions found while hardening, each through the public entry.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { signJws } from "../../src/core/jws.js";
@@ -9,7 +9,7 @@ before(async () => { server = await startTestServer(); });
 after(() => server.close());
 
 test("a signed token whose typ is an object without toString is 401, not 500 (found by token-fuzz.test.ts)", async () => {
-  const { kid, key } = server.tessera.keys.signingKey();
+  const { kid, key } = server.tessera.parts.keys.signingKey();
   const token = signJws({ alg: "ES256", kid, typ: { toString: null } } as never, { sub: "x" }, key);
   const res = await server.request<{ error: string }>("GET", "/userinfo", { token });
   assert.equal(res.status, 401);
