@@ -75,9 +75,21 @@ export class TesseraError extends Error {
   }
 }
 
+/** Why a sign-in's credentials were refused, for events and metrics only: the answer is the same for all. */
+export type CredentialFailure = "invalid_credentials" | "unknown_user" | "disabled";
+
+/** A refused sign-in credential, carrying why as a typed outcome. */
+export class CredentialsRefused extends TesseraError {
+  readonly outcome: CredentialFailure;
+  constructor(detail: string, outcome: CredentialFailure) {
+    super("invalid_grant", "The username or password is incorrect.", { detail });
+    this.outcome = outcome;
+  }
+}
+
 /** The one answer for every credential failure on every sign-in path (no user enumeration). */
-export function invalidCredentials(detail: string): TesseraError {
-  return new TesseraError("invalid_grant", "The username or password is incorrect.", { detail });
+export function invalidCredentials(detail: string, outcome: CredentialFailure = "invalid_credentials"): TesseraError {
+  return new CredentialsRefused(detail, outcome);
 }
 
 export type RefreshFailure = "invalid" | "reuse" | "idle_timeout" | "absolute_lifetime" | "revoked";

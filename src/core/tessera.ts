@@ -173,7 +173,9 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
     const picked = {} as Pick<T, K>;
     for (const name of names) {
       const member = target[name];
-      Object.defineProperty(picked, name, typeof member === "function"
+      // Methods are bound; fields and getters (counters, `onError` hooks) stay live, read and written through.
+      const isMethod = typeof member === "function" && !Object.prototype.hasOwnProperty.call(target, name);
+      Object.defineProperty(picked, name, isMethod
         ? { value: (member as (...args: unknown[]) => unknown).bind(target), enumerable: true }
         : { get: () => target[name], set: (value: T[K]) => { target[name] = value; }, enumerable: true });
     }

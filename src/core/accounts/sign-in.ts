@@ -3,7 +3,7 @@
  * cookie login), so that both report the same events and fail the same way.
  */
 import type { ClientRow, UserRow } from "../../store/index.js";
-import { TesseraError } from "../errors.js";
+import { CredentialsRefused, TesseraError } from "../errors.js";
 import type { AuthEvents, SignInOutcome } from "../events.js";
 import type { RequestMeta } from "../sessions/session-service.js";
 import { addressKey, ipKey, type Throttle } from "../abuse/throttle.js";
@@ -22,7 +22,7 @@ export async function checkSignIn(
     return await (deps.throttle ? deps.throttle.signIn(username, meta.ip, attempt) : attempt());
   } catch (error) {
     if (error instanceof TesseraError && error.code === "invalid_grant") {
-      const outcome: SignInOutcome = error.detail === "unknown user" ? "unknown_user" : error.detail === "disabled user" ? "disabled" : "invalid_credentials";
+      const outcome: SignInOutcome = error instanceof CredentialsRefused ? error.outcome : "invalid_credentials";
       // For the audit log: whose account was tried, when it exists (looked up on every failure, so the
       // answer takes the same time whether or not it does).
       const userId = (await deps.users.find(`username:${username.slice(0, 256)}`).catch(() => undefined))?.id;
@@ -53,7 +53,7 @@ export async function checkCodeSignIn(
     return await (deps.throttle ? deps.throttle.guard(limits, check, (e) => e instanceof TesseraError && e.code === "invalid_grant") : check());
   } catch (error) {
     if (error instanceof TesseraError && error.code === "invalid_grant") {
-      const outcome: SignInOutcome = error.detail === "unknown user" ? "unknown_user" : error.detail === "disabled user" ? "disabled" : "invalid_credentials";
+      const outcome: SignInOutcome = error instanceof CredentialsRefused ? error.outcome : "invalid_credentials";
       deps.events.emit("sign-in", { outcome, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
     }
     throw error;

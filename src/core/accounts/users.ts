@@ -76,11 +76,11 @@ export class UserService {
     const user = username.length <= 256 ? await this.#findForSignIn(username) : undefined;
     if (!user) {
       await this.#o.hasher.verifyDummy(password, options);
-      throw invalidCredentials("unknown user");
+      throw invalidCredentials("unknown user", "unknown_user");
     }
     const check = await this.#o.hasher.verify(user.password_hash, password, options);
     if (!check.ok) throw invalidCredentials("wrong password");
-    if (user.disabled_at !== null) throw invalidCredentials("disabled user");
+    if (user.disabled_at !== null) throw invalidCredentials("disabled user", "disabled");
     if (check.needsRehash) {
       const passwordHash = await this.#o.hasher.hash(password);
       await this.#o.store.updateUser(user.id, { password_hash: passwordHash, updated_at: this.#o.now() });

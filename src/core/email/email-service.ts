@@ -179,10 +179,10 @@ export class EmailService {
     const now = this.#o.now();
     // An unknown address still costs the reservation's round trip (on an id nobody has).
     const slot = await this.#o.store.reserveCodeAttempt(user?.id ?? `none:${randomUUID()}`, "otp", now, this.#o.codeMaxAttempts);
-    if (!user || !slot) throw invalidCredentials(user ? "no live code" : "unknown user");
+    if (!user || !slot) throw invalidCredentials(user ? "no live code" : "unknown user", user ? "invalid_credentials" : "unknown_user");
     if (!CODE_SHAPE.test(code) || slot.email_key !== key || !codeMatches(this.#o.codeKey, user.id, code, slot.secret_hash)) throw invalidCredentials("wrong code");
     if (!(await this.#o.store.spendCode(slot.id, now))) throw invalidCredentials("code already spent");
-    if (user.disabled_at !== null) throw invalidCredentials("disabled user");
+    if (user.disabled_at !== null) throw invalidCredentials("disabled user", "disabled");
     return user;
   }
 
