@@ -5,11 +5,11 @@
 // back to its own successor.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { KyselyStore } from "../../src/store/index.js";
+import type { Store } from "../../src/store/index.js";
 import { openTestStore, sessionRow, userRow, type TestStore } from "../helpers/store.js";
 
 let opened: TestStore;
-let store: KyselyStore;
+let store: Store;
 const now = Date.now();
 let n = 0;
 
