@@ -4,7 +4,7 @@ import { insertUnlessDuplicate, unmatchable, type StoreContext } from "../kysely
 import { endSessionsWhere } from "../sessions/kysely-session-store.js";
 import type { SessionEnd } from "../sessions/session-store.js";
 import type { EmailWrites } from "../email/email-store.js";
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Database } from "../schema.js";
 import type { UserListQuery, UserRow, UserStore } from "./user-store.js";
 
@@ -43,7 +43,9 @@ export function kyselyUserStore(ctx: StoreContext): UserStore {
       if (query.after !== undefined) q = q.where("username_key", ">", query.after);
       if (query.search) {
         const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        q = q.where((eb) => eb.or([eb("username_key", "like", pattern), eb("email", "like", pattern)]));
+        // ESCAPE is spelled out: PostgreSQL escapes with a backslash by default, SQLite has no default.
+        const like = (column: "username_key" | "email") => sql<boolean>`${sql.ref(column)} LIKE ${pattern} ESCAPE '\\'`;
+        q = q.where((eb) => eb.or([like("username_key"), like("email")]));
       }
       return q.execute();
     },
