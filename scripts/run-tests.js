@@ -70,6 +70,7 @@ const PER_STORE = ["test/server/", "test/store/"];
 /** Files of those folders that test SQLite itself, with the reason. */
 const SQLITE_ONLY = {
   "test/server/at-rest.test.ts": "reads the SQLite file and its WAL byte by byte (at-rest.pg.test.ts is the PostgreSQL counterpart)",
+  "test/store/sqlite-group-commit.test.ts": "tests SQLite's group commit, which PostgreSQL does not have",
 };
 const perStore = run.filter((file) => {
   const name = relative(root, file);

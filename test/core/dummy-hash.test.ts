@@ -9,7 +9,7 @@ import { TesseraError } from "../../src/core/errors.js";
 import { AuthEvents } from "../../src/core/events.js";
 import { PasswordHasher, type PasswordCheck } from "../../src/core/accounts/passwords.js";
 import { UserService } from "../../src/core/accounts/users.js";
-import { openSqliteStore, type KyselyStore } from "../../src/store/index.js";
+import { openSqliteStore, type Store } from "../../src/store/index.js";
 
 const POLICY = { memoryKib: 19_456, iterations: 2, parallelism: 1, concurrency: 1 };
 
@@ -22,7 +22,7 @@ class CountingHasher extends PasswordHasher {
   }
 }
 
-let store: KyselyStore;
+let store: Store;
 let hasher: CountingHasher;
 let users: UserService;
 

@@ -14,11 +14,11 @@ import { decodeJws, signJws } from "../../src/core/jws.js";
 import { KeyRing } from "../../src/core/keys/key-ring.js";
 import { looksLikeRefreshToken } from "../../src/core/sessions/refresh-token-format.js";
 import { bearerToken } from "../../src/server/shared/authenticate.js";
-import { openSqliteStore, type KyselyStore } from "../../src/store/index.js";
+import { openSqliteStore, type Store } from "../../src/store/index.js";
 import type { FastifyRequest } from "fastify";
 
 const ISSUER = "https://issuer.test";
-let store: KyselyStore;
+let store: Store;
 let keys: KeyRing;
 let tokens: AccessTokens;
 let valid: string;

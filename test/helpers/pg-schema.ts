@@ -43,14 +43,19 @@ export function schemaFor(dataDir: string): string {
   return name;
 }
 
-export async function dropSchema(name: string): Promise<void> {
-  if (!/^t_[0-9a-f]+$/.test(name)) throw new Error(`refusing to drop ${name}: not a test schema`);
+/** Runs `use` on a connection of its own to the test database (for tests that read a store's tables behind its back). */
+export async function withTestDatabase<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: PG_TEST_URL });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
-    made.delete(name);
+    return await use(client);
   } finally {
     await client.end();
   }
+}
+
+export async function dropSchema(name: string): Promise<void> {
+  if (!/^t_[0-9a-f]+$/.test(name)) throw new Error(`refusing to drop ${name}: not a test schema`);
+  await withTestDatabase((client) => client.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`));
+  made.delete(name);
 }

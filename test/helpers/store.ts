@@ -6,12 +6,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { KyselyStore, SessionRow, UserRow } from "../../src/store/index.js";
+import type { Store, SessionRow, UserRow } from "../../src/store/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { dropSchema, newSchemaName, PG_TEST_URL, usePostgres } from "./pg-schema.js";
 
 export interface TestStore {
-  store: KyselyStore;
+  store: Store;
   close(): Promise<void>;
 }
 

@@ -5,11 +5,11 @@
 // back to its own successor.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { KyselyStore } from "../../src/store/index.js";
+import type { Store } from "../../src/store/index.js";
 import { openTestStore, sessionRow, userRow, type TestStore } from "../helpers/store.js";
 
 let opened: TestStore;
-let store: KyselyStore;
+let store: Store;
 const now = Date.now();
 let n = 0;
 
@@ -121,17 +121,21 @@ describe("ending sessions writes revocations", () => {
 describe("the session view", () => {
   test("one lookup gives what protected routes need of the session and its user", async () => {
     const { userId, sessionId } = await freshSession();
-    await store.updateUser(userId, { email: "v@example.com" });
+    await store.updateUser(userId, { email: "v@example.com", password_hash: "$argon2id$password-hash" });
     const view = (await store.findSessionView(sessionId))!;
     assert.deepEqual(view.session, {
       id: sessionId, client_id: "tessera-web", last_used_at: now, expires_at: now + 86_400_000, revoked_at: null, revoked_reason: null,
     });
     assert.deepEqual(view.user, { id: userId, username: userId, email: "v@example.com", email_verified_at: null, roles: '["user"]', disabled_at: null });
+    assert.ok(!/h-s|argon2/.test(JSON.stringify(view)), "no refresh hash and no password hash in the view");
     assert.equal(await store.findSessionView("no-such-session"), undefined);
+    assert.equal(await store.findSessionView(`${sessionId}\u0000`), undefined, "an id no stored id can match finds nothing");
   });
 
   test("it follows writes: an ended session and a disabled user show at once", async () => {
     const { userId, sessionId } = await freshSession();
+    await store.touchSession(sessionId, now + 1);
+    assert.equal((await store.findSessionView(sessionId))!.session.last_used_at, now + 1);
     await store.updateUser(userId, { disabled_at: now + 1 });
     await store.endSession(sessionId, { reason: "admin", now: now + 2, tokensExpireAt: Math.floor(now / 1000) });
     const view = (await store.findSessionView(sessionId))!;

@@ -6,7 +6,7 @@
  * enough). Each code is spent by one compare-and-set in the store.
  */
 import type { Store } from "../../store/index.js";
-import type { FactorRow } from "../../store/factor-queries.js";
+import type { FactorRow } from "../../store/index.js";
 import { randomToken } from "../crypto-utils.js";
 import { invalidField, TesseraError } from "../errors.js";
 import type { AuthEvents, EventOrigin } from "../events.js";

@@ -13,7 +13,7 @@ import {
   type AuthenticationResponseJSON, type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import type { Store, UserRow } from "../../store/index.js";
-import type { FactorRow } from "../../store/factor-queries.js";
+import type { FactorRow } from "../../store/index.js";
 import { randomToken, sha256 } from "../crypto-utils.js";
 import { invalidField, TesseraError } from "../errors.js";
 import type { AuthEvents, EventOrigin } from "../events.js";

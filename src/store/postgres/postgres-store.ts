@@ -5,7 +5,8 @@
  */
 import { Kysely } from "kysely";
 import pg from "pg";
-import { KyselyStore } from "../kysely-store.js";
+import { createKyselyStore } from "../kysely-store.js";
+import type { Store } from "../store.js";
 import { migrateToLatest } from "../migrations/index.js";
 import { SchemaBoundPostgresDialect } from "./postgres-introspector.js";
 import type { Database } from "../schema.js";
@@ -39,7 +40,7 @@ async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
 }
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<KyselyStore> {
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) throw new TypeError(`invalid schema name ${options.schema}`);
   const types = { getTypeParser: (oid: number, format?: "text" | "binary") => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) };
   const pool = new pg.Pool({
@@ -60,7 +61,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const schema = options.schema ?? (await pool.query<{ schema: string }>("SELECT current_schema() AS schema")).rows[0]!.schema;
   const db = new Kysely<Database>({ dialect: new SchemaBoundPostgresDialect({ pool }, schema) });
   await migrateToLatest(db as Kysely<unknown>, "postgres", schema);
-  return new KyselyStore(db, {
+  return createKyselyStore(db, {
     name: "postgres",
     isUniqueViolation: (error) => typeof error === "object" && error !== null && "code" in error && error.code === "23505",
     isUnavailable,

@@ -1,93 +1,21 @@
 /**
  * The SQLite corner: opening the file with the pragmas Tessera relies on, and
- * recognising SQLite's unique-constraint error. Nothing else here is SQLite-only.
+ * recognising SQLite's errors; its fast paths for the hot statements are in
+ * hot-path.ts.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, SqliteDialect, type CompiledQuery, type QueryResult } from "kysely";
-import { KyselyStore } from "../kysely-store.js";
+import { Kysely, SqliteDialect } from "kysely";
+import { createKyselyStore } from "../kysely-store.js";
+import type { Store } from "../store.js";
+import { directRunner, groupCommitter, withStatementCache } from "./hot-path.js";
 import { migrateToLatest } from "../migrations/index.js";
 import type { Database } from "../schema.js";
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or ":memory:". */
   filename: string;
-}
-
-/**
- * Kysely's SQLite driver prepares every query anew; preparing costs more than
- * running a primary-key lookup. Kysely only needs `prepare` and `close`
- * (SqliteDatabase), so we hand it a database whose `prepare` reuses statements.
- * Safe because better-sqlite3 runs each statement to completion synchronously.
- */
-function withStatementCache(database: SQLite.Database, limit = 256) {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => database.close(),
-    prepare(sql: string) {
-      let statement = cache.get(sql);
-      if (!statement) {
-        statement = database.prepare(sql);
-        if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
-  };
-}
-
-/**
- * Runs a compiled hot-path statement straight on better-sqlite3, skipping the
- * driver's connection mutex and its chain of promises (a third of a primary-key
- * lookup's cost here). Only outside a transaction: while one is open, a statement
- * run now would join it, so the caller queues behind Kysely's mutex instead.
- */
-function directRunner(database: SQLite.Database, statements: ReturnType<typeof withStatementCache>) {
-  return (query: CompiledQuery): QueryResult<unknown> | undefined => (database.inTransaction ? undefined : run(statements, query));
-}
-
-function run(statements: ReturnType<typeof withStatementCache>, query: CompiledQuery): QueryResult<unknown> {
-  const statement = statements.prepare(query.sql);
-  if (statement.reader) return { rows: statement.all(query.parameters as unknown[]) };
-  const { changes, lastInsertRowid } = statement.run(query.parameters as unknown[]);
-  return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
-}
-
-/**
- * Group commit for the hot writes (refresh-token rotations): the statements
- * queued during one turn of the event loop run in one transaction, right after
- * it. A commit in WAL mode costs locks, a WAL append and now and then a
- * checkpoint; sharing them between the rotations of a busy moment roughly
- * halves the cost of a rotation's UPDATE (`npm run bench -- sqlite`). Each caller
- * still gets its own result (a compare-and-set that lost sees 0 rows changed)
- * and its answer only after the commit; if the commit fails, every caller in
- * the group gets the error and none of their writes stays. While another
- * transaction is open, the group waits a turn rather than join it.
- */
-function groupCommitter(database: SQLite.Database, statements: ReturnType<typeof withStatementCache>) {
-  interface Queued { query: CompiledQuery; resolve(result: QueryResult<unknown>): void; reject(error: unknown): void }
-  let queued: Queued[] = [];
-  const commitAll = database.transaction((group: Queued[]) => group.map((item) => run(statements, item.query)));
-  function flush(): void {
-    if (database.inTransaction) {
-      setImmediate(flush);
-      return;
-    }
-    const group = queued;
-    queued = [];
-    let results: Array<QueryResult<unknown>>;
-    try {
-      results = commitAll(group);
-    } catch (error) {
-      for (const item of group) item.reject(error);
-      return;
-    }
-    group.forEach((item, i) => item.resolve(results[i]!));
-  }
-  return (query: CompiledQuery): Promise<QueryResult<unknown>> => new Promise((resolve, reject) => {
-    if (queued.push({ query, resolve, reject }) === 1) setImmediate(flush);
-  });
 }
 
 /** better-sqlite3's error code (e.g. `SQLITE_BUSY`), or "" for anything else. */
@@ -119,7 +47,7 @@ function ownerOnly(filename: string): void {
   }
 }
 
-export async function openSqliteStore(options: SqliteStoreOptions): Promise<KyselyStore> {
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   if (options.filename !== ":memory:") ownerOnly(options.filename);
   const database = new SQLite(options.filename);
   // WAL lets readers run beside the writer; NORMAL sync is durable across process
@@ -131,7 +59,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Kyse
   const statements = withStatementCache(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   await migrateToLatest(db as Kysely<unknown>, "sqlite");
-  return new KyselyStore(db, {
+  return createKyselyStore(db, {
     name: "sqlite",
     runDirect: directRunner(database, statements),
     runGrouped: groupCommitter(database, statements),
