@@ -4,6 +4,7 @@
  * setting), and `scripts/config-table.ts` prints it for the README.
  */
 import { resolve } from "node:path";
+import { ROLE_NAME } from "./users.js";
 import { parseRedisUrl, parseSchemaName, parseTrustProxy, type TrustProxy } from "./cluster/config-parsers.js";
 
 export type SigningAlgorithm = "ES256" | "RS256" | "EdDSA";
@@ -94,6 +95,8 @@ export interface Config {
   auditRetentionDays: number;
   /** Second-factor codes tried per mfa_token (reserved before each check). */
   mfaTokenAttempts: number;
+  /** Roles whose holders must have a second factor: without one, a sign-in answers mfa_enrollment_required (docs/mfa.md). */
+  mfaRequiredRoles: string[];
   /** Seconds: how recent a sign-in the sensitive routes require (RFC 9470 max_age); 0 turns the check off. */
   stepUpMaxAgeSeconds: number;
   /** WebAuthn relying-party id; empty: the issuer's host name (passkeys are off when that is an IP address). */
@@ -255,6 +258,11 @@ export const settings = [
   setting({ key: "passwordResetTtl", env: "TESSERA_PASSWORD_RESET_TTL", fallback: String(DAY), doc: "Seconds an admin-issued password-reset token stays valid.", parse: int(60, 30 * DAY) }),
   setting({ key: "auditRetentionDays", env: "TESSERA_AUDIT_RETENTION_DAYS", fallback: "365", doc: "Days audit events are kept (deleted by the sweeper); 0: forever.", parse: int(0, 36500) }),
   setting({ key: "mfaTokenAttempts", env: "TESSERA_MFA_TOKEN_ATTEMPTS", fallback: "5", doc: "Second-factor codes one `mfa_token` may try (docs/mfa.md); each attempt is reserved before the code is checked.", parse: int(1, 20) }),
+  setting({ key: "mfaRequiredRoles", env: "TESSERA_MFA_REQUIRED_ROLES", fallback: "", doc: "Roles (comma-separated, e.g. `admin`) whose holders must have a second factor: a holder without one is asked to enrol at the next sign-in (403 `mfa_enrollment_required`, docs/mfa.md) and gets no session before. Empty: nobody.", parse: (r) => {
+    const roles = list(r);
+    for (const role of roles) if (!ROLE_NAME.test(role)) throw new Error(`"${role}" is not a valid role name (a-z, 0-9, _ : -)`);
+    return [...new Set(roles)];
+  } }),
   setting({ key: "stepUpMaxAgeSeconds", env: "TESSERA_STEP_UP_MAX_AGE_SECONDS", fallback: "900", doc: "How recent a sign-in (seconds) removing a factor or making new recovery codes requires; older sign-ins get 401 `insufficient_user_authentication` with `max_age` (RFC 9470). 0 turns the check off.", parse: int(0, 30 * DAY) }),
   setting({ key: "webauthnRpId", env: "TESSERA_WEBAUTHN_RP_ID", fallback: "", doc: "Passkeys' relying-party id (a domain: the issuer's host or a parent of it). Empty: the issuer's host name; passkeys are off when that is an IP address (WebAuthn needs a domain).", parse: (r) => {
     if (r !== "" && (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(r) || /^[\d.]+$/.test(r))) throw new Error("must be a lower-case domain name, not an IP address");

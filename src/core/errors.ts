@@ -29,6 +29,7 @@ export const errorCodes = {
   too_many_requests: { status: 429, doc: "Too many attempts (or too many held revocation-feed polls from one address); retry after the `Retry-After` seconds." },
   bad_gateway: { status: 502, doc: "The API behind `/bff` answered with more than Tessera passes on (over 1 MiB)." },
   server_error: { status: 500, doc: "An unexpected failure on the server; details are in its log, never in the answer." },
+  mfa_enrollment_required: { status: 403, doc: "The first step of a sign-in succeeded, and the user's role requires a second factor they do not have: the answer carries an `mfa_token` that allows enrolling one (`methods`), and the sign-in finishes with the new factor's first code (docs/mfa.md)." },
   mfa_required: { status: 403, doc: "The first step of a sign-in succeeded and the user has a second factor: the answer carries `mfa_token` and `methods` for the second step (docs/mfa.md)." },
   invalid_code: { status: 400, doc: "The code given to confirm a new authenticator app is wrong (docs/mfa.md)." },
   insufficient_user_authentication: { status: 401, doc: "RFC 9470: the sign-in behind this token is too old or used too weak a method; sign in again (the `WWW-Authenticate` header says with what: `acr_values`, `max_age`)." },

@@ -50,8 +50,11 @@ export type SecondFactorMethod = "totp" | "recovery_code" | "passkey";
 /** Enrolment and removal of factors (docs/mfa.md); never carries a secret. */
 export interface FactorEventMap {
   "factor-changed": [{ action: "enrolled" | "confirmed" | "removed" | "reset" | "recovery_codes_created"; type?: "totp" | "passkey" | undefined; factorId?: string | undefined; userId: string; actor?: string | undefined } & EventOrigin];
-  /** A second step (or a passwordless passkey sign-in) tried: its method and outcome. */
-  "second-factor": [{ outcome: "success" | "failure" | "throttled"; method: SecondFactorMethod | "unknown"; passwordless?: boolean; userId?: string | undefined; clientId?: string | undefined; factorId?: string | undefined } & EventOrigin];
+  /**
+   * A second step asked for (`required`, `enrollment_required`: method `unknown`), or tried
+   * (or a passwordless passkey sign-in): its method and outcome.
+   */
+  "second-factor": [{ outcome: "required" | "enrollment_required" | "success" | "failure" | "throttled"; method: SecondFactorMethod | "unknown"; passwordless?: boolean; userId?: string | undefined; clientId?: string | undefined; factorId?: string | undefined } & EventOrigin];
 }
 
 export class AuthEvents extends EventEmitter<AuthEventMap & FactorEventMap> {}

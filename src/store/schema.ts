@@ -227,6 +227,8 @@ export interface RecoveryCodesTable {
 }
 
 /** A sign-in waiting for its second step. */
+export type MfaTokenPurpose = "second_step" | "enroll";
+
 export interface MfaTokensTable {
   /** SHA-256 (base64url) of the mfa_token. */
   token_hash: string;
@@ -241,6 +243,8 @@ export interface MfaTokensTable {
   auth_time: number;
   /** Second-step attempts reserved so far (taken before each check). */
   attempts: number;
+  /** `second_step`: the user proves a factor they have; `enroll`: a required factor is enrolled with this token (docs/mfa.md). */
+  purpose: MfaTokenPurpose;
   created_at: number;
   expires_at: number;
   used_at: number | null;

@@ -26,14 +26,15 @@ export interface NewUser {
   roles?: string[];
 }
 
-const ROLE = /^[a-z][a-z0-9_:-]{0,63}$/;
+/** A role name: what `roles` of a user and `TESSERA_MFA_REQUIRED_ROLES` accept. */
+export const ROLE_NAME = /^[a-z][a-z0-9_:-]{0,63}$/;
 
 export function parseRoles(row: Pick<UserRow, "roles">): string[] {
   return JSON.parse(row.roles) as string[];
 }
 
 export function validateRoles(roles: string[]): string[] {
-  for (const role of roles) if (!ROLE.test(role)) throw invalidField("roles", `"${role}" is not a valid role name (a-z, 0-9, _ : -)`);
+  for (const role of roles) if (!ROLE_NAME.test(role)) throw invalidField("roles", `"${role}" is not a valid role name (a-z, 0-9, _ : -)`);
   return [...new Set(roles)];
 }
 

@@ -98,17 +98,36 @@ export class FactorService {
     if (typeof code !== "string") throw invalidField("code", "must be a string of 6 digits");
     const factor = await this.#own(userId, factorId);
     if (factor.type !== "totp" || factor.confirmed_at !== null) throw notFound();
-    const now = this.#o.now();
-    const step = matchTotp(this.#secretOf(factor), code.trim(), now, null);
-    if (step === undefined) {
+    const confirmed = await this.#confirm(factor, code, origin);
+    if (!confirmed) {
       this.#o.events.emit("second-factor", { outcome: "failure", method: "totp", userId, factorId: factor.id, ...origin });
       throw new TesseraError("invalid_code", "The code is incorrect; check the app's clock and try the current code.");
     }
+    return confirmed.recoveryCodes ? { recovery_codes: confirmed.recoveryCodes } : {};
+  }
+
+  /**
+   * The enrolment sign-in (an `enroll` mfa_token): confirms the user's pending
+   * authenticator app with its first code, as `confirmTotp` does, without a
+   * factor id (a user has one pending enrolment at most). Undefined when
+   * nothing is pending or the code is wrong; the caller reports the failure.
+   */
+  async confirmPendingTotp(userId: string, code: string, origin: EventOrigin = {}): Promise<{ factorId: string; recoveryCodes?: string[] } | undefined> {
+    const pending = (await this.#o.store.factors.listFactors(userId)).find((f) => f.type === "totp" && f.confirmed_at === null);
+    return pending && this.#confirm(pending, code, origin);
+  }
+
+  /** Checks a code against a pending TOTP factor and confirms it by compare-and-set; the user's first factor gets recovery codes. */
+  async #confirm(factor: FactorRow, code: string, origin: EventOrigin): Promise<{ factorId: string; recoveryCodes?: string[] } | undefined> {
+    const now = this.#o.now();
+    const step = matchTotp(this.#secretOf(factor), code.trim(), now, null);
+    if (step === undefined) return undefined;
+    const userId = factor.user_id;
     const others = (await this.#o.store.factors.listFactors(userId)).filter((f) => f.confirmed_at !== null);
-    if (!(await this.#o.store.factors.confirmFactor(factor.id, userId, step, now))) throw notFound();
+    if (!(await this.#o.store.factors.confirmFactor(factor.id, userId, step, now))) return undefined;
     this.#o.events.emit("factor-changed", { action: "confirmed", type: "totp", factorId: factor.id, userId, ...origin });
-    if (others.length > 0) return {};
-    return { recovery_codes: await this.newRecoveryCodes(userId, origin) };
+    if (others.length > 0) return { factorId: factor.id };
+    return { factorId: factor.id, recoveryCodes: await this.newRecoveryCodes(userId, origin) };
   }
 
   /** A new set of ten recovery codes; every code of the old set stops working. Returns the codes (shown once). */

@@ -12,14 +12,22 @@
  * 3. the code is checked and spent by compare-and-set (TOTP step, recovery
  *    code, passkey challenge);
  * 4. the token is spent by compare-and-set: of two requests, one signs in.
+ *
+ * A user whose role requires a second factor (`TESSERA_MFA_REQUIRED_ROLES`)
+ * and who has none gets an `enroll` token instead (mfa_enrollment_required):
+ * it allows starting an authenticator-app enrolment (`enrolTotp`), and
+ * `verify` then takes the app's first code, confirms the factor and finishes
+ * the sign-in, under the same attempt and throttle rules.
  */
 import type { ClientRow, Store, UserRow } from "../../store/index.js";
+import type { MfaTokenPurpose } from "../../store/schema.js";
 import { randomToken, sha256 } from "../crypto-utils.js";
 import { TesseraError } from "../errors.js";
 import type { AuthEvents, SecondFactorMethod } from "../events.js";
 import type { RequestMeta, SessionAuth, SignInGate } from "../sessions/session-service.js";
 import type { Throttle } from "../abuse/throttle.js";
 import type { FactorService } from "./factors.js";
+import { parseRoles } from "../users.js";
 
 export const MFA_TOKEN_PREFIX = "tmfa_";
 const MFA_TOKEN_SHAPE = /^tmfa_[A-Za-z0-9_-]{43}$/;
@@ -58,6 +66,8 @@ export interface SecondStepOptions {
    */
   throttle?: Throttle | undefined;
   passkeyCheck?: PasskeyCheck;
+  /** Roles whose holders must enrol a second factor before any session starts (read at each sign-in). */
+  requiredRoles: () => readonly string[];
 }
 
 export interface SecondStepResult {
@@ -66,6 +76,8 @@ export interface SecondStepResult {
   /** The API the first step asked for (RFC 8707), carried through the second step. */
   resource: string | null;
   auth: SessionAuth;
+  /** Ten recovery codes (shown once) when this sign-in enrolled the user's first factor. */
+  recoveryCodes?: string[];
 }
 
 function wrongCode(detail: string): TesseraError {
@@ -84,26 +96,52 @@ export class SecondStep {
     this.#o.passkeyCheck = check;
   }
 
-  /** The session service's gate: mfa_required when the user has a confirmed factor. */
+  /**
+   * The session service's gate: mfa_required when the user has a confirmed factor;
+   * mfa_enrollment_required when they have none and one of their roles requires one.
+   */
   readonly gate: SignInGate = async (user, client, scope, auth, _kind, resource) => {
     const methods = await this.#o.factors.methods(user.id);
-    if (methods.length === 0) return;
+    if (methods.length > 0) {
+      const token = await this.#issue("second_step", user, client, scope, auth, resource);
+      this.#o.events.emit("second-factor", { outcome: "required", method: "unknown", userId: user.id, clientId: client.id });
+      throw new TesseraError("mfa_required", "A second factor is required to finish signing in.", {
+        detail: `first step ${auth.amr.join("+")} done`, fields: { mfa_token: token, methods },
+      });
+    }
+    const required = this.#o.requiredRoles();
+    if (required.length === 0 || !parseRoles(user).some((role) => required.includes(role))) return;
+    const token = await this.#issue("enroll", user, client, scope, auth, resource);
+    this.#o.events.emit("second-factor", { outcome: "enrollment_required", method: "unknown", userId: user.id, clientId: client.id });
+    throw new TesseraError("mfa_enrollment_required", "Your account must have a second factor: enrol one to finish signing in.", {
+      detail: `first step ${auth.amr.join("+")} done, no factor`, fields: { mfa_token: token, methods: ["totp"] },
+    });
+  };
+
+  async #issue(purpose: MfaTokenPurpose, user: UserRow, client: ClientRow, scope: string, auth: SessionAuth, resource: string | null): Promise<string> {
     const token = MFA_TOKEN_PREFIX + randomToken(32);
     const now = this.#o.now();
     await this.#o.store.factors.insertMfaToken({
       token_hash: sha256(token), user_id: user.id, client_id: client.id, scope, resource, amr: JSON.stringify(auth.amr),
-      auth_time: auth.authTime, attempts: 0, created_at: now, expires_at: now + this.#o.tokenTtl, used_at: null,
+      auth_time: auth.authTime, attempts: 0, purpose, created_at: now, expires_at: now + this.#o.tokenTtl, used_at: null,
     });
-    throw new TesseraError("mfa_required", "A second factor is required to finish signing in.", {
-      detail: `first step ${auth.amr.join("+")} done`, fields: { mfa_token: token, methods },
-    });
-  };
+    return token;
+  }
 
-  /** The user a live mfa_token of this client belongs to (nothing spent), or undefined. */
-  async pendingUser(client: ClientRow, mfaToken: string): Promise<string | undefined> {
+  /** The user a live mfa_token of this client and purpose belongs to (nothing spent), or undefined. */
+  async pendingUser(client: ClientRow, mfaToken: string, purpose: MfaTokenPurpose = "second_step"): Promise<UserRow | undefined> {
     if (!MFA_TOKEN_SHAPE.test(mfaToken)) return undefined;
     const row = await this.#o.store.factors.findLiveMfaToken(sha256(mfaToken), this.#o.now(), this.#o.maxAttempts);
-    return row && row.client_id === client.id ? row.user_id : undefined;
+    if (!row || row.client_id !== client.id || row.purpose !== purpose) return undefined;
+    const user = await this.#o.store.findUserById(row.user_id);
+    return user && user.disabled_at === null ? user : undefined;
+  }
+
+  /** Starts an authenticator-app enrolment with an `enroll` mfa_token (nothing spent; the code goes to `verify`). */
+  async enrolTotp(client: ClientRow, mfaToken: string, name: unknown, meta: RequestMeta): Promise<{ factor_id: string; secret: string; otpauth_uri: string }> {
+    const user = await this.pendingUser(client, mfaToken, "enroll");
+    if (!user) throw wrongCode("enrolment mfa_token unknown, expired, spent, of another client or for a second step");
+    return this.#o.factors.enrolTotp(user, name, { ip: meta.ip, userAgent: meta.userAgent });
   }
 
   async verify(client: ClientRow, input: SecondStepInput, meta: RequestMeta): Promise<SecondStepResult> {
@@ -118,10 +156,18 @@ export class SecondStep {
     const user = await this.#o.store.findUserById(row.user_id);
     if (!user || user.disabled_at !== null) throw wrongCode("user gone or disabled");
     const ids = { ...origin, userId: user.id, method };
+    if (row.purpose === "enroll" && method !== "totp") throw wrongCode("an enrolment mfa_token takes the new authenticator app's code (otp)");
+    let recoveryCodes: string[] | undefined;
     // 2. The per-account limit, reserved before the code is checked (docs/security.md,
     //    "Concurrent attempts"): parallel guesses across many mfa_tokens share it.
     // 3. The code, spent by compare-and-set.
     const check = async () => {
+      if (row.purpose === "enroll") {
+        const confirmed = await this.#o.factors.confirmPendingTotp(user.id, input.otp ?? "", origin);
+        if (!confirmed) throw wrongCode("wrong code for the pending enrolment, or none pending");
+        recoveryCodes = confirmed.recoveryCodes;
+        return { factorId: confirmed.factorId, amr: ["otp"] };
+      }
       const proof = await this.#check(user.id, method, input);
       if (!proof) throw wrongCode(`wrong ${method}`);
       return proof;
@@ -142,7 +188,7 @@ export class SecondStep {
     this.#o.events.emit("second-factor", { outcome: "success", factorId: proved.factorId, ...ids });
     const first = parseAmr(row.amr);
     const amr = [...new Set([...first, ...proved.amr, "mfa"])];
-    return { user, scope: row.scope, resource: row.resource ?? null, auth: { amr, authTime: now, complete: true } };
+    return { user, scope: row.scope, resource: row.resource ?? null, auth: { amr, authTime: now, complete: true }, ...(recoveryCodes ? { recoveryCodes } : {}) };
   }
 
   async #check(userId: string, method: SecondFactorMethod, input: SecondStepInput): Promise<PasskeyProof | undefined> {

@@ -77,21 +77,28 @@ export function mfaUseCases(d: MfaUseCaseDeps) {
     /** Options for a passkey as the second step: the mfa_token names the user (nothing is spent). */
     async secondStepPasskeyOptions(credentials: ClientCredentials, mfaToken: string) {
       const client = await d.clients.authenticate(credentials);
-      const userId = await d.secondStep.pendingUser(client, mfaToken);
-      if (userId === undefined) throw new TesseraError("invalid_grant", "The mfa_token is expired or spent.");
-      return passkeys().secondStepOptions(userId);
+      const user = await d.secondStep.pendingUser(client, mfaToken);
+      if (user === undefined) throw new TesseraError("invalid_grant", "The mfa_token is expired or spent.");
+      return passkeys().secondStepOptions(user.id);
+    },
+    /** `POST /auth/mfa-enrollment/totp`: an authenticator app enrolled with an enrolment mfa_token (mfa_enrollment_required). */
+    async enrolTotpForSignIn(credentials: ClientCredentials, mfaToken: string, name: unknown, meta: RequestMeta) {
+      const client = await d.clients.authenticate(credentials);
+      return d.secondStep.enrolTotp(client, mfaToken, name, meta);
     },
     /** `grant_type=urn:tessera:params:oauth:grant-type:mfa`. */
     async tokenGrant(credentials: ClientCredentials, input: SecondStepInput, meta: RequestMeta): Promise<TokenResponse> {
       const client = await d.clients.authenticate(credentials);
       const done = await d.secondStep.verify(client, input, meta);
-      return d.tokens.startSession(done.user, client, done.scope, meta, done.auth, done.resource);
+      const tokens = await d.tokens.startSession(done.user, client, done.scope, meta, done.auth, done.resource);
+      return done.recoveryCodes ? { ...tokens, recovery_codes: done.recoveryCodes } : tokens;
     },
     /** `POST /session/mfa`: the second step of a cookie sign-in (the built-in web client). */
     async cookieLogin(input: SecondStepInput, meta: RequestMeta): Promise<CookieLogin> {
       const client = await d.clients.authenticate({ clientId: WEB_CLIENT_ID });
       const done = await d.secondStep.verify(client, input, meta);
-      return d.cookieSessions.start(done.user, client, done.scope, meta, done.auth);
+      const login = await d.cookieSessions.start(done.user, client, done.scope, meta, done.auth);
+      return done.recoveryCodes ? { ...login, recoveryCodes: done.recoveryCodes } : login;
     },
   };
 }

@@ -40,6 +40,8 @@ export interface CookieLogin {
   csrfToken: string;
   /** Seconds the cookie should live. */
   maxAge: number;
+  /** Only when this sign-in enrolled the user's first second factor: ten recovery codes, shown once. */
+  recoveryCodes?: string[];
 }
 
 const SECRET_SHAPE = /^[A-Za-z0-9_-]{43}$/;

