@@ -1,43 +1,94 @@
 // Mutation testing (docs/testing.md): `npm run mutate -- <target>` breaks the
 // target's rules one mutant at a time and runs only the test files that cover
-// them, through Stryker's command runner, so one run fits in minutes on two
-// cores. Each target: the code to mutate (file:line ranges) and its tests.
+// them, through Stryker's command runner, one mutant at a time (the machine is
+// shared). Each target: the code to mutate and the tests that check it.
+//
+// The code is named by anchors, not line numbers, so edits elsewhere in a file
+// leave the targets right: `from` is a piece of the first mutated line, and the
+// range ends at the line holding `to` (a piece of it, searched from `from` on),
+// or, without `to`, at the closing brace of the block `from` opens. When a file
+// moves, only its path here changes.
+import { readFileSync } from "node:fs";
+
 const targets = {
-  // The rotation's compare-and-set in the store and the grace/reuse judgement in the core.
+  // The grace/reuse judgement and the lost compare-and-set in the core; the store's compare-and-set.
   refresh: {
-    mutate: ["src/core/sessions.ts:175-190", "src/store/kysely-store.ts:187-195", "src/store/kysely-store.ts:292-296"],
-    tests: ["test/store/conformance.test.ts", "test/server/single-use.test.ts"],
+    mutate: [
+      { file: "src/core/sessions.ts", from: "if (owner.current) {" },
+      { file: "src/core/sessions.ts", from: "async #spent(" },
+      { file: "src/store/kysely-store.ts", from: "async rotateRefreshToken(" },
+      { file: "src/store/kysely-store.ts", from: "advanceGeneration: prepared(", to: `.where("revoked_at", "is", null)),` },
+    ],
+    tests: ["test/store/conformance.test.ts", "test/server/single-use.test.ts", "test/server/refresh.test.ts"],
+    // Only the tests of rotation, grace and reuse in those files.
+    testNamePattern: "compare-and-set|grace|reuse|refresh token",
   },
+  // Which requests need the CSRF token, the token and origin check, the trusted origins.
   csrf: {
-    mutate: ["src/server/shared/cookie-auth.ts:29-29", "src/server/shared/cookie-auth.ts:37-43", "src/server/shared/origins.ts:9-22"],
-    tests: ["test/server/csrf-methods.test.ts"],
+    mutate: [
+      { file: "src/server/shared/cookie-auth.ts", from: "const SAFE_METHODS", to: "const SAFE_METHODS" },
+      { file: "src/server/shared/cookie-auth.ts", from: "if (!SAFE_METHODS.has(", to: "if (!SAFE_METHODS.has(" },
+      { file: "src/server/shared/cookie-auth.ts", from: "export function assertCsrf(" },
+      { file: "src/server/shared/origins.ts", from: "export function allowedOrigins(" },
+      { file: "src/server/shared/origins.ts", from: "function originsOf(" },
+      { file: "src/server/shared/origins.ts", from: "export function requestOrigin(" },
+    ],
+    tests: ["test/server/csrf-methods.test.ts", "test/server/cookie-sessions.test.ts"],
+    testNamePattern: "CSRF|csrf",
   },
+  // The access-token check: audience, cache, header, signature and claims.
   tokens: {
-    mutate: ["src/core/access-tokens.ts:78-123"],
+    mutate: [
+      { file: "src/core/access-tokens.ts", from: "verify(token: string, options: { anyAudience?: boolean } = {}): AccessTokenClaims {" },
+      { file: "src/core/access-tokens.ts", from: "#verifyAnyAudience(token: string): AccessTokenClaims {" },
+      { file: "src/core/access-tokens.ts", from: "#verifyUncached(token: string", to: `throw invalidToken("bad sid")` },
+    ],
     tests: ["test/core/token-fuzz.test.ts"],
   },
+  // Password verification, the rehash rule, the dummy hash and the sign-in check.
   passwords: {
-    mutate: ["src/core/passwords.ts:70-73", "src/core/passwords.ts:114-121", "src/core/users.ts:68-83"],
+    mutate: [
+      { file: "src/core/passwords.ts", from: "async verify(storedHash: string" },
+      { file: "src/core/passwords.ts", from: "async verifyDummy(" },
+      { file: "src/core/passwords.ts", from: "#isWeakerThanPolicy(storedHash: string): boolean {" },
+      { file: "src/core/users.ts", from: "async authenticate(username: string" },
+    ],
     tests: ["test/core/dummy-hash.test.ts"],
   },
 };
 
+/** `file:first-last` for Stryker, from an anchor (see the top of this file). */
+function lineRange({ file, from, to }) {
+  const lines = readFileSync(new URL(file, import.meta.url), "utf8").split("\n");
+  const first = lines.findIndex((line) => line.includes(from));
+  if (first < 0) throw new Error(`stryker.config.mjs: "${from}" not found in ${file}`);
+  const indent = lines[first].match(/^ */)[0];
+  const last = to === undefined
+    ? lines.findIndex((line, i) => i > first && line.startsWith(`${indent}}`))
+    : lines.findIndex((line, i) => i >= first && line.includes(to));
+  if (last < 0) throw new Error(`stryker.config.mjs: no end for "${from}" in ${file}`);
+  return `${file}:${first + 1}-${last + 1}`;
+}
+
 const name = process.env.TESSERA_MUTATE ?? "";
 const target = targets[name];
 if (!target) throw new Error(`TESSERA_MUTATE must name a target: ${Object.keys(targets).join(", ")} (npm run mutate -- <target>)`);
+const namePattern = target.testNamePattern ? ` --test-name-pattern="${target.testNamePattern}"` : "";
 
 export default {
   testRunner: "command",
-  commandRunner: { command: `node --import tsx --test --test-concurrency=1 --test-reporter=dot ${target.tests.join(" ")}` },
-  mutate: target.mutate,
+  commandRunner: { command: `node --import tsx --test --test-concurrency=1 --test-reporter=dot${namePattern} ${target.tests.join(" ")}` },
+  mutate: target.mutate.map(lineRange),
   coverageAnalysis: "off",
-  concurrency: 2, // two mutants at once, each one test command: both cores, no more
-  timeoutMS: 120_000,
-  timeoutFactor: 2,
+  concurrency: 1, // one mutant at a time: the machine is shared
+  incremental: true, // a rerun tests only the mutants whose code or tests changed
+  incrementalFile: `reports/mutation/${name}.incremental.json`,
+  timeoutMS: 60_000, // on top of the dry run's time: a mutant that hangs (a lost await) ends here
+  timeoutFactor: 1.5,
   disableTypeChecks: true,
-  ignorePatterns: ["/bench", "/web/dist", "/dist", "/docs", "/data", "/coverage"],
+  ignorePatterns: ["/bench", "/web/dist", "/dist", "/docs", "/data", "/coverage", "/reports", "/test-results", "/.stryker-tmp"],
   reporters: ["clear-text", "progress-append-only", "json"],
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
-  tempDirName: ".stryker-tmp",
+  tempDirName: `.stryker-tmp/${name}`, // one folder per target: two targets may run side by side
   cleanTempDir: "always",
 };

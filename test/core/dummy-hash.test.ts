@@ -4,7 +4,7 @@
 // policy, never against a string that fails at once.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { parseOptions } from "@node-rs/argon2";
+import { Algorithm, hash as argon2Hash, parseOptions } from "@node-rs/argon2";
 import { TesseraError } from "../../src/core/errors.js";
 import { AuthEvents } from "../../src/core/events.js";
 import { PasswordHasher, type PasswordCheck } from "../../src/core/accounts/passwords.js";
@@ -25,11 +25,14 @@ class CountingHasher extends PasswordHasher {
 let store: Store;
 let hasher: CountingHasher;
 let users: UserService;
+const rehashed: string[] = [];
 
 before(async () => {
   store = await openSqliteStore({ filename: ":memory:" });
   hasher = new CountingHasher(POLICY);
-  users = new UserService({ store, hasher, events: new AuthEvents(), now: Date.now });
+  const events = new AuthEvents();
+  events.on("password-rehashed", (event) => rehashed.push(event.userId));
+  users = new UserService({ store, hasher, events, now: Date.now });
   await users.register({ username: "alice", password: "a correct horse battery staple" });
 });
 after(async () => {
@@ -78,7 +81,34 @@ test("a hash weaker than the policy is replaced at the next good sign-in, and on
   await assert.rejects(users.authenticate("bob", "a wrong guess"), refusedAsCredentials);
   assert.equal((await store.findUserByUsernameKey("bob"))!.password_hash, before, "a failed sign-in re-hashes nothing");
   await users.authenticate("bob", "a long enough passphrase here");
-  const after = (await store.findUserByUsernameKey("bob"))!.password_hash;
+  const bobRow = (await store.findUserByUsernameKey("bob"))!;
+  const after = bobRow.password_hash;
   assert.notEqual(after, before);
   assert.equal(parseOptions(after).timeCost, POLICY.iterations);
+  assert.deepEqual(rehashed, [bobRow.id], "the re-hash is reported, once, for bob");
+});
+
+test("each way a hash falls short of the policy is replaced: less memory, other parallelism, another argon2 variant", async () => {
+  const weaker = {
+    "less memory": { algorithm: Algorithm.Argon2id, memoryCost: POLICY.memoryKib / 2, timeCost: POLICY.iterations, parallelism: POLICY.parallelism },
+    "other parallelism": { algorithm: Algorithm.Argon2id, memoryCost: POLICY.memoryKib, timeCost: POLICY.iterations, parallelism: 2 },
+    "argon2i": { algorithm: Algorithm.Argon2i, memoryCost: POLICY.memoryKib, timeCost: POLICY.iterations, parallelism: POLICY.parallelism },
+  };
+  for (const [name, options] of Object.entries(weaker)) {
+    const username = `weak-${name.replace(/ /g, "-")}`;
+    const password = `a passphrase for ${name}`;
+    const user = await users.register({ username, password });
+    await store.updateUser(user.id, { password_hash: await argon2Hash(password, options) });
+    await users.authenticate(username, password);
+    const used = parseOptions((await store.findUserByUsernameKey(username))!.password_hash);
+    assert.deepEqual([used.algorithm, used.memoryCost, used.timeCost, used.parallelism], [2, POLICY.memoryKib, POLICY.iterations, POLICY.parallelism], name);
+  }
+});
+
+test("a disabled account is refused with the right password, like a wrong one, after the same one verification", async () => {
+  const user = await users.register({ username: "carol", password: "the right password of an account" });
+  await store.updateUser(user.id, { disabled_at: Date.now() });
+  hasher.verified.length = 0;
+  await assert.rejects(users.authenticate("carol", "the right password of an account"), refusedAsCredentials);
+  assert.equal(hasher.verified.length, 1);
 });

@@ -6,7 +6,7 @@
 // is most tempted to trust types.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { AccessTokens } from "../../src/core/access-tokens.js";
 import { TesseraError } from "../../src/core/errors.js";
@@ -144,4 +144,85 @@ test("refresh-token shape check and the Authorization header parser never throw 
       assert.ok(error instanceof TesseraError && error.code === "invalid_token", String(error));
     }
   }), RUNS);
+});
+
+// The exact rules, one at a time, on a verifier with its cache on and the time
+// in the test's hands: what the properties above draw only by chance.
+describe("exact checks, with the cache on and an injected clock", () => {
+  let nowMs = Date.UTC(2030, 0, 1, 12);
+  const now = () => nowMs;
+  let ringStore: KyselyStore;
+  let ring: KeyRing;
+  let cached: AccessTokens;
+  before(async () => {
+    ringStore = await openSqliteStore({ filename: ":memory:" });
+    ring = new KeyRing({ store: ringStore, sealingKey: randomBytes(32), alg: "ES256", publishAhead: 0, tokenLifetime: 900_000, now });
+    await ring.load();
+    cached = new AccessTokens({ keys: ring, issuer: ISSUER, audience: ISSUER, now });
+  });
+  after(() => ringStore.close());
+  const seconds = () => Math.floor(nowMs / 1000);
+  const sign = (claims: Record<string, unknown>) => {
+    const { kid, key } = ring.signingKey();
+    return signJws({ alg: "ES256", kid, typ: "at+jwt" }, { iss: ISSUER, aud: ISSUER, sub: "u1", client_id: "c1", iat: seconds(), exp: seconds() + 60, ...claims }, key);
+  };
+  const refusal = (token: string, options?: { anyAudience?: boolean }) => {
+    try {
+      cached.verify(token, options);
+      return "accepted";
+    } catch (error) {
+      assert.ok(error instanceof TesseraError && error.code === "invalid_token", String(error));
+      return "refused";
+    }
+  };
+
+  test("a token is good up to the second before exp and refused at exp, also when the cache holds it", () => {
+    const token = sign({ exp: seconds() + 10 });
+    assert.equal(refusal(token), "accepted");
+    nowMs += 9_999;
+    assert.equal(refusal(token), "accepted", "the cached claims, one millisecond before exp");
+    nowMs += 1;
+    assert.equal(refusal(token), "refused", "exactly at exp: refused, though the cache held it");
+    const fresh = sign({ exp: seconds() });
+    assert.equal(refusal(fresh), "refused", "exp equal to now, never seen before");
+  });
+
+  test("a cached token stops verifying the moment its key is revoked", async () => {
+    const token = sign({});
+    assert.equal(refusal(token), "accepted");
+    await ring.revoke(decodeJws(token)!.header.kid as string);
+    assert.equal(refusal(token), "refused");
+  });
+
+  test("nbf: refused while in the future, accepted from that second on", () => {
+    assert.equal(refusal(sign({ nbf: seconds() + 1 })), "refused");
+    assert.equal(refusal(sign({ nbf: seconds() })), "accepted");
+  });
+
+  test("each required claim missing or of the wrong type is refused; sid, when present, must be a string", () => {
+    assert.equal(refusal(sign({})), "accepted", "the control");
+    for (const claim of ["iat", "sub", "client_id", "exp"]) {
+      assert.equal(refusal(sign({ [claim]: undefined })), "refused", `no ${claim}`);
+      assert.equal(refusal(sign({ [claim]: claim === "sub" || claim === "client_id" ? 7 : "7" })), "refused", `${claim} of the wrong type`);
+    }
+    assert.equal(refusal(sign({ sid: 7 })), "refused");
+    assert.equal(refusal(sign({ sid: "s1" })), "accepted");
+  });
+
+  test("another audience: refused for the server's own routes, accepted where any audience is taken (revocation, introspection)", () => {
+    const forApi = sign({ aud: "https://api.example" });
+    assert.equal(refusal(forApi), "refused");
+    assert.equal(refusal(forApi, { anyAudience: true }), "accepted");
+    assert.equal(refusal(forApi), "refused", "once accepted with anyAudience, still refused without it (the cache keeps no verdict on audience)");
+    assert.equal(refusal(sign({ aud: 7 }), { anyAudience: true }), "refused", "an audience that is not a string is refused everywhere");
+    assert.deepEqual(cached.verify(sign({ aud: ["x", ISSUER] })).aud, ISSUER, "an array holding ours is ours");
+  });
+
+  test("the claims handed on keep only well-typed values: roles, scope, jti, amr", () => {
+    const claims = cached.verify(sign({ roles: ["admin", 7, null], scope: 7, jti: 7, amr: ["pwd", 1] }));
+    assert.deepEqual(claims.roles, ["admin"]);
+    assert.equal(claims.scope, "");
+    assert.equal(claims.jti, "");
+    assert.deepEqual(claims.amr, ["pwd"]);
+  });
 });

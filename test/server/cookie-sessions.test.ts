@@ -141,6 +141,30 @@ describe("CSRF", () => {
     assert.equal((await unsafe(c, { origin: "https://app.example.com", "x-csrf-token": c.csrf })).status, 204, "TESSERA_ALLOWED_ORIGINS");
   });
 
+  test("CSRF is not asked of safe methods: GET and HEAD with the cookie alone pass", async () => {
+    const s = await login();
+    assert.equal((await server.request("GET", "/userinfo", { headers: withCookie(s) })).status, 200);
+    assert.equal((await server.request("HEAD", "/userinfo", { headers: withCookie(s) })).status, 200);
+  });
+
+  test("CSRF with an Origin of null falls back to the Referer: a same-origin one passes, a foreign one is refused", async () => {
+    const s = await login();
+    const foreign = await unsafe(s, { origin: "null", referer: "https://evil.example/page", "x-csrf-token": s.csrf });
+    assert.equal(foreign.status, 403);
+    assert.equal((await unsafe(s, { origin: "null", referer: `${origin}/page`, "x-csrf-token": s.csrf })).status, 204);
+  });
+
+  test("CSRF on a loopback listener: the page opened as localhost or [::1] is this server too, another port is not", async () => {
+    const port = new URL(origin).port;
+    const other = await login();
+    const refused = await unsafe(other, { origin: `http://localhost:${Number(port) + 1}`, "x-csrf-token": other.csrf });
+    assert.equal(refused.status, 403, "localhost on another port");
+    for (const alias of [`http://localhost:${port}`, `http://[::1]:${port}`]) {
+      const s = await login();
+      assert.equal((await unsafe(s, { origin: alias, "x-csrf-token": s.csrf })).status, 204, alias);
+    }
+  });
+
   test("Bearer requests are not subject to it", async () => {
     const user = await server.signUpAndSignIn();
     const res = await server.request("POST", "/auth/logout", { token: user.access_token, headers: { origin: "https://evil.example" } });
