@@ -3,10 +3,13 @@
 import { json, type Context } from "./context.js";
 import { cookieMode, csrfCookie } from "./cookie-mode.js";
 import { createCore } from "./core.js";
-import { jsonOrThrow } from "./errors.js";
+import { jsonOrThrow, mfaTokens, TesseraError } from "./errors.js";
 import { resolveStorage } from "./storage.js";
 import { tokenMode } from "./token-mode.js";
-import type { AuthChangeEvent, ClientOptions, Registration, Session, SessionInfo, TokenRequest, User } from "./types.js";
+import type {
+  AuthChangeEvent, ClientOptions, Factors, Passkey, Registration, SecondFactor, Session, SessionInfo, TokenRequest, TotpEnrolment, User,
+} from "./types.js";
+import { browserWebAuthn } from "./webauthn.js";
 
 /**
  * A Tessera client, as returned by `createClient` (`tessera/client`).
@@ -26,8 +29,51 @@ export interface TesseraClient {
    * Token mode: `request` names the scopes and the API (RFC 8707 `resource`)
    * to ask tokens for, instead of `ClientOptions.scope` and `resource`; the
    * session's `scope` and `claims.aud` say what was granted.
+   *
+   * A user with a second factor gets a `TesseraError` `mfa_required` whose
+   * `methods` say what `completeSignIn` can finish with (the client keeps
+   * the server's `mfa_token` for it: five minutes, a few attempts).
+   *
+   * @example
+   * ```ts
+   * try {
+   *   await auth.signIn(username, password);
+   * } catch (e) {
+   *   if (!(e instanceof TesseraError && e.code === "mfa_required")) throw e;
+   *   await auth.completeSignIn(e.methods?.includes("totp") ? { otp: await ask("6-digit code") } : { passkey: true });
+   * }
+   * ```
    */
   signIn(username: string, password: string, request?: TokenRequest): Promise<Session>;
+  /**
+   * The second step of a sign-in that answered `mfa_required` (`signIn` or
+   * `signInWithCode`): a code from the authenticator app, a recovery code, or
+   * a passkey (the client asks the server for the options and runs the
+   * WebAuthn ceremony). A wrong code rejects `invalid_grant` and may be
+   * tried again; without a pending sign-in it rejects `no_pending_sign_in`.
+   * Reports `SIGNED_IN` with reason `mfa`.
+   */
+  completeSignIn(proof: SecondFactor): Promise<Session>;
+  /**
+   * Signs in with a passkey alone (a discoverable credential with user
+   * verification). With `mediation: "conditional"` the browser offers the
+   * passkeys in the autofill of a field marked `autocomplete="username webauthn"`
+   * and the promise resolves when the user picks one; abort it with `signal`
+   * before starting another ceremony. Reports `SIGNED_IN` with reason `passkey`.
+   */
+  signInWithPasskey(options?: { mediation?: CredentialMediationRequirement; signal?: AbortSignal }): Promise<Session>;
+  /** The user's second factors and the number of unused recovery codes (`GET /auth/factors`). */
+  getFactors(): Promise<Factors>;
+  /** Starts enrolling an authenticator app: show `otpauth_uri` as a QR code, then `confirmTotp` with a code from the app. */
+  enrolTotp(name?: string): Promise<TotpEnrolment>;
+  /** Confirms a pending authenticator app; the first factor answers ten recovery codes, to show once. */
+  confirmTotp(factorId: string, code: string): Promise<{ recovery_codes?: string[] }>;
+  /** Creates a passkey on this device (WebAuthn) and registers it under `name`; the first factor carries recovery codes. */
+  addPasskey(name?: string): Promise<Passkey>;
+  /** Removes a factor (the last one takes the recovery codes with it). Needs a recent sign-in: see `onStepUp`. */
+  removeFactor(id: string): Promise<void>;
+  /** A new set of ten recovery codes; the old ones stop working. Needs a recent sign-in: see `onStepUp`. */
+  newRecoveryCodes(): Promise<string[]>;
   /**
    * Signs out here and in every tab, and ends the session on the server. The
    * local sign-out always happens; the promise rejects if the server could not
@@ -78,13 +124,15 @@ export interface TesseraClient {
   /** A valid access token for other transports (WebSocket, EventSource); `null` in cookie mode. */
   getAccessToken(): Promise<string | null>;
   /**
-   * The current session, once the stored one (if any) has been loaded: a
-   * promise, because storage may be async (mobile secure storage, a file).
+   * The current session, or `null`. Asynchronous: it resolves once the
+   * stored session (if any) has been loaded, because storage may be async
+   * (mobile secure storage, a file). `mode` tells a token session from a
+   * cookie session.
    *
    * @example
    * ```ts
-   * const session = await auth.getSession();
-   * if (session) console.log(session.scope, session.claims?.aud);
+   * const session = await auth.getSession(); // a Promise: await it
+   * if (session?.mode === "token") console.log(session.scope, session.claims?.aud);
    * ```
    */
   getSession(): Promise<Session | null>;
@@ -124,7 +172,7 @@ export function createClient(options: ClientOptions): TesseraClient {
   // a page that finds the readable CSRF cookie (a reload, a new tab) has one.
   const restore = () => {
     const csrfToken = cookies && csrfCookie();
-    return csrfToken ? { csrfToken } : null;
+    return csrfToken ? { mode: "cookie" as const, csrfToken } : null;
   };
   const core = createCore(resolveStorage(options.storage), key, options.crossTab !== false, restore);
   const ctx: Context = {
@@ -137,7 +185,9 @@ export function createClient(options: ClientOptions): TesseraClient {
     leeway: (options.refreshLeeway ?? 30) * 1000,
     ours: (request) => origins.has(new URL(request.url).origin),
     ask: { scope: options.scope, resource: options.resource },
+    onStepUp: options.onStepUp,
   };
+  const webauthn = options.webauthn ?? browserWebAuthn;
   const mode = cookies ? cookieMode(ctx) : tokenMode(ctx);
   const call = async <T>(path: string, init?: RequestInit) => jsonOrThrow<T>(await mode.fetch(path, init));
   // The email routes that need no sign-in (JSON; they answer 202 or 204 with no body).
@@ -145,12 +195,56 @@ export function createClient(options: ClientOptions): TesseraClient {
     await jsonOrThrow(await ctx.fetch(ctx.url(path), json("POST", body)));
   };
   const end = (reason: string) => core.set(null, { type: "SIGNED_OUT", reason });
+  // The mfa_token of a first step that answered mfa_required, for completeSignIn.
+  let pending: string | undefined;
+  const firstStep = <A extends unknown[]>(step: (...args: A) => Promise<Session>) => async (...args: A) => {
+    pending = undefined;
+    try {
+      return await step(...args);
+    } catch (error) {
+      pending = error instanceof TesseraError ? mfaTokens.get(error) : undefined;
+      throw error;
+    }
+  };
+  /** Asks the server for request options (no credentials needed) and runs the WebAuthn ceremony on them. */
+  const assertion = async (path: string, body: object, mediation?: CredentialMediationRequirement, signal?: AbortSignal) => {
+    const { challenge_id, options: request } = await jsonOrThrow<{ challenge_id: string; options: Record<string, unknown> }>(
+      await ctx.fetch(ctx.url(path), json("POST", body)),
+    );
+    return { challenge_id, webauthn: await webauthn.get(request, mediation, signal) };
+  };
   // The current session's id: the access token's `sid`, or (cookie mode, no
   // token) what the last session list marked `current`.
   let listedCurrent: string | undefined;
 
   return {
-    signIn: mode.signIn,
+    signIn: firstStep(mode.signIn),
+    async completeSignIn(proof) {
+      const token = pending;
+      if (!token) throw new TesseraError("no_pending_sign_in", "no sign-in is waiting for a second step: sign in first");
+      const fields: Record<string, unknown> = { mfa_token: token };
+      if ("otp" in proof) fields.otp = proof.otp;
+      else if ("recoveryCode" in proof) fields.recovery_code = proof.recoveryCode;
+      // Cookie sessions belong to tessera-web, which is what no client_id means.
+      else fields.webauthn = (await assertion("/auth/passkeys/mfa-options", cookies ? { mfa_token: token } : { mfa_token: token, client_id: clientId })).webauthn;
+      const session = await mode.finish("mfa", fields);
+      if (pending === token) pending = undefined;
+      return session;
+    },
+    async signInWithPasskey({ mediation, signal } = {}) {
+      return mode.finish("passkey", await assertion("/auth/passkeys/login-options", {}, mediation, signal));
+    },
+    getFactors: () => call<Factors>("/auth/factors"),
+    enrolTotp: (name) => call<TotpEnrolment>("/auth/factors/totp", json("POST", name === undefined ? {} : { name })),
+    confirmTotp: (factorId, code) => call("/auth/factors/totp/confirm", json("POST", { factor_id: factorId, code })),
+    async addPasskey(name) {
+      const response = await webauthn.create(await call("/auth/passkeys/options", { method: "POST" }));
+      return call<Passkey>("/auth/passkeys", json("POST", name === undefined ? { response } : { response, name }));
+    },
+    async removeFactor(id) {
+      await call(`/auth/factors/${encodeURIComponent(id)}`, { method: "DELETE" });
+    },
+    newRecoveryCodes: async () => (await call<{ recovery_codes: string[] }>("/auth/recovery-codes", { method: "POST" })).recovery_codes,
     signOut: mode.signOut,
     fetch: mode.fetch,
     refresh: mode.refresh,
@@ -176,7 +270,7 @@ export function createClient(options: ClientOptions): TesseraClient {
     async changePassword(currentPassword, newPassword) {
       await call("/auth/password", json("POST", { current_password: currentPassword, new_password: newPassword }));
     },
-    signInWithCode: mode.signInWithCode,
+    signInWithCode: firstStep(mode.signInWithCode),
     sendSignInCode: (email) => open("/auth/otp/send", { email }),
     requestPasswordReset: (who) => open("/auth/password/forgot", who),
     resetPassword: (token, newPassword) => open("/auth/password/reset", { reset_token: token, new_password: newPassword }),

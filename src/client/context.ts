@@ -1,6 +1,6 @@
 // What the two modes (token, cookie) share, and the interface they implement.
 import type { Core } from "./core.js";
-import type { Session, TokenRequest } from "./types.js";
+import type { Session, StepUpChallenge, TokenRequest } from "./types.js";
 
 export interface Context {
   core: Core;
@@ -14,6 +14,8 @@ export interface Context {
   leeway: number;
   /** What sign-ins ask for unless told otherwise (`ClientOptions.scope`, `resource`). */
   ask: TokenRequest;
+  /** `ClientOptions.onStepUp`. */
+  onStepUp?: (challenge: StepUpChallenge) => Promise<void>;
 }
 
 export interface Mode {
@@ -25,6 +27,12 @@ export interface Mode {
   refresh(ask?: TokenRequest): Promise<Session>;
   /** A usable access token (renewed first if due), or null in cookie mode. */
   accessToken(): Promise<string | null>;
+  /**
+   * Finishes a sign-in with the `mfa` (second step) or `passkey` (passwordless)
+   * grant, or in cookie mode `/session/mfa` / `/session/passkey`, which take
+   * the same fields; `webauthn` is the credential's JSON.
+   */
+  finish(kind: "mfa" | "passkey", fields: Record<string, unknown>): Promise<Session>;
 }
 
 /** The `scope` and `resource` fields of a token request, those that are set. */

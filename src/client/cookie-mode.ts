@@ -3,6 +3,7 @@
 // server stops by requiring `X-CSRF-Token` on unsafe methods — added here.
 import { json, type Context, type Mode } from "./context.js";
 import { errorFrom, jsonOrThrow, TesseraError } from "./errors.js";
+import { stepUp } from "./step-up.js";
 import type { Session } from "./types.js";
 
 const SAFE = /^(GET|HEAD|OPTIONS)$/i;
@@ -25,7 +26,8 @@ export function csrfCookie(): string | undefined {
   }
 }
 
-export function cookieMode({ core, fetch, url, ours }: Context): Mode {
+export function cookieMode(ctx: Context): Mode {
+  const { core, fetch, url, ours } = ctx;
   const csrf = () => csrfCookie() ?? core.get()?.csrfToken;
 
   async function send(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
@@ -40,11 +42,13 @@ export function cookieMode({ core, fetch, url, ours }: Context): Mode {
     // Another origin gets neither our cookies nor the CSRF token, and its 401 ends nothing.
     if (!ours(given)) return fetch(given);
     await core.ready;
-    const res = await send(given);
+    const res = await send(given.clone());
     // Tessera refuses a missing, unknown or ended cookie with a bare challenge
     // (RFC 6750 §3.1: no `error`). A 401 that names an error came from behind
-    // (an API reached through /bff refusing its token): the session is fine.
-    if (res.status !== 401 || /error=/.test(res.headers.get("www-authenticate") ?? "")) return res;
+    // (an API reached through /bff refusing its token): the session is fine —
+    // though the sign-in may be too old or too weak for it (step-up, RFC 9470).
+    if (res.status !== 401) return res;
+    if (/error=/.test(res.headers.get("www-authenticate") ?? "")) return stepUp(ctx, given.url, res, () => send(given));
     // No refresh exists in this mode: a refused cookie means the session is over.
     const error = await errorFrom(res.clone());
     const known = core.get();
@@ -55,11 +59,11 @@ export function cookieMode({ core, fetch, url, ours }: Context): Mode {
     throw expired;
   }
 
-  async function start(path: string, body: Record<string, string>, reason: string): Promise<Session> {
+  async function start(path: string, body: Record<string, unknown>, reason: string): Promise<Session> {
     await core.ready;
     const res = await fetch(url(path), { ...json("POST", body), credentials: "include" });
     const answer = await jsonOrThrow<{ csrf_token: string }>(res);
-    return core.set<Session>({ csrfToken: answer.csrf_token }, { type: "SIGNED_IN", reason });
+    return core.set<Session>({ mode: "cookie", csrfToken: answer.csrf_token }, { type: "SIGNED_IN", reason });
   }
 
   return {
@@ -78,6 +82,7 @@ export function cookieMode({ core, fetch, url, ours }: Context): Mode {
     async signInWithCode(email, code) {
       return start("/session/otp", { email, code }, "email_code");
     },
+    finish: (kind, fields) => start(`/session/${kind}`, fields, kind),
     async signOut() {
       await core.ready;
       // Unlike a token, an HttpOnly cookie cannot be dropped by the page: only

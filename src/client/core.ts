@@ -18,6 +18,8 @@ export interface Core {
   reload(): Promise<void>;
   tabs: Tabs;
   onChange(fn: (event: AuthChangeEvent) => void): () => void;
+  /** Reports a change that leaves the session as it is (a step-up challenge). */
+  emit(change: Change): void;
 }
 
 /**
@@ -28,9 +30,11 @@ export function createCore(storage: TokenStorage, key: string, crossTab: boolean
   const events = listeners<AuthChangeEvent>();
   let session: Session | null = null;
 
+  // `mode` is derived too, so that a session stored before it existed still reads as one kind.
   const withClaims = (s: Session): Session => {
-    const claims = s.accessToken ? decodeJwt<AccessTokenClaims>(s.accessToken)?.claims : undefined;
-    return claims ? { ...s, claims } : s;
+    if (!s.accessToken) return { ...s, mode: "cookie" } as Session;
+    const claims = decodeJwt<AccessTokenClaims>(s.accessToken)?.claims;
+    return claims ? { ...s, mode: "token", claims } : { ...s, mode: "token" };
   };
   const parse = (raw: string | null): Session | null => {
     try {
@@ -90,6 +94,7 @@ export function createCore(storage: TokenStorage, key: string, crossTab: boolean
     set,
     tabs,
     onChange: events.add,
+    emit: (change) => events.emit({ ...change, session }),
     async reload() {
       if (storage.shared) session = parse(await storage.getItem(key));
     },

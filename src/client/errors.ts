@@ -21,6 +21,12 @@ export class TesseraError extends Error {
   override name = "TesseraError";
   /** The server's `reason` field, when it sent one (e.g. why a refresh was refused). */
   reason?: string;
+  /**
+   * For `mfa_required` (the password was right; a second step is owed): the
+   * methods `completeSignIn` can finish with — `totp`, `passkey`,
+   * `recovery_code` (only those the user has).
+   */
+  methods?: string[];
 
   constructor(
     readonly code: string,
@@ -31,9 +37,15 @@ export class TesseraError extends Error {
   }
 }
 
+/**
+ * The `mfa_token` of an `mfa_required` error, kept off the error itself so
+ * that logging the error does not log the token.
+ */
+export const mfaTokens = new WeakMap<TesseraError, string>();
+
 /** Turns a failed response into a TesseraError, whatever its body holds. */
 export async function errorFrom(res: Response): Promise<TesseraError> {
-  let body: { error?: unknown; error_description?: unknown; reason?: unknown } = {};
+  let body: { error?: unknown; error_description?: unknown; reason?: unknown; mfa_token?: unknown; methods?: unknown } = {};
   try {
     body = (await res.json()) ?? {};
   } catch {
@@ -42,6 +54,8 @@ export async function errorFrom(res: Response): Promise<TesseraError> {
   const text = (v: unknown) => (typeof v === "string" ? v : undefined);
   const error = new TesseraError(text(body.error) ?? `http_${res.status}`, text(body.error_description), res.status);
   error.reason = text(body.reason);
+  if (Array.isArray(body.methods)) error.methods = body.methods as string[];
+  if (typeof body.mfa_token === "string") mfaTokens.set(error, body.mfa_token);
   return error;
 }
 

@@ -4,6 +4,7 @@
 // a call is retried at most once after a 401, so no loop can ever form.
 import { asked, form, type Context, type Mode } from "./context.js";
 import { errorFrom, jsonOrThrow, TesseraError } from "./errors.js";
+import { stepUp } from "./step-up.js";
 import { isDue, sessionFrom, type TokenResponse } from "./tokens.js";
 import type { Session, TokenRequest } from "./types.js";
 
@@ -12,7 +13,11 @@ import type { Session, TokenRequest } from "./types.js";
 // separate paths, so the lock can be granted before the news arrives).
 const PEER_NEWS_MS = 250;
 
-export function tokenMode({ core, fetch, url, ours, clientId, leeway, ask }: Context): Mode {
+// Tessera's own grants: the email code, the second step, the passkey alone.
+const GRANT = "urn:tessera:params:oauth:grant-type:";
+
+export function tokenMode(ctx: Context): Mode {
+  const { core, fetch, url, ours, clientId, leeway, ask } = ctx;
   let inflight: Promise<Session> | null = null;
 
   async function grant(fields: Record<string, string>, previousRefresh?: string): Promise<Session> {
@@ -80,7 +85,9 @@ export function tokenMode({ core, fetch, url, ours, clientId, leeway, ask }: Con
       return fetch(req);
     };
     const res = await send(request.clone(), session.accessToken);
-    if (res.status !== 401 || !isInvalidToken(res)) return res;
+    if (res.status !== 401) return res;
+    // A fresher or stronger sign-in wanted (RFC 9470): the app signs in again, then one retry.
+    if (!isInvalidToken(res)) return stepUp(ctx, request.url, res, async () => send(request, (await fresh()).accessToken));
     // A concurrent call may have renewed the token already; otherwise renew it here.
     const current = core.get();
     const next = current?.accessToken && current.accessToken !== session.accessToken ? current : await refresh("invalid_token");
@@ -98,8 +105,15 @@ export function tokenMode({ core, fetch, url, ours, clientId, leeway, ask }: Con
     },
     async signInWithCode(email, code) {
       await core.ready;
-      const session = await grant({ grant_type: "urn:tessera:params:oauth:grant-type:email-otp", email, code });
+      const session = await grant({ grant_type: `${GRANT}email-otp`, email, code });
       return core.set(session, { type: "SIGNED_IN", reason: "email_code" });
+    },
+    async finish(kind, { webauthn, ...fields }) {
+      await core.ready;
+      // Form bodies carry the WebAuthn credential as JSON text.
+      const assertion: Record<string, string> = webauthn === undefined ? {} : { webauthn: JSON.stringify(webauthn) };
+      const session = await grant({ grant_type: GRANT + kind, ...(fields as Record<string, string>), ...assertion });
+      return core.set(session, { type: "SIGNED_IN", reason: kind });
     },
     async signOut() {
       await core.ready;

@@ -1,7 +1,7 @@
 // Turning a token response into a Session, with the expiry translated to the
 // local clock, and deciding when a session is due for a refresh.
 import { decodeJwt } from "./jwt.js";
-import type { AccessTokenClaims, Session } from "./types.js";
+import type { AccessTokenClaims, Session, TokenSession } from "./types.js";
 
 /** The body of a successful `POST /oauth/token` (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -20,7 +20,7 @@ export interface TokenResponse {
  * or, for opaque tokens, the response's `Date` header. Measuring from the
  * moment the request left errs on the early side by the round-trip time.
  */
-export function sessionFrom(body: TokenResponse, sentAt: number, date: string | null, previousRefresh?: string): Session {
+export function sessionFrom(body: TokenResponse, sentAt: number, date: string | null, previousRefresh?: string): TokenSession {
   const claims = decodeJwt<AccessTokenClaims>(body.access_token)?.claims;
   const { iat, exp } = claims ?? {};
   const serverNow = typeof iat === "number" ? iat * 1000 : date ? Date.parse(date) : NaN;
@@ -30,6 +30,7 @@ export function sessionFrom(body: TokenResponse, sentAt: number, date: string | 
   if (typeof body.expires_in === "number") candidates.push(sentAt + body.expires_in * 1000);
   const expiresAt = candidates.length ? Math.min(...candidates) : undefined;
   return {
+    mode: "token",
     accessToken: body.access_token,
     refreshToken: body.refresh_token ?? previousRefresh,
     expiresAt,

@@ -27,34 +27,54 @@ export interface AccessTokenClaims {
 }
 
 /**
- * What the client keeps between calls (and in its storage). Token mode fills
- * the token fields; cookie mode only knows its CSRF token, because the session
- * itself lives in an HttpOnly cookie that scripts cannot read.
+ * What the client keeps between calls (and in its storage): a union on
+ * `mode`. Token mode holds the tokens; cookie mode only knows its CSRF token,
+ * because the session itself lives in an HttpOnly cookie that scripts cannot
+ * read. Each side names the other's fields as `undefined`, so that reading
+ * `session.scope` needs no narrowing, while `mode` narrows to what is there.
  *
  * @example
  * ```ts
- * const session = await client.getSession(); // resolves once storage has been read
- * if (session?.expiresAt) console.log("expires in", session.expiresAt - Date.now(), "ms");
+ * const session = await client.getSession(); // a promise: resolves once storage has been read
+ * if (session?.mode === "token") console.log("signed in with", session.claims?.amr, "scope", session.scope);
+ * if (session?.mode === "cookie") console.log("CSRF token", session.csrfToken);
  * ```
  */
-export interface Session {
-  accessToken?: string;
+export type Session = TokenSession | CookieSession;
+
+/** A token-mode session (`Session` with `mode: "token"`). */
+export interface TokenSession {
+  mode: "token";
+  accessToken: string;
   refreshToken?: string;
-  /** When the access token expires, on the local clock (ms since epoch), skew already corrected. */
+  /** When the access token expires, on the local clock (ms since epoch), skew already corrected; unknown for an opaque token without `expires_in`. */
   expiresAt?: number;
   /** Access-token lifetime in ms, as issued. */
   lifetime?: number;
   /** Estimated server clock minus local clock, in ms. */
-  skew?: number;
+  skew: number;
   scope?: string;
-  /** Cookie mode: the token to send as `X-CSRF-Token` on unsafe requests. */
-  csrfToken?: string;
   /** Decoded (unverified) access-token claims, when the token is a JWT. */
   claims?: AccessTokenClaims;
+  csrfToken?: undefined;
 }
 
-/** The four kinds of change reported by `onAuthChange`. */
-export type AuthChangeType = "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "SESSION_EXPIRED";
+/** A cookie-mode session (`Session` with `mode: "cookie"`): the session itself is the browser's HttpOnly cookie. */
+export interface CookieSession {
+  mode: "cookie";
+  /** The token to send as `X-CSRF-Token` on unsafe requests. */
+  csrfToken: string;
+  accessToken?: undefined;
+  refreshToken?: undefined;
+  expiresAt?: undefined;
+  lifetime?: undefined;
+  skew?: undefined;
+  scope?: undefined;
+  claims?: undefined;
+}
+
+/** The kinds of change reported by `onAuthChange`. */
+export type AuthChangeType = "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "SESSION_EXPIRED" | "STEP_UP_REQUIRED";
 
 /**
  * One change of the signed-in state.
@@ -69,7 +89,11 @@ export type AuthChangeType = "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "S
  * - `SESSION_EXPIRED`: the server's refusal — the `reason` field of its
  *   `invalid_grant` answer (`reuse`, `idle_timeout`, `absolute_lifetime`,
  *   `revoked`, `invalid`), else its error code (`invalid_grant`), or in
- *   cookie mode `invalid_session`; `other_tab` when another tab saw it.
+ *   cookie mode `invalid_session`; `other_tab` when another tab saw it;
+ * - `STEP_UP_REQUIRED`: `max_age` or `acr_values` (which one the challenge
+ *   named; `insufficient_user_authentication` when neither): an API or
+ *   Tessera wants a fresher or stronger sign-in (RFC 9470), see `challenge`.
+ * - `SIGNED_IN` after a second step: `mfa`; after a passkey alone: `passkey`.
  *
  * @example
  * ```ts
@@ -81,9 +105,87 @@ export type AuthChangeType = "SIGNED_IN" | "TOKEN_REFRESHED" | "SIGNED_OUT" | "S
 export interface AuthChangeEvent {
   type: AuthChangeType;
   reason: string;
-  /** The server's `error_description`, for `SESSION_EXPIRED`. */
+  /** The server's `error_description`, for `SESSION_EXPIRED` and `STEP_UP_REQUIRED`. */
   description?: string;
+  /** For `STEP_UP_REQUIRED`: what the resource asked for. */
+  challenge?: StepUpChallenge;
   session: Session | null;
+}
+
+/**
+ * An RFC 9470 step-up challenge: a `401` with
+ * `WWW-Authenticate: Bearer error="insufficient_user_authentication"`.
+ *
+ * @example
+ * ```ts
+ * client.onAuthChange((e) => {
+ *   if (e.type === "STEP_UP_REQUIRED") console.log(e.challenge?.url, "wants a sign-in within", e.challenge?.maxAge, "s");
+ * });
+ * ```
+ */
+export interface StepUpChallenge {
+  /** The URL that answered with the challenge. */
+  url: string;
+  /** `max_age`: the sign-in must be at most this many seconds old. */
+  maxAge?: number;
+  /** `acr_values`, split on spaces: the methods or levels the sign-in must have used (e.g. `["mfa"]`). */
+  acrValues?: string[];
+  /** The challenge's `error_description`. */
+  description?: string;
+}
+
+/**
+ * The proof for the second step of a sign-in (`completeSignIn`): exactly one
+ * of a code from the authenticator app, a recovery code, or a passkey (the
+ * client runs the WebAuthn ceremony).
+ */
+export type SecondFactor = { otp: string } | { recoveryCode: string } | { passkey: true };
+
+/** A second factor, as `GET /auth/factors` lists it. */
+export interface Factor {
+  id: string;
+  type: "totp" | "passkey";
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** The user's factors and how many unused recovery codes are left. */
+export interface Factors {
+  factors: Factor[];
+  recovery_codes_left: number;
+}
+
+/** A pending authenticator app (`POST /auth/factors/totp`): show `otpauth_uri` as a QR code, or `secret` to type in. */
+export interface TotpEnrolment {
+  factor_id: string;
+  /** Base32, as authenticator apps read it. */
+  secret: string;
+  otpauth_uri: string;
+}
+
+/** A registered passkey; `recovery_codes` (shown once) when it is the user's first factor. */
+export interface Passkey {
+  id: string;
+  name: string;
+  created_at: string;
+  recovery_codes?: string[];
+}
+
+/**
+ * Where WebAuthn ceremonies run. The default is the browser's
+ * `navigator.credentials`; a native app passes its platform's passkey API.
+ * Both take the server's options as WebAuthn JSON and return the credential
+ * as WebAuthn JSON (`PublicKeyCredential.toJSON()`).
+ *
+ * @example
+ * ```ts
+ * const client = createClient({ baseUrl, webauthn: { create: (o) => NativePasskeys.create(o), get: (o) => NativePasskeys.get(o) } });
+ * ```
+ */
+export interface WebAuthnCeremonies {
+  create(options: Record<string, unknown>): Promise<Record<string, unknown>>;
+  get(options: Record<string, unknown>, mediation?: CredentialMediationRequirement, signal?: AbortSignal): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -156,6 +258,17 @@ export interface ClientOptions {
    * accept only tokens of its own audience: sign in without `resource` for them.
    */
   resource?: string;
+  /**
+   * Step-up (RFC 9470): called when a request `client.fetch` sent with the
+   * user's credentials is answered `401` `insufficient_user_authentication`.
+   * Sign the user in again in it (`signIn` then `completeSignIn`, or
+   * `signInWithPasskey`); once it resolves, the request is sent once more
+   * with the new session. Without it, or when it rejects, the 401 is returned
+   * as is. The `STEP_UP_REQUIRED` event is reported either way.
+   */
+  onStepUp?: (challenge: StepUpChallenge) => Promise<void>;
+  /** Where passkey ceremonies run (default: the browser's `navigator.credentials`). */
+  webauthn?: WebAuthnCeremonies;
 }
 
 /**
@@ -179,6 +292,8 @@ export interface User {
   email: string | null;
   roles: string[];
   auth: "bearer" | "cookie";
+  /** How the user signed in (RFC 8176), e.g. `["pwd", "otp", "mfa"]`. */
+  amr?: string[];
 }
 
 /** One of the user's live sessions, as `GET /auth/sessions` lists them. */

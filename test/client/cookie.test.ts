@@ -34,7 +34,7 @@ const CSRF = "__Host-tessera_csrf";
 test("signIn posts /session/login and keeps the CSRF token; the session is an HttpOnly cookie", async (t) => {
   const { net, client, jar, types, signIn, account } = tessera.setup(t, { mode: "cookie", browserLike: true });
   const session = await signIn();
-  assert.deepEqual(Object.keys(session), ["csrfToken"], "no token in the client's hands");
+  assert.deepEqual(Object.keys(session), ["mode", "csrfToken"], "no token in the client's hands");
   assert.equal(session.csrfToken, jar.get(CSRF), "the token the server set in the readable cookie");
   assert.ok(jar.get(SESSION), "the session cookie was set");
   const { username, password } = await account();
@@ -143,7 +143,7 @@ test("combined mode: /bff calls reach the API with a Bearer token the client nev
   assert.equal(post.status, 200, "the CSRF header let the unsafe request through");
   assert.deepEqual(received.map((r) => [r.method, r.url, r.body]), [["GET", "/orders?page=2", ""], ["POST", "/orders", '{"item":1}']]);
   assert.ok(received.every((r) => /^Bearer ey/.test(r.authorization)), "the API got a JWT");
-  assert.deepEqual(Object.keys((await client.getSession()) ?? {}), ["csrfToken"]);
+  assert.deepEqual(Object.keys((await client.getSession()) ?? {}), ["mode", "csrfToken"]);
   assert.ok(csrfToken);
 
   // The API refusing its token is not the cookie session ending: the answer is returned, the session kept.
