@@ -13,7 +13,7 @@ import Fastify from "fastify";
 import { Redis } from "ioredis";
 import { loadConfig } from "../src/core/config.js";
 import { createTessera } from "../src/core/tessera.js";
-import { createVerifier, fastifyAuth } from "../src/verify/node.js";
+import { createVerifier, fastifyAuth } from "../packages/verify/src/node.js";
 
 const mode = process.env.COMPARE_MODE ?? "bearer-cache";
 const app = Fastify({ logger: false });

@@ -17,7 +17,7 @@ import autocannon from "autocannon";
 import { createVerifier as createFastJwtVerifier } from "fast-jwt";
 import { importJWK, jwtVerify, type JWK } from "jose";
 import jsonwebtoken from "jsonwebtoken";
-import { createVerifier, fastifyAuth } from "../src/verify/index.js";
+import { createVerifier, fastifyAuth } from "../packages/verify/src/index.js";
 
 const ISSUER = "http://bench.test";
 const DURATION_MS = Number(process.env.BENCH_VERIFY_MS ?? 1000);

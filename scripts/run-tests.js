@@ -12,7 +12,7 @@
 // saying why, unless TESSERA_REQUIRE_SERVICES=1 (set by .ci/run), which turns a
 // missing service into a failure.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join, relative } from "node:path";
@@ -118,4 +118,9 @@ rmSync(scratch, { recursive: true, force: true });
 console.log(`\nℹ both runs: ${runs.join("; ")}`);
 for (const key of Object.keys(totals)) console.log(`ℹ ${key} ${totals[key]}`);
 console.log(`${totals.pass} passed, ${totals.fail} failed${totals.cancelled ? `, ${totals.cancelled} cancelled` : ""}${totals.skipped ? `, ${totals.skipped} skipped` : ""}`);
-process.exit(missingRequired || failed || totals.fail > 0 || totals.cancelled > 0 ? 1 : 0);
+const ok = !(missingRequired || failed || totals.fail > 0 || totals.cancelled > 0);
+// .ci/run runs the suite once per Node version and adds the runs up (scripts/sum-test-runs.js).
+if (process.env.TESSERA_TEST_TOTALS_FILE) {
+  appendFileSync(process.env.TESSERA_TEST_TOTALS_FILE, `${JSON.stringify({ label: `Node ${process.version}`, ok, ...totals })}\n`);
+}
+process.exit(ok ? 0 : 1);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
-import { TesseraError } from "../../src/client/index.js";
+import { TesseraError } from "../../packages/client/src/index.js";
 import { useTessera } from "./setup.js";
 
 // A stand-in API behind /bff: answers with what it received, or refuses when asked to.

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { createClient, TesseraError } from "../../src/client/index.js";
+import { createClient, TesseraError } from "../../packages/client/src/index.js";
 import { useTessera } from "./setup.js";
 
 interface Seen {

@@ -2,7 +2,7 @@
 // verification, sign-in with an emailed code (token mode), reset, address change.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { createClient } from "../../src/client/index.js";
+import { createClient } from "../../packages/client/src/index.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { linkToken, sixDigitCode, startSmtp, to, type SmtpSink } from "../helpers/smtp.js";
 

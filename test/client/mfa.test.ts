@@ -6,7 +6,7 @@
 // signatures); Chromium's own WebAuthn is in mfa.browser.test.ts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { TesseraError, type Session, type TesseraClient, type WebAuthnCeremonies } from "../../src/client/index.js";
+import { TesseraError, type Session, type TesseraClient, type WebAuthnCeremonies } from "../../packages/client/src/index.js";
 import { base32Decode, totpAt } from "../../src/core/mfa/totp.js";
 import { SoftAuthenticator } from "../helpers/soft-authenticator.js";
 import { useTessera } from "./setup.js";

@@ -3,7 +3,7 @@
 // and the server's reasons for refusing a refresh.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { TesseraError, type TokenStorage } from "../../src/client/index.js";
+import { TesseraError, type TokenStorage } from "../../packages/client/src/index.js";
 import { refusal, useTessera } from "./setup.js";
 
 // Short session limits, so that the idle timeout and the absolute lifetime can

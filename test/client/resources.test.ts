@@ -3,7 +3,7 @@
 // was granted is in session.scope and session.claims.aud. Real server.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { TesseraError } from "../../src/client/index.js";
+import { TesseraError } from "../../packages/client/src/index.js";
 import { useTessera } from "./setup.js";
 
 const ORDERS = "https://orders.example";

@@ -2,7 +2,7 @@
 // against a real server.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeJwt, TesseraError, type TokenStorage } from "../../src/client/index.js";
+import { decodeJwt, TesseraError, type TokenStorage } from "../../packages/client/src/index.js";
 import { PASSWORD, useTessera, waitFor } from "./setup.js";
 
 const tessera = useTessera();

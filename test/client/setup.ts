@@ -11,7 +11,7 @@
 // real HTTP to the real server.
 import assert from "node:assert/strict";
 import { after, before, type TestContext } from "node:test";
-import { createClient, type AuthChangeEvent, type ClientOptions, type Session, type TesseraClient } from "../../src/client/index.js";
+import { createClient, type AuthChangeEvent, type ClientOptions, type Session, type TesseraClient } from "../../packages/client/src/index.js";
 import type { Config } from "../../src/core/config.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 

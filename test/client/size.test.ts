@@ -8,7 +8,7 @@ const BUDGET = 6 * 1024;
 
 test("tessera/client bundles for the browser under 6 KB min+gzip, with no Node built-ins", async () => {
   const result = await build({
-    entryPoints: [new URL("../../src/client/index.ts", import.meta.url).pathname],
+    entryPoints: [new URL("../../packages/client/src/index.ts", import.meta.url).pathname],
     bundle: true,
     minify: true,
     format: "esm",

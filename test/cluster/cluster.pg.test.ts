@@ -5,7 +5,7 @@
 // throttle counts attempts made on any instance.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createVerifier } from "../../src/verify/index.js";
+import { createVerifier } from "../../packages/verify/src/index.js";
 import { hashRefreshToken } from "../../src/core/sessions/refresh-token-format.js";
 import { parsePrometheus, sample } from "../helpers/prometheus.js";
 import { call, ISSUER, kidOf, randomName, redisAvailable, sidOf, signUp, startCluster, within, type Cluster, type Tokens } from "./helpers/cluster.js";

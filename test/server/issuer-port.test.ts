@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { decodeJwt } from "jose";
 import { loadConfig } from "../../src/core/config.js";
-import { createVerifier } from "../../src/verify/index.js";
+import { createVerifier } from "../../packages/verify/src/index.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 describe("default issuer on a port of its own", () => {

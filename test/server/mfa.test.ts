@@ -7,7 +7,7 @@ import { base32Decode, totpAt } from "../../src/core/mfa/totp.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 import { signInAdmin } from "../helpers/admin.js";
 import { createServer } from "node:http";
-import { createVerifier, nodeAuth, requireAmr, requireAuthTime } from "../../src/verify/index.js";
+import { createVerifier, nodeAuth, requireAmr, requireAuthTime } from "../../packages/verify/src/index.js";
 
 const MFA = "urn:tessera:params:oauth:grant-type:mfa";
 const PASSWORD = "second factor test password";

@@ -7,7 +7,7 @@ import { createHmac, createSign } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import type { VerifyErrorCode } from "../../src/verify/index.js";
+import type { VerifyErrorCode } from "../../packages/verify/src/index.js";
 import { assertRefused, BACKENDS, ISSUER, localVerifier, NOW } from "./helpers/setup.js";
 import { b64, claimsFor, craft, makeKey, signToken, signWith } from "./helpers/tokens.js";
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 it("every export of tessera/verify has TSDoc with an @example", () => {
-  const entry = fileURLToPath(new URL("../../src/verify/index.ts", import.meta.url));
+  const entry = fileURLToPath(new URL("../../packages/verify/src/index.ts", import.meta.url));
   const program = ts.createProgram([entry], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(entry);

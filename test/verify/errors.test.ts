@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { InsufficientScopeError, VerifyError, verifyErrorCodes, type VerifyErrorCode } from "../../src/verify/index.js";
+import { InsufficientScopeError, VerifyError, verifyErrorCodes, type VerifyErrorCode } from "../../packages/verify/src/index.js";
 
 const docs = readFileSync(new URL("../../docs/verify.md", import.meta.url), "utf8");
 const documented = new Map(

@@ -1,7 +1,7 @@
 /** The Express adapter on Express 5 and Express 4, over real HTTP on loopback. */
 import express from "express";
 import express4 from "express4";
-import { expressAuth, requireRole, requireScope } from "../../src/verify/index.js";
+import { expressAuth, requireRole, requireScope } from "../../packages/verify/src/index.js";
 import { adapterSuite, meBody, overHttp } from "./helpers/adapter-suite.js";
 
 for (const [name, make] of [["Express 5", express], ["Express 4", express4]] as const) {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import Fastify from "fastify";
-import { createVerifier, fastifyAuth, requireRole, requireScope } from "../../src/verify/index.js";
+import { createVerifier, fastifyAuth, requireRole, requireScope } from "../../packages/verify/src/index.js";
 import { adapterSuite, meBody } from "./helpers/adapter-suite.js";
 
 adapterSuite("Fastify", async (verifier, options) => {

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { VerifyError } from "../../src/verify/index.js";
-import { makeAuthenticator } from "../../src/verify/lib/authenticate.js";
+import { VerifyError } from "../../packages/verify/src/index.js";
+import { makeAuthenticator } from "../../packages/verify/src/lib/authenticate.js";
 import { BACKENDS, ISSUER, localVerifier, NOW } from "./helpers/setup.js";
 import { b64, claimsFor, makeKey, signToken } from "./helpers/tokens.js";
 

@@ -1,6 +1,6 @@
 /** The Hono middleware, through app.request() (and so on any runtime Hono runs on). */
 import { Hono } from "hono";
-import { honoAuth, requireRole, requireScope } from "../../src/verify/index.js";
+import { honoAuth, requireRole, requireScope } from "../../packages/verify/src/index.js";
 import { adapterSuite, meBody } from "./helpers/adapter-suite.js";
 
 adapterSuite("Hono", async (verifier, options) => {

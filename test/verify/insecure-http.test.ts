@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { createVerifier, type VerifierOptions } from "../../src/verify/index.js";
+import { createVerifier, type VerifierOptions } from "../../packages/verify/src/index.js";
 import { startFakeIssuer, type FakeIssuer } from "./helpers/fake-issuer.js";
 import { assertRefused } from "./helpers/setup.js";
 import { claimsFor, makeKey, signToken } from "./helpers/tokens.js";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import express from "express";
-import { createVerifier, expressAuth, VerifyError, type Verifier } from "../../src/verify/index.js";
+import { createVerifier, expressAuth, VerifyError, type Verifier } from "../../packages/verify/src/index.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 
 const LOGOUT_BUDGET_MS = 2000;

@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import express from "express";
-import { createVerifier, expressAuth, type Verifier } from "../../src/verify/index.js";
+import { createVerifier, expressAuth, type Verifier } from "../../packages/verify/src/index.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 function capture() {

@@ -1,6 +1,6 @@
 /** The node:http adapter, over real HTTP on loopback. */
 import { createServer } from "node:http";
-import { nodeAuth, requireRole, requireScope } from "../../src/verify/index.js";
+import { nodeAuth, requireRole, requireScope } from "../../packages/verify/src/index.js";
 import { adapterSuite, meBody, overHttp } from "./helpers/adapter-suite.js";
 
 adapterSuite("node:http", async (verifier, options) => {

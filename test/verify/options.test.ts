@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   createVerifier, expressAuth, fastifyAuth, honoAuth, nodeAuth, requireRole, requireScope, type Verifier, type VerifierOptions,
-} from "../../src/verify/index.js";
-import { defaults } from "../../src/verify/options.js";
+} from "../../packages/verify/src/index.js";
+import { defaults } from "../../packages/verify/src/options.js";
 
 const ok: VerifierOptions = { issuer: "http://localhost:3000", revocation: false };
 const bad: [string, unknown][] = [

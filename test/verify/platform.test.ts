@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { createVerifier } from "../../src/verify/index.js";
+import { createVerifier } from "../../packages/verify/src/index.js";
 import { claimsFor, makeKey, signToken } from "./helpers/tokens.js";
 
 const key = makeKey("ES256");
@@ -37,7 +37,7 @@ describe("runtimes", () => {
 
   it("bundles for the browser with no Node import, and verifies there through WebCrypto", async () => {
     const outfile = join(dir, "verify.mjs");
-    await build({ entryPoints: [here("../../src/verify/index.ts")], bundle: true, platform: "browser", format: "esm", outfile, logLevel: "silent" });
+    await build({ entryPoints: [here("../../packages/verify/src/index.ts")], bundle: true, platform: "browser", format: "esm", outfile, logLevel: "silent" });
     const code = readFileSync(outfile, "utf8");
     assert.doesNotMatch(code, /from\s*["'](node:|fastify|express|hono)/);
     assert.doesNotMatch(code, /require\(["']node:/);
@@ -45,6 +45,6 @@ describe("runtimes", () => {
   });
 
   it("the node entry keeps the fast path without process.getBuiltinModule", () => {
-    assert.deepEqual(probe(here("../../src/verify/node.ts")), { crypto: "node", sub: "user-1", forcedNode: "accepted" });
+    assert.deepEqual(probe(here("../../packages/verify/src/node.ts")), { crypto: "node", sub: "user-1", forcedNode: "accepted" });
   });
 });

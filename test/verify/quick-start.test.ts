@@ -14,7 +14,7 @@ import express from "express";
 import Fastify from "fastify";
 import { Hono } from "hono";
 import { main } from "../../src/cli/main.js";
-import { createVerifier, expressAuth, fastifyAuth, honoAuth, requireRole, requireScope, type Verifier } from "../../src/verify/index.js";
+import { createVerifier, expressAuth, fastifyAuth, honoAuth, requireRole, requireScope, type Verifier } from "../../packages/verify/src/index.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 const doc = (name: string) => readFileSync(new URL(`../../docs/${name}`, import.meta.url), "utf8");

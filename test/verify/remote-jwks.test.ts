@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { createVerifier, type FetchLike, type HttpResponseLike, type Verifier, type VerifierOptions } from "../../src/verify/index.js";
+import { createVerifier, type FetchLike, type HttpResponseLike, type Verifier, type VerifierOptions } from "../../packages/verify/src/index.js";
 import { startFakeIssuer, type FakeIssuer } from "./helpers/fake-issuer.js";
 import { assertRefused } from "./helpers/setup.js";
 import { claimsFor, makeKey, signToken, type TestKey } from "./helpers/tokens.js";

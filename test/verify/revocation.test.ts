@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { createVerifier, type Verifier, type VerifierOptions } from "../../src/verify/index.js";
+import { createVerifier, type Verifier, type VerifierOptions } from "../../packages/verify/src/index.js";
 import { startFakeIssuer, type FakeIssuer } from "./helpers/fake-issuer.js";
 import { assertRefused } from "./helpers/setup.js";
 import { claimsFor, makeKey, signToken } from "./helpers/tokens.js";

@@ -1,8 +1,8 @@
 /** The verified-token cache: bounded, never past exp, never hiding a revocation. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TokenCache } from "../../src/verify/lib/token-cache.js";
-import type { AccessTokenClaims } from "../../src/verify/index.js";
+import { TokenCache } from "../../packages/verify/src/lib/token-cache.js";
+import type { AccessTokenClaims } from "../../packages/verify/src/index.js";
 import { startFakeIssuer } from "./helpers/fake-issuer.js";
 import { assertRefused, ISSUER, localVerifier, NOW } from "./helpers/setup.js";
 import { claimsFor, makeKey, signToken } from "./helpers/tokens.js";

@@ -10,7 +10,7 @@ import type { FastifyRequest } from "fastify";
 import type { Context } from "hono";
 import {
   createVerifier, requireScope, VerifyError, type AccessTokenClaims, type Guard, type Verifier, type VerifyErrorCode,
-} from "../../src/verify/index.js";
+} from "../../packages/verify/src/index.js";
 
 function exhaustive(code: VerifyErrorCode): string {
   switch (code) {

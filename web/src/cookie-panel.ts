@@ -4,7 +4,7 @@
 // browser sent with it (`auth: "cookie"`, a current session of kind cookie) —
 // and lays out what scripts *can* read: document.cookie and web storage,
 // scanned for anything shaped like an access or refresh token.
-import type { Session, SessionInfo } from "../../src/client/index.js";
+import type { Session, SessionInfo } from "../../packages/client/src/index.js";
 import { abbreviate, byId, h, relative } from "./dom.js";
 
 // A JWT (access token) or a Tessera refresh token.

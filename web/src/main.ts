@@ -1,6 +1,6 @@
 // The demo page: wires tessera/client to the forms, buttons and panels, and
 // feeds every request and auth event to the timeline and the diagram.
-import { createClient, TesseraError, type AuthChangeEvent, type Session, type TesseraClient } from "../../src/client/index.js";
+import { createClient, TesseraError, type AuthChangeEvent, type Session, type TesseraClient } from "../../packages/client/src/index.js";
 import { createCookiePanel } from "./cookie-panel.js";
 import { createDiagram, type StepId } from "./diagram.js";
 import { byId, fillList, h } from "./dom.js";

@@ -1,5 +1,5 @@
 // The list of the user's live sessions, each with a button that ends it.
-import type { SessionInfo } from "../../src/client/index.js";
+import type { SessionInfo } from "../../packages/client/src/index.js";
 import { byId, h, relative } from "./dom.js";
 
 /** A short device name from a User-Agent string. */

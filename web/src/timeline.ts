@@ -1,6 +1,6 @@
 // The timeline: every request the client makes (with the header it carried
 // and the answer it got) and every auth event, newest first.
-import type { AuthChangeEvent } from "../../src/client/index.js";
+import type { AuthChangeEvent } from "../../packages/client/src/index.js";
 import { abbreviate, clockTime, h } from "./dom.js";
 import type { RequestKind, TraceEntry } from "./trace.js";
 

@@ -1,7 +1,7 @@
 // The access-token card: the decoded header and claims, a live countdown to
 // expiry (with the point where the client will refresh quietly), and what is
 // known of the refresh token's session and its limits.
-import { decodeJwt, type Session, type SessionInfo } from "../../src/client/index.js";
+import { decodeJwt, type Session, type SessionInfo } from "../../packages/client/src/index.js";
 import { abbreviate, byId, fillList, h, relative } from "./dom.js";
 
 const TIME_CLAIMS = new Set(["exp", "iat", "nbf"]);

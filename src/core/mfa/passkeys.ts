@@ -118,6 +118,10 @@ export class PasskeyService {
       attestationType: "none", timeout: CHALLENGE_TTL_MS,
       excludeCredentials: existing.map((f) => ({ id: f.credential_id!, ...transportsOf(f) })),
       authenticatorSelection: { residentKey: "required", userVerification: "required" },
+      // EdDSA, ES256, RS256 on every Node. The library's default adds ML-DSA-44 where
+      // node:crypto has it (Node 24): its 2.4 KB signatures exceed MAX_FIELD, and a key
+      // enrolled on Node 24 could not be checked by an instance on Node 20 or 22.
+      supportedAlgorithmIDs: [-8, -7, -257],
     });
     await this.#storeChallenge(options.challenge, "register", user.id);
     return options as unknown as Record<string, unknown>;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { createVerifier, type AuthOptions, type Verifier } from "../../../src/verify/index.js";
+import { createVerifier, type AuthOptions, type Verifier } from "../../../packages/verify/src/index.js";
 import { claimsFor, makeKey, signToken } from "./tokens.js";
 
 export interface Answer { status: number; headers: Headers; body: string }

@@ -7,7 +7,7 @@ const token = process.env.TOKEN ?? "";
 const jwk = JSON.parse(process.env.JWK ?? "{}") as Record<string, unknown>;
 delete (process as { getBuiltinModule?: unknown }).getBuiltinModule;
 
-const entry = (await import(process.argv[2] ?? "")) as typeof import("../../../src/verify/index.js");
+const entry = (await import(process.argv[2] ?? "")) as typeof import("../../../packages/verify/src/index.js");
 const verifier = entry.createVerifier({ issuer: "http://issuer.test", keys: [jwk], revocation: false });
 const claims = await verifier.verify(token);
 let forcedNode = "accepted";

@@ -1,6 +1,6 @@
 /** Shared set-up: verifiers on local keys with a fixed clock, and error assertions. */
 import assert from "node:assert/strict";
-import { createVerifier, VerifyError, type Verifier, type VerifierOptions, type VerifyErrorCode } from "../../../src/verify/index.js";
+import { createVerifier, VerifyError, type Verifier, type VerifierOptions, type VerifyErrorCode } from "../../../packages/verify/src/index.js";
 import type { TestKey } from "./tokens.js";
 
 export const ISSUER = "http://issuer.test";

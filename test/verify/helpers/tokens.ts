@@ -4,7 +4,7 @@
  * signature bytes).
  */
 import { createHash, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from "node:crypto";
-import type { Algorithm } from "../../../src/verify/index.js";
+import type { Algorithm } from "../../../packages/verify/src/index.js";
 
 export interface TestKey {
   alg: Algorithm;
