@@ -147,7 +147,7 @@ export interface ResetOperations {
   redeem: PasswordResets["redeem"];
 }
 
-export type MfaOperations = Pick<ReturnType<typeof mfaUseCases>, "tokenGrant" | "passkeyTokenGrant" | "cookieLogin" | "passkeyCookieLogin" | "secondStepPasskeyOptions" | "passkeys">;
+export type MfaOperations = Pick<ReturnType<typeof mfaUseCases>, "tokenGrant" | "passkeyTokenGrant" | "cookieLogin" | "passkeyCookieLogin" | "secondStepPasskeyOptions" | "enrolTotpForSignIn" | "passkeys">;
 export type FactorOperations = Pick<FactorService, "list" | "enrolTotp" | "confirmTotp" | "remove" | "assertHasFactor" | "newRecoveryCodes">;
 
 type EmailSetup = ReturnType<typeof setUpEmail>;

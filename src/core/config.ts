@@ -4,7 +4,7 @@
  * setting), and `scripts/config-table.ts` prints it for the README.
  */
 import { resolve } from "node:path";
-import { ROLE_NAME } from "./users.js";
+import { ROLE_NAME } from "./accounts/users.js";
 import { parseRedisUrl, parseSchemaName, parseTrustProxy, type TrustProxy } from "./cluster/config-parsers.js";
 
 export type SigningAlgorithm = "ES256" | "RS256" | "EdDSA";

@@ -220,7 +220,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
     },
     resets: { redeem: (token, newPassword, meta) => throttle.tokenRedemption(meta.ip, () => resets.redeem(token, newPassword, meta)) },
     factors: bound(factors, "list", "enrolTotp", "confirmTotp", "remove", "assertHasFactor", "newRecoveryCodes"),
-    mfa: bound(mfa, "tokenGrant", "passkeyTokenGrant", "cookieLogin", "passkeyCookieLogin", "secondStepPasskeyOptions", "passkeys"),
+    mfa: bound(mfa, "tokenGrant", "passkeyTokenGrant", "cookieLogin", "passkeyCookieLogin", "secondStepPasskeyOptions", "enrolTotpForSignIn", "passkeys"),
     mail: {
       service: mail.service, sender: mail.sender, mailDir: mail.mailDir, devPage: mail.devPage, description: mail.description,
       formToken: mail.formToken, checkFormToken: mail.checkFormToken,

@@ -151,7 +151,7 @@ test("refresh-token shape check and the Authorization header parser never throw 
 describe("exact checks, with the cache on and an injected clock", () => {
   let nowMs = Date.UTC(2030, 0, 1, 12);
   const now = () => nowMs;
-  let ringStore: KyselyStore;
+  let ringStore: Store;
   let ring: KeyRing;
   let cached: AccessTokens;
   before(async () => {

@@ -132,9 +132,9 @@ describe("a role that requires a second factor", () => {
     const first = await passwordGrant(name);
     const enrol = await server.request<Enrolment>("POST", "/auth/mfa-enrollment/totp", { json: { mfa_token: first.body.mfa_token } });
     await server.request("POST", "/oauth/token", { form: { grant_type: MFA, mfa_token: first.body.mfa_token!, otp: code(enrol.body.secret) } });
-    await server.tessera.audit.flush();
+    await server.tessera.parts.audit.flush();
     const userId = (await server.tessera.users.find(name))!.id;
-    const rows = (await server.tessera.store.queryAuditEvents({ userId, limit: 100 })).map((e) => `${e.type}:${e.outcome}`);
+    const rows = (await server.tessera.parts.store.queryAuditEvents({ userId, limit: 100 })).map((e) => `${e.type}:${e.outcome}`);
     for (const want of ["second_factor:enrollment_required", "factor:enrolled", "factor:confirmed", "factor:recovery_codes_created", "second_factor:success"]) {
       assert.ok(rows.includes(want), `${want} in ${rows.join(", ")}`);
     }

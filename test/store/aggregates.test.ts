@@ -302,7 +302,7 @@ describe("second factors", () => {
     const id = await freshUser();
     await store.factors.insertMfaToken({
       token_hash: `mt-${id}`, user_id: id, client_id: "tessera-web", scope: "openid", resource: null, amr: '["pwd"]', auth_time: now,
-      attempts: 0, created_at: now, expires_at: now + 60_000, used_at: null,
+      attempts: 0, purpose: "second_step", created_at: now, expires_at: now + 60_000, used_at: null,
     });
     const reserved = await Promise.all(Array.from({ length: 10 }, () => store.factors.reserveMfaAttempt(`mt-${id}`, now, 3)));
     assert.equal(reserved.filter(Boolean).length, 3);

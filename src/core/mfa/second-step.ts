@@ -27,7 +27,7 @@ import type { AuthEvents, SecondFactorMethod } from "../events.js";
 import type { RequestMeta, SessionAuth, SignInGate } from "../sessions/session-service.js";
 import type { Throttle } from "../abuse/throttle.js";
 import type { FactorService } from "./factors.js";
-import { parseRoles } from "../users.js";
+import { parseRoles } from "../accounts/users.js";
 
 export const MFA_TOKEN_PREFIX = "tmfa_";
 const MFA_TOKEN_SHAPE = /^tmfa_[A-Za-z0-9_-]{43}$/;
