@@ -6,7 +6,11 @@
 import type SQLite from "better-sqlite3";
 import type { CompiledQuery, QueryResult } from "kysely";
 
-export type StatementCache = ReturnType<typeof withStatementCache>;
+/** What Kysely's SQLite driver needs of a database (SqliteDatabase), with statements reused. */
+export interface StatementCache {
+  close(): void;
+  prepare(sql: string): SQLite.Statement;
+}
 
 /**
  * Kysely's SQLite driver prepares every query anew; preparing costs more than
@@ -14,7 +18,7 @@ export type StatementCache = ReturnType<typeof withStatementCache>;
  * (SqliteDatabase), so we hand it a database whose `prepare` reuses statements.
  * Safe because better-sqlite3 runs each statement to completion synchronously.
  */
-export function withStatementCache(database: SQLite.Database, limit = 256) {
+export function withStatementCache(database: SQLite.Database, limit = 256): StatementCache {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => database.close(),
