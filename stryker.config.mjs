@@ -2,6 +2,8 @@
 // target's rules one mutant at a time and runs only the test files that cover
 // them, through Stryker's command runner, one mutant at a time (the machine is
 // shared). Each target: the code to mutate and the tests that check it.
+// Incremental reruns see changed code, not changed tests (the command runner
+// is one test): after adding tests, rerun with `--force`.
 //
 // The code is named by anchors, not line numbers, so edits elsewhere in a file
 // leave the targets right: `from` is a piece of the first mutated line, and the

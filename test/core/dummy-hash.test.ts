@@ -4,15 +4,12 @@
 // policy, never against a string that fails at once.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { hash as argon2Hash, parseOptions } from "@node-rs/argon2";
+import { hash as argon2Hash, parseOptions, type Options as Argon2Options } from "@node-rs/argon2";
 import { TesseraError } from "../../src/core/errors.js";
 import { AuthEvents } from "../../src/core/events.js";
 import { PasswordHasher, type PasswordCheck } from "../../src/core/accounts/passwords.js";
 import { UserService } from "../../src/core/accounts/users.js";
 import { openSqliteStore, type Store } from "../../src/store/index.js";
-
-// @node-rs/argon2's Algorithm is an ambient const enum, which this module syntax cannot read: its values.
-const Algorithm = { Argon2i: 1, Argon2id: 2 } as const;
 
 const POLICY = { memoryKib: 19_456, iterations: 2, parallelism: 1, concurrency: 1 };
 
@@ -92,10 +89,12 @@ test("a hash weaker than the policy is replaced at the next good sign-in, and on
 });
 
 test("each way a hash falls short of the policy is replaced: less memory, other parallelism, another argon2 variant", async () => {
-  const weaker = {
-    "less memory": { algorithm: Algorithm.Argon2id, memoryCost: POLICY.memoryKib / 2, timeCost: POLICY.iterations, parallelism: POLICY.parallelism },
-    "other parallelism": { algorithm: Algorithm.Argon2id, memoryCost: POLICY.memoryKib, timeCost: POLICY.iterations, parallelism: 2 },
-    "argon2i": { algorithm: Algorithm.Argon2i, memoryCost: POLICY.memoryKib, timeCost: POLICY.iterations, parallelism: POLICY.parallelism },
+  const ARGON2I = 1;
+  const ARGON2ID = 2; // the values of @node-rs/argon2's const enum Algorithm
+  const weaker: Record<string, Argon2Options> = {
+    "less memory": { algorithm: ARGON2ID, memoryCost: POLICY.memoryKib / 2, timeCost: POLICY.iterations, parallelism: POLICY.parallelism },
+    "other parallelism": { algorithm: ARGON2ID, memoryCost: POLICY.memoryKib, timeCost: POLICY.iterations, parallelism: 2 },
+    "argon2i": { algorithm: ARGON2I, memoryCost: POLICY.memoryKib, timeCost: POLICY.iterations, parallelism: POLICY.parallelism },
   };
   for (const [name, options] of Object.entries(weaker)) {
     const username = `weak-${name.replace(/ /g, "-")}`;
