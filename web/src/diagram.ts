@@ -4,7 +4,7 @@
 // one pulses, the earlier ones of this sign-in stay marked.
 import { svg } from "./dom.js";
 
-export type StepId = "signin" | "tokens" | "call" | "ok" | "denied" | "refresh" | "rotated" | "refused" | "revoke";
+export type StepId = "signin" | "mfa-required" | "second-step" | "passkey" | "tokens" | "call" | "ok" | "denied" | "refresh" | "rotated" | "refused" | "revoke";
 
 interface Step {
   id: StepId;
@@ -18,6 +18,9 @@ interface Step {
 const LANES = ["Browser · tessera/client", "Tessera · auth server", "API · resource server"];
 const STEPS: Step[] = [
   { id: "signin", from: 0, to: 1, token: "POST /oauth/token · password grant", cookie: "POST /session/login · password", caption: "The password crosses the wire once, at sign-in." },
+  { id: "mfa-required", from: 1, to: 0, token: "403 mfa_required · mfa_token + methods", cookie: "403 mfa_required · no cookie yet", caption: "The password was right, but this user has a second factor: no session yet, only a short-lived single-use mfa_token." },
+  { id: "second-step", from: 0, to: 1, token: "POST /oauth/token · mfa grant (code / passkey)", cookie: "POST /session/mfa · code / passkey", caption: "The second step: the mfa_token with a TOTP code, a recovery code or a passkey assertion finishes the sign-in." },
+  { id: "passkey", from: 0, to: 1, token: "POST /oauth/token · passkey grant", cookie: "POST /session/passkey", caption: "A passkey alone: the browser signs the server's challenge for this origin, with user verification — no password at all." },
   { id: "tokens", from: 1, to: 0, token: "access token (JWT) + refresh token", cookie: "Set-Cookie: HttpOnly session + CSRF token", caption: "Tessera answers with a short-lived signed access token and a rotating refresh token." },
   { id: "call", from: 0, to: 2, token: "GET /userinfo · Authorization: Bearer", cookie: "GET /userinfo · Cookie (+ X-CSRF-Token on writes)", caption: "Every call shows the ticket: the access token travels in the Authorization header." },
   { id: "ok", from: 2, to: 0, token: "200 · the user's data", cookie: "200 · session looked up", caption: "A resource server checks the token's signature and expiry with Tessera's public keys, no session store needed." },

@@ -3,6 +3,7 @@
 import { createClient, TesseraError, type AuthChangeEvent, type Session, type TesseraClient } from "../../packages/client/src/index.js";
 import { createCookiePanel } from "./cookie-panel.js";
 import { createDiagram, type StepId } from "./diagram.js";
+import { createFactorsPanel } from "./factors-panel.js";
 import { byId, fillList, h } from "./dom.js";
 import { renderSessions } from "./sessions-panel.js";
 import { loadSettings, saveSettings, STORAGE_HELP, type StorageChoice } from "./settings.js";
@@ -33,7 +34,12 @@ function stepFor(entry: TraceEntry, done: boolean): StepId | undefined {
   switch (entry.kind) {
     case "sign-in":
     case "cookie-login":
+      if (done && entry.error === "mfa_required") return "mfa-required";
       return !done ? "signin" : failed ? "refused" : "tokens";
+    case "second-step":
+      return !done ? "second-step" : failed ? "refused" : entry.path.endsWith("mfa-options") ? undefined : "tokens";
+    case "passkey-signin":
+      return !done ? "passkey" : failed ? "refused" : entry.path.endsWith("login-options") ? undefined : "tokens";
     case "refresh":
       return !done ? "refresh" : failed ? "refused" : "rotated";
     case "api":
@@ -85,6 +91,7 @@ function start(): void {
   void checkOrigin();
   void client.getSession().then((session) => {
     if (!session) render(null);
+    void offerPasskeys();
   });
 }
 
@@ -140,8 +147,15 @@ function onAuthChange(event: AuthChangeEvent): void {
   render(event.session);
   if (event.type === "SIGNED_IN") {
     hideError();
+    byId("form-second-step").hidden = true;
     void showUser();
+    void factors.refresh();
   }
+  if (!event.session) factors.hide();
+  // A signed-in page offers no passkey sign-in; a signed-out one does again.
+  if (event.session) stopOffering();
+  else if (event.type !== "STEP_UP_REQUIRED") void offerPasskeys();
+  if (event.type === "STEP_UP_REQUIRED") showError(`${event.description ?? "This needs a recent sign-in."} Sign out and sign in again, then retry.`);
   if (event.type === "SESSION_EXPIRED") showError(`Your session has ended: ${reasonText(event.reason)}. Sign in again.`);
 }
 
@@ -237,7 +251,98 @@ function onSubmit(id: string, action: (data: FormData) => Promise<unknown>): voi
 
 const field = (data: FormData, name: string) => String(data.get(name) ?? "");
 
-onSubmit("form-signin", (data) => client.signIn(field(data, "username"), field(data, "password")));
+// ---- second factors and passkeys (docs/mfa.md) ------------------------------
+
+const factors = createFactorsPanel(() => client, (id) =>
+  void run(null, async () => {
+    await client.removeFactor(id);
+    timeline.note(`Removed factor ${id}`);
+    await factors.refresh();
+  }),
+);
+
+/** A first step that may answer mfa_required: then the second-step form asks for the rest. */
+async function firstStep(step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    if (!(error instanceof TesseraError && error.code === "mfa_required")) throw error;
+    const methods = error.methods ?? [];
+    byId("form-second-step").hidden = false;
+    byId("second-step-otp").hidden = !methods.includes("totp");
+    byId("second-step-recovery").hidden = !methods.includes("recovery_code");
+    byId("second-step-passkey").hidden = !methods.includes("passkey");
+    byId("second-step-help").textContent = `The password was right. Finish with: ${methods.join(", ").replace(/_/g, " ")}.`;
+    byId<HTMLInputElement>("second-step-code").focus();
+  }
+}
+
+// Conditional UI: the browser offers passkeys in the username field's autofill
+// (autocomplete="username webauthn"); the request waits until one is picked.
+let conditional: AbortController | undefined;
+async function offerPasskeys(): Promise<void> {
+  conditional?.abort();
+  conditional = undefined;
+  if (signedIn || !(await globalThis.PublicKeyCredential?.isConditionalMediationAvailable?.())) return;
+  const controller = new AbortController();
+  conditional = controller;
+  client.signInWithPasskey({ mediation: "conditional", signal: controller.signal }).catch((error: unknown) => {
+    if (controller.signal.aborted) return;
+    showError(describe(error));
+    void offerPasskeys();
+  });
+}
+/** A modal ceremony first ends the pending conditional one (only one may run). */
+const stopOffering = () => {
+  conditional?.abort();
+  conditional = undefined;
+};
+
+onSubmit("form-signin", (data) => firstStep(() => client.signIn(field(data, "username"), field(data, "password"))));
+onClick("passkey-signin", async () => {
+  stopOffering();
+  try {
+    await client.signInWithPasskey();
+  } finally {
+    if (!signedIn) void offerPasskeys();
+  }
+});
+{
+  const form = byId<HTMLFormElement>("form-second-step");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const button = event.submitter as HTMLButtonElement | null;
+    const code = field(new FormData(form), "code").trim();
+    void run(button, async () => {
+      if (button?.value === "passkey") stopOffering();
+      await client.completeSignIn(button?.value === "passkey" ? { passkey: true } : button?.value === "recovery_code" ? { recoveryCode: code } : { otp: code });
+      form.reset();
+    });
+  });
+}
+onClick("enrol-totp", async () => factors.pending(await client.enrolTotp("Authenticator app")));
+onSubmit("form-totp-confirm", async (data) => {
+  const form = byId<HTMLFormElement>("form-totp-confirm");
+  const confirmed = await client.confirmTotp(form.dataset.factor ?? "", field(data, "code"));
+  factors.pending(null);
+  factors.recoveryCodes(confirmed.recovery_codes);
+  await factors.refresh();
+});
+onClick("add-passkey", async () => {
+  const name = byId<HTMLInputElement>("passkey-name").value.trim();
+  const added = await client.addPasskey(name || undefined);
+  byId<HTMLInputElement>("passkey-name").value = "";
+  factors.recoveryCodes(added.recovery_codes);
+  await factors.refresh();
+});
+onClick("new-recovery-codes", async () => {
+  factors.recoveryCodes(await client.newRecoveryCodes());
+  await factors.refresh();
+});
+onClick("recovery-done", async () => {
+  byId("recovery-box").hidden = true;
+  byId("recovery-codes").replaceChildren();
+});
 onSubmit("form-signup", async (data) => {
   const email = field(data, "email");
   await client.signUp({ username: field(data, "username"), password: field(data, "password"), ...(email ? { email } : {}) });
@@ -258,7 +363,7 @@ onSubmit("form-signup", async (data) => {
     });
   });
 }
-onSubmit("form-code", (data) => client.signInWithCode(field(data, "email"), field(data, "code")));
+onSubmit("form-code", (data) => firstStep(() => client.signInWithCode(field(data, "email"), field(data, "code"))));
 
 onClick("call-api", async () => {
   const output = byId("api-result");

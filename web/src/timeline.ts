@@ -14,6 +14,9 @@ const LABELS: Record<RequestKind, string> = {
   "cookie-login": "Sign in · cookie session",
   "cookie-logout": "Sign out · cookie session",
   discovery: "Discovery · server metadata",
+  "second-step": "Second step · code or passkey",
+  "passkey-signin": "Sign in · passkey alone",
+  factors: "Second factors",
 };
 
 const REASONS: Record<string, string> = {
@@ -33,6 +36,10 @@ const REASONS: Record<string, string> = {
   invalid: "the refresh token is not valid",
   invalid_grant: "the server refused the refresh token",
   invalid_session: "the server no longer accepts this session cookie",
+  mfa: "with the password and a second factor",
+  passkey: "with a passkey alone",
+  max_age: "this needs a more recent sign-in (step-up)",
+  acr_values: "this needs a stronger sign-in (step-up)",
 };
 
 /** A reason code of an auth event, in words. */

@@ -11,7 +11,10 @@ export type RequestKind =
   | "logout-all"
   | "cookie-login"
   | "cookie-logout"
-  | "discovery";
+  | "discovery"
+  | "second-step"
+  | "passkey-signin"
+  | "factors";
 
 export interface TraceEntry {
   id: number;
@@ -32,7 +35,12 @@ export interface TraceEntry {
 }
 
 function classify(method: string, path: string, grant: string | null): RequestKind {
+  if (path === "/oauth/token" && grant?.endsWith(":mfa")) return "second-step";
+  if (path === "/oauth/token" && grant?.endsWith(":passkey")) return "passkey-signin";
   if (path === "/oauth/token") return grant === "refresh_token" ? "refresh" : "sign-in";
+  if (path === "/session/mfa" || path === "/auth/passkeys/mfa-options") return "second-step";
+  if (path === "/session/passkey" || path === "/auth/passkeys/login-options") return "passkey-signin";
+  if (/^\/auth\/(factors|passkeys|recovery-codes)/.test(path)) return "factors";
   if (path === "/oauth/revoke") return "revoke";
   if (path === "/auth/register") return "register";
   if (path === "/auth/logout-all") return "logout-all";
