@@ -1,5 +1,5 @@
 /**
- * The second step's own cost, in process (no HTTP): a TOTP check as the
+ * The second step's own cost, in process (benchMfa; HTTP rows in benchMfaHttp): a TOTP check as the
  * server does it (unseal the secret, three HMAC-SHA-1 steps) and a passkey
  * assertion's verification (@simplewebauthn/server, ES256), beside one
  * argon2id password hash at the default parameters — the first step every
