@@ -62,17 +62,19 @@ async function waitForHealth(url: string, child: ChildProcess, what: string): Pr
  * access line per request). Its stdout and stderr go to a file, as a service
  * manager's would go to a pipe or a journal; the file is written, not discarded.
  * The only addition is bench/eld-probe.js, loaded with --import, which reads the
- * event-loop delay when asked over IPC.
+ * event-loop delay when asked over IPC. `root` is the checkout to run (default:
+ * this one, or BENCH_TESSERA_ROOT).
  */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
-  ensureBuilt();
+export async function startBenchServer(env: Record<string, string> = {}, root = ROOT): Promise<BenchServer> {
+  // Another checkout (root) is started as it is: build it first.
+  if (root === ROOT) ensureBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), "tessera-bench-"));
   const masterKey = env.TESSERA_MASTER_KEY ?? randomBytes(32).toString("base64url");
   const port = await freePort();
   const logFile = join(dataDir, "server.log");
   const log = openSync(logFile, "a");
   const child = spawn(process.execPath, ["--import", new URL("./eld-probe.js", import.meta.url).pathname, "bin/tessera.js", "serve"], {
-    cwd: ROOT,
+    cwd: root,
     // The benchmarks register all their users from 127.0.0.1: the per-IP registration throttle would stop them.
     env: {
       ...process.env, NODE_ENV: "production", HOST: "127.0.0.1", PORT: String(port), TESSERA_ISSUER: `http://127.0.0.1:${port}`, TESSERA_DATA_DIR: dataDir,

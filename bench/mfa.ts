@@ -1,5 +1,5 @@
 /**
- * The second step's own cost, in process (no HTTP): a TOTP check as the
+ * The second step's own cost, in process (benchMfa; HTTP rows in benchMfaHttp): a TOTP check as the
  * server does it (unseal the secret, three HMAC-SHA-1 steps) and a passkey
  * assertion's verification (@simplewebauthn/server, ES256), beside one
  * argon2id password hash at the default parameters — the first step every
@@ -11,6 +11,7 @@ import { hash } from "@node-rs/argon2";
 import { deriveKey, seal, unseal } from "../src/core/keys/master-key.js";
 import { matchTotp, newTotpSecret, totpAt, base32Decode } from "../src/core/mfa/totp.js";
 import { SoftAuthenticator } from "../test/helpers/soft-authenticator.js";
+import { postJson, startBenchServer } from "./lib.js";
 
 async function perSecond(run: () => unknown, ms = 1500): Promise<number> {
   const end = performance.now() + ms;
@@ -43,4 +44,89 @@ export async function benchMfa(): Promise<Record<string, number>> {
   });
   const argon2 = await perSecond(() => hash("a password of the bench", { memoryCost: 19456, timeCost: 2, parallelism: 1 }));
   return { totp_checks_per_s: totp, passkey_verifications_per_s: passkey, argon2id_hashes_per_s: argon2 };
+}
+
+/** Runs `work` from `concurrency` loops for `ms`; completed runs per second (a failed run throws). */
+async function throughput(work: (i: number) => Promise<void>, concurrency: number, ms: number): Promise<number> {
+  const end = performance.now() + ms;
+  let done = 0;
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      await work(next++);
+      done++;
+    }
+  }));
+  return Math.round((done / (ms / 1000)) * 10) / 10;
+}
+
+async function tokenRequest(url: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const PASSWORD = "benchmark password of the second step";
+const CONCURRENCY = 4;
+const ROUND_MS = 4000;
+
+async function passwordGrant(url: string, username: string): Promise<Record<string, unknown>> {
+  const res = await tokenRequest(url, { grant_type: "password", username, password: PASSWORD });
+  if (res.status !== 200 && res.body.error !== "mfa_required") throw new Error(`password grant: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/**
+ * Over HTTP, the server started as users start it (bench/lib.ts), default argon2
+ * parameters: the password grant of a user without a factor — on this checkout and,
+ * when BENCH_MFA_BEFORE names a built checkout of the commit before second factors,
+ * on that one too, rounds alternating so both see the same machine — and the
+ * password grant followed by the TOTP second step. Sign-ins per second, 4 at a time.
+ */
+export async function benchMfaHttp(): Promise<Record<string, number | string>> {
+  const before = process.env.BENCH_MFA_BEFORE;
+  const servers = [{ name: "this checkout", server: await startBenchServer() }];
+  if (before) {
+    servers.push({ name: "before second factors", server: await startBenchServer({}, before) });
+  }
+  try {
+    for (const { server } of servers) {
+      for (let i = 0; i < CONCURRENCY; i++) await postJson(`${server.url}/auth/register`, { username: `plain${i}`, password: PASSWORD });
+    }
+    const rounds: Record<string, number[]> = Object.fromEntries(servers.map((s) => [s.name, []]));
+    for (let round = 0; round < 3; round++) {
+      for (const { name, server } of servers) {
+        rounds[name]!.push(await throughput((i) => passwordGrant(server.url, `plain${i % CONCURRENCY}`).then(() => undefined), CONCURRENCY, ROUND_MS));
+      }
+    }
+    // Users with a confirmed authenticator app: a TOTP code is accepted once per step, so each sign-in takes a fresh user.
+    const url = servers[0]!.server.url;
+    const users: Array<{ username: string; secret: string }> = [];
+    for (let i = 0; i < 120; i++) {
+      const username = `totp${i}`;
+      await postJson(`${url}/auth/register`, { username, password: PASSWORD });
+      const tokens = (await passwordGrant(url, username)) as { access_token: string };
+      const headers = { authorization: `Bearer ${tokens.access_token}` };
+      const enrol = await postJson<{ factor_id: string; secret: string }>(`${url}/auth/factors/totp`, {}, headers);
+      await postJson(`${url}/auth/factors/totp/confirm`, { factor_id: enrol.factor_id, code: totpAt(base32Decode(enrol.secret), Date.now()) }, headers);
+      users.push({ username, secret: enrol.secret });
+    }
+    // The confirming code's step is spent; the next step starts within 30 s.
+    await new Promise((resolve) => setTimeout(resolve, 30_000 - (Date.now() % 30_000) + 50));
+    let used = 0;
+    const totp = await throughput(async () => {
+      const user = users[used++];
+      if (!user) return;
+      const first = await passwordGrant(url, user.username);
+      const done = await tokenRequest(url, { grant_type: "urn:tessera:params:oauth:grant-type:mfa", mfa_token: String(first.mfa_token), otp: totpAt(base32Decode(user.secret), Date.now()) });
+      if (done.status !== 200) throw new Error(`mfa grant: ${done.status} ${JSON.stringify(done.body)}`);
+    }, CONCURRENCY, ROUND_MS);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const result: Record<string, number | string> = {};
+    for (const { name } of servers) result[`password grant, no factor, ${name} (sign-ins/s, rounds ${rounds[name]!.join(" / ")})`] = median(rounds[name]!);
+    if (before) result["ratio this / before (medians)"] = Math.round((median(rounds["this checkout"]!) / median(rounds["before second factors"]!)) * 100) / 100;
+    result["password + TOTP second step (sign-ins/s, two requests each)"] = used > users.length ? `${totp} (ran out of users)` : totp;
+    return result;
+  } finally {
+    for (const { server } of servers) await server.stop();
+  }
 }

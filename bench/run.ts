@@ -14,7 +14,7 @@ import { benchCommonPasswords, benchEnumeration } from "./security.js";
 import { benchServer, ratioLines } from "./server.js";
 import { benchSqlite } from "./sqlite.js";
 import { benchVerify, benchVerifyHttp } from "./verify.js";
-import { benchMfa } from "./mfa.js";
+import { benchMfa, benchMfaHttp } from "./mfa.js";
 
 const only = process.argv[2];
 const results: Record<string, unknown> = {
@@ -37,7 +37,10 @@ if (wanted("mfa")) {
   console.log("## The second step: TOTP and passkey checks beside a password hash\n");
   const mfa = await benchMfa();
   console.log("operations per second, one thread (the passkey figure includes making the assertion):", mfa, "\n");
-  results.mfa = mfa;
+  console.log("over HTTP, the server as users start it (BENCH_MFA_BEFORE=<built checkout> adds the password grant before second factors, alternating):");
+  const http = await benchMfaHttp();
+  console.log(http, "\n");
+  results.mfa = { ...mfa, http };
 }
 
 if (wanted("sqlite")) {

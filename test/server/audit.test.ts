@@ -149,7 +149,8 @@ describe("every event type, recorded by its cause", () => {
     const factor = (await events(`?type=factor&user=${bob.userId}`)).map((e) => e.outcome);
     assert.deepEqual(factor.sort(), ["confirmed", "enrolled", "recovery_codes_created"]);
     const steps = await events(`?type=second_factor&user=${bob.userId}`);
-    assert.deepEqual(steps.map((e) => e.outcome), ["success", "failure"]);
+    // Newest first: each password grant asked for the second step (required), then the step was tried.
+    assert.deepEqual(steps.map((e) => e.outcome), ["success", "required", "failure", "required"]);
     assert.equal(steps[0]!.detail?.method, "totp");
     assert.equal(steps[0]!.user_agent, UA);
   });
