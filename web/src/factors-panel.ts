@@ -3,7 +3,7 @@
 // page at build time: nothing is fetched), passkeys named and added, and
 // recovery codes shown once.
 import { renderSVG } from "uqr";
-import type { Factors, TesseraClient, TotpEnrolment } from "../../src/client/index.js";
+import type { Factors, TesseraClient, TotpEnrolment } from "../../packages/client/src/index.js";
 import { byId, h } from "./dom.js";
 
 export interface FactorsPanel {
