@@ -129,8 +129,8 @@ async function assembleParts(config: Config, deps: TesseraDeps) {
     store, events, now, gate: (...args) => secondStep.gate(...args),
     refreshKeys: refreshTokenKeys(masterKey),
     policy: {
-      idleTimeout: config.sessionIdleTimeout * 1000, absoluteLifetime: config.sessionAbsoluteLifetime * 1000,
-      graceWindow: config.refreshGraceWindow * 1000, get accessTokenTtl() { return tokenLifetime.longest; },
+      idleTimeoutMs: config.sessionIdleTimeout * 1000, absoluteLifetimeMs: config.sessionAbsoluteLifetime * 1000,
+      graceWindowMs: config.refreshGraceWindow * 1000, get accessTokenTtlSeconds() { return tokenLifetime.longest; },
     },
   });
   const accessTokens = new AccessTokens({ keys, get issuer() { return config.issuer; }, get audience() { return config.audience; }, now }); // read live: set after listen with PORT=0
@@ -212,7 +212,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
     sessions: {
       list: (userId) => sessions.list(userId),
       end: (sessionId, reason, context) => sessions.end(sessionId, reason, context),
-      get idleTimeoutMs() { return sessions.policy.idleTimeout; },
+      get idleTimeoutMs() { return sessions.policy.idleTimeoutMs; },
     },
     cookieSessions: {
       ...bound(cookieSessions, "login", "loginWithCode", "replaced", "resolve", "touch", "csrfTokenFor", "verifyCsrf"),
@@ -236,7 +236,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
     keys: { rows: () => keys.rows(), rotate: (actor) => keyRotation.rotate(actor), revoke: (kid, actor) => keyRotation.revoke(kid, actor) },
     feed: bound(feed, "read", "held", "stop"),
     operations: {
-      sweepSessions: (nowMs) => store.sweep(nowMs, nowMs - sessions.policy.idleTimeout, REVOCATION_RETENTION_MS),
+      sweepSessions: (nowMs) => store.sweep(nowMs, nowMs - sessions.policy.idleTimeoutMs, REVOCATION_RETENTION_MS),
       pruneAuditEvents: (before) => store.pruneAuditEvents(before),
       sweepEmail: (sentBefore, failedBefore, nowMs) => store.sweepEmail(sentBefore, failedBefore, nowMs),
       keyStep: () => keyRotation.tick(),
@@ -244,7 +244,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
       get longestAccessTokenTtlSeconds() { return tokenLifetime.longest; },
       pingStore: () => store.ping(),
       isStoreUnavailable: (error) => store.isUnavailable(error),
-      countLiveSessions: () => { const at = now(); return store.countLiveSessions(at, at - sessions.policy.idleTimeout); },
+      countLiveSessions: () => { const at = now(); return store.countLiveSessions(at, at - sessions.policy.idleTimeoutMs); },
       countOutbox: () => store.countOutbox(),
       hashing: bound(hasher, "queueDepth", "running"),
       audit: bound(audit, "onError", "pending", "dropped"),

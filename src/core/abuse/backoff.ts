@@ -12,7 +12,7 @@
  * waits out the delay is never pushed further back.
  *
  * Counters live in this process's memory, or in Redis when instances share
- * them (limits/redis-counters.ts); either way each step is atomic.
+ * them (redis-counters.ts); either way each step is atomic.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { MemoryCounters, type BackoffPolicy, type Counters, type Outcome, type SlotRef } from "./counters.js";

@@ -25,10 +25,10 @@ export function userView(u: UserRow): UserView {
   };
 }
 
-export function sessionView(s: SessionRow, idleTimeout: number) {
+export function sessionView(s: SessionRow, idleTimeoutMs: number) {
   return {
     id: s.id, user_id: s.user_id, kind: s.kind, client_id: s.client_id, scope: s.scope, created_at: iso(s.created_at),
-    last_used_at: iso(s.last_used_at), expires_at: iso(sessionDeadline(s, idleTimeout)), ip: s.ip, user_agent: s.user_agent,
+    last_used_at: iso(s.last_used_at), expires_at: iso(sessionDeadline(s, idleTimeoutMs)), ip: s.ip, user_agent: s.user_agent,
   };
 }
 

@@ -12,14 +12,14 @@ import { refreshSession, refreshTokenOwner } from "./refresh.js";
 import { hashRefreshToken, newRefreshToken, type RefreshTokenKeys } from "./refresh-token-format.js";
 
 export interface SessionPolicy {
-  /** ms without use after which a session ends. */
-  idleTimeout: number;
-  /** ms after sign-in at which a session ends. */
-  absoluteLifetime: number;
-  /** ms after a rotation during which the predecessor still returns the current token. */
-  graceWindow: number;
-  /** Seconds an access token lives at most (the longest lifetime ever configured): how long a revocation must be published. */
-  accessTokenTtl: number;
+  /** Without use for this long, a session ends. */
+  idleTimeoutMs: number;
+  /** This long after sign-in, a session ends. */
+  absoluteLifetimeMs: number;
+  /** After a rotation, the predecessor still returns the current token for this long. */
+  graceWindowMs: number;
+  /** The longest an access token lives (the longest lifetime ever configured): how long a revocation must be published. */
+  accessTokenTtlSeconds: number;
 }
 
 /**
@@ -87,8 +87,8 @@ export interface EndContext extends RequestMeta {
 }
 
 /** The earlier of a session's absolute end and its idle deadline (epoch ms). */
-export function sessionDeadline(session: Pick<SessionRow, "expires_at" | "last_used_at">, idleTimeout: number): number {
-  return Math.min(session.expires_at, session.last_used_at + idleTimeout);
+export function sessionDeadline(session: Pick<SessionRow, "expires_at" | "last_used_at">, idleTimeoutMs: number): number {
+  return Math.min(session.expires_at, session.last_used_at + idleTimeoutMs);
 }
 
 export class SessionService {
@@ -122,7 +122,7 @@ export class SessionService {
 
   /** When the session ends unless used again first: the earlier of its absolute end and its idle deadline (epoch ms). */
   deadline(session: Pick<SessionRow, "expires_at" | "last_used_at">): number {
-    return sessionDeadline(session, this.#o.policy.idleTimeout);
+    return sessionDeadline(session, this.#o.policy.idleTimeoutMs);
   }
 
   /** Why a session is no longer usable, or undefined if it is live. */
@@ -130,7 +130,7 @@ export class SessionService {
     const now = this.#o.now();
     if (session.revoked_at !== null) return `ended (${session.revoked_reason ?? "revoked"})`;
     if (session.expires_at <= now) return "absolute_lifetime";
-    if (session.last_used_at + this.#o.policy.idleTimeout <= now) return "idle_timeout";
+    if (session.last_used_at + this.#o.policy.idleTimeoutMs <= now) return "idle_timeout";
     if (user.disabled_at !== null) return "user_disabled";
     return undefined;
   }
@@ -154,7 +154,7 @@ export class SessionService {
   refresh(token: string, client: ClientRow, meta: RequestMeta = {}, authorize?: (session: SessionRow, user: UserRow) => Promise<void>): Promise<RefreshResult> {
     const o = this.#o;
     return refreshSession({
-      store: o.store, events: o.events, now: o.now, refreshKeys: o.refreshKeys, graceWindowMs: o.policy.graceWindow,
+      store: o.store, events: o.events, now: o.now, refreshKeys: o.refreshKeys, graceWindowMs: o.policy.graceWindowMs,
       endedReason: (session, user) => this.endedReason(session, user),
       end: (sessionId, reason, context) => this.end(sessionId, reason, context),
     }, token, client, meta, authorize);
@@ -162,7 +162,7 @@ export class SessionService {
 
   list(userId: string): Promise<SessionRow[]> {
     const now = this.#o.now();
-    return this.#o.store.listLiveSessions(userId, now, now - this.#o.policy.idleTimeout);
+    return this.#o.store.listLiveSessions(userId, now, now - this.#o.policy.idleTimeoutMs);
   }
 
   /** Ends one session of `userId` (404 when it is not theirs or already ended). */
@@ -195,7 +195,7 @@ export class SessionService {
 
   #endRecord(reason: SessionEndReason) {
     const now = this.#o.now();
-    return { reason, now, tokensExpireAt: Math.ceil(now / 1000) + this.#o.policy.accessTokenTtl };
+    return { reason, now, tokensExpireAt: Math.ceil(now / 1000) + this.#o.policy.accessTokenTtlSeconds };
   }
 
   /** A sign-in that does not say how it authenticated was a password; anything not complete meets the gate. */
@@ -209,7 +209,7 @@ export class SessionService {
     const now = this.#o.now();
     return {
       id: randomToken(16), user_id: user.id, client_id: client.id, kind, scope, cookie_hash: cookieHash,
-      created_at: now, last_used_at: now, expires_at: now + this.#o.policy.absoluteLifetime,
+      created_at: now, last_used_at: now, expires_at: now + this.#o.policy.absoluteLifetimeMs,
       refresh_generation: 0, refresh_hash: null, rotated_at: null, revoked_at: null, revoked_reason: null,
       user_agent: meta.userAgent?.slice(0, 512) ?? null, ip: meta.ip?.slice(0, 64) ?? null, resource: null,
       amr: JSON.stringify(auth.amr), auth_time: auth.authTime,
