@@ -8,6 +8,7 @@ import { safeEqual } from "../../core/crypto-utils.js";
 import { TesseraError } from "../../core/errors.js";
 import type { Tessera } from "../../core/api.js";
 import { createMetrics, type Metrics } from "./registry.js";
+import { metricsSchema } from "../schemas/operations.js";
 
 /** Requests that match no route share one label, so random URLs cannot grow the series count. */
 const UNMATCHED = "(unmatched)";
@@ -20,7 +21,7 @@ export function installMetrics(app: FastifyInstance, tessera: Tessera): Metrics 
   });
 
   const token = tessera.config.metricsToken;
-  app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
+  app.get("/metrics", { schema: metricsSchema }, async (request, reply) => {
     if (token !== undefined && !safeEqual(request.headers.authorization ?? "", `Bearer ${token}`)) {
       throw new TesseraError("unauthorized", "The metrics need the token in TESSERA_METRICS_TOKEN.");
     }

@@ -18,6 +18,7 @@ import type { Tessera } from "../../core/api.js";
 import { principalOf } from "../shared/authenticate.js";
 import { confineAnswer, mergeVary, privateCacheControl, sameOriginReads } from "./bff/confine.js";
 import { callUpstream, UpstreamTooLarge } from "./bff/upstream.js";
+import { bffSchema } from "../schemas/operations.js";
 
 /** Request bodies forwarded, at most (the same cap as every other route). */
 export const BFF_BODY_LIMIT = 16 * 1024;
@@ -54,7 +55,7 @@ export function bffRoutes(app: FastifyInstance, tessera: Tessera, authenticate: 
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: BFF_BODY_LIMIT }, (_request, body, done) => done(null, body));
-    scope.all("/bff/*", { onRequest: confineAnswer, preHandler: [authenticate, cookieSessionOnly, sameOriginReads(tessera)] }, async (request, reply) => {
+    scope.all("/bff/*", { schema: bffSchema, onRequest: confineAnswer, preHandler: [authenticate, cookieSessionOnly, sameOriginReads(tessera)] }, async (request, reply) => {
       const p = principalOf(request);
       if (p.auth !== "cookie") throw bearerRefused();
       const target = rawTarget(request);

@@ -1,9 +1,10 @@
 /** RFC 8414 metadata (the core decides the values, this route the endpoint URLs) and the RFC 7517 key set. */
 import type { FastifyInstance } from "fastify";
 import type { Tessera } from "../../core/api.js";
+import { discoverySchema, jwksSchema } from "../schemas/operations.js";
 
 export function discoveryRoutes(app: FastifyInstance, tessera: Tessera): void {
-  app.get("/.well-known/oauth-authorization-server", async (_request, reply) => {
+  app.get("/.well-known/oauth-authorization-server", { schema: discoverySchema }, async (_request, reply) => {
     reply.header("cache-control", "public, max-age=3600");
     const { issuer, ...decided } = tessera.tokens.metadata();
     return {
@@ -18,7 +19,7 @@ export function discoveryRoutes(app: FastifyInstance, tessera: Tessera): void {
       ...decided,
     };
   });
-  app.get("/.well-known/jwks.json", async (_request, reply) => {
+  app.get("/.well-known/jwks.json", { schema: jwksSchema }, async (_request, reply) => {
     reply.header("cache-control", `public, max-age=${tessera.config.jwksMaxAge}`);
     reply.header("content-type", "application/jwk-set+json; charset=utf-8");
     return tessera.tokens.jwks();

@@ -11,6 +11,7 @@
  */
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Tessera } from "../../core/api.js";
+import { healthzSchema, readyzSchema } from "../schemas/operations.js";
 
 type Check = "ok" | "unreachable" | "disabled";
 
@@ -32,8 +33,8 @@ export function healthRoutes(app: FastifyInstance, tessera: Tessera): void {
     else log.warn({ err: error }, "readiness: store unreachable; answering 503");
   };
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (request, reply) => {
+  app.get("/healthz", { schema: healthzSchema }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: readyzSchema }, async (request, reply) => {
     reply.header("cache-control", "no-store");
     let store: Check = "ok";
     try {

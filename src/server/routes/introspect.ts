@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { Tessera } from "../../core/api.js";
 import { clientCredentials } from "../shared/client-auth.js";
 import { noStore } from "../shared/no-store.js";
+import { introspectSchema as schema } from "../schemas/oauth.js";
 
 interface IntrospectBody {
   token: string;
@@ -11,14 +12,6 @@ interface IntrospectBody {
   client_secret?: string;
 }
 
-const field = { type: "string", maxLength: 4096 } as const;
-const schema = {
-  body: {
-    type: "object",
-    required: ["token"],
-    properties: { token: field, token_type_hint: field, client_id: field, client_secret: field },
-  },
-} as const;
 
 export function introspectRoute(app: FastifyInstance, tessera: Tessera): void {
   app.post<{ Body: IntrospectBody }>("/oauth/introspect", { schema }, async (request, reply) => {

@@ -9,23 +9,13 @@ import type { Tessera } from "../../core/api.js";
 import { noStore } from "../shared/no-store.js";
 import { closedSignal } from "../shared/closed-signal.js";
 import { requestMeta } from "../shared/request-meta.js";
+import { passwordResetSchema as schema } from "../schemas/account.js";
 
 interface ResetBody {
   reset_token: string;
   new_password: string;
 }
 
-const schema = {
-  description: "Sets a new password with a one-time reset token issued by an admin. Every session of the user ends.",
-  body: {
-    type: "object",
-    required: ["reset_token", "new_password"],
-    properties: {
-      reset_token: { type: "string", maxLength: 128 },
-      new_password: { type: "string", maxLength: 1024 },
-    },
-  },
-} as const;
 
 export function passwordResetRoute(app: FastifyInstance, tessera: Tessera): void {
   app.post<{ Body: ResetBody }>("/auth/password/reset", { schema }, async (request, reply) => {

@@ -5,22 +5,13 @@ import { principalOf } from "../shared/authenticate.js";
 import { closedSignal } from "../shared/closed-signal.js";
 import { requestMeta } from "../shared/request-meta.js";
 import { stepUp } from "./mfa/factors.js";
+import { changePasswordSchema as schema } from "../schemas/account.js";
 
 interface PasswordBody {
   current_password: string;
   new_password: string;
 }
 
-const schema = {
-  body: {
-    type: "object",
-    required: ["current_password", "new_password"],
-    properties: {
-      current_password: { type: "string", maxLength: 1024 },
-      new_password: { type: "string", maxLength: 1024 },
-    },
-  },
-} as const;
 
 export function passwordRoute(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
   app.post<{ Body: PasswordBody }>("/auth/password", { schema, preHandler: authenticate }, async (request, reply) => {

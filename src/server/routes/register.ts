@@ -5,6 +5,7 @@ import { jsonBodyOnly } from "../shared/browser-request.js";
 import { noStore } from "../shared/no-store.js";
 import { closedSignal } from "../shared/closed-signal.js";
 import { requestMeta } from "../shared/request-meta.js";
+import { registerSchema as schema } from "../schemas/account.js";
 
 interface RegisterBody {
   username: string;
@@ -12,17 +13,6 @@ interface RegisterBody {
   email?: string | null;
 }
 
-const schema = {
-  body: {
-    type: "object",
-    required: ["username", "password"],
-    properties: {
-      username: { type: "string", maxLength: 256 },
-      password: { type: "string", maxLength: 1024 },
-      email: { type: ["string", "null"], maxLength: 320 },
-    },
-  },
-} as const;
 
 export function registerRoute(app: FastifyInstance, tessera: Tessera): void {
   app.post<{ Body: RegisterBody }>("/auth/register", { schema, onRequest: jsonBodyOnly() }, async (request, reply) => {

@@ -5,17 +5,8 @@
 import type { FastifyInstance } from "fastify";
 import type { Tessera } from "../../core/api.js";
 import { noStore } from "../shared/no-store.js";
+import { revocationsSchema as schema } from "../schemas/oauth.js";
 
-const schema = {
-  querystring: {
-    type: "object",
-    properties: {
-      since: { type: "string", maxLength: 32 },
-      // Strings: request bodies are validated without type coercion, so queries are too.
-      wait: { type: "string", pattern: "^(\\d|[12]\\d|30)$" },
-    },
-  },
-} as const;
 
 export function revocationsRoute(app: FastifyInstance, tessera: Tessera): void {
   app.get<{ Querystring: { since?: string; wait?: string } }>("/oauth/revocations", { schema }, async (request, reply) => {

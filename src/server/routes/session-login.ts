@@ -14,19 +14,13 @@ import { answerCookieLogin } from "../shared/cookie-login.js";
 import { noStore } from "../shared/no-store.js";
 import { closedSignal } from "../shared/closed-signal.js";
 import { requestMeta } from "../shared/request-meta.js";
+import { sessionLoginSchema as schema } from "../schemas/cookie-session.js";
 
 interface LoginBody {
   username: string;
   password: string;
 }
 
-const schema = {
-  body: {
-    type: "object",
-    required: ["username", "password"],
-    properties: { username: { type: "string", maxLength: 4096 }, password: { type: "string", maxLength: 4096 } },
-  },
-} as const;
 
 export function sessionLoginRoute(app: FastifyInstance, tessera: Tessera): void {
   app.post<{ Body: LoginBody }>("/session/login", { schema, onRequest: [jsonBodyOnly(), fromTrustedPage(tessera.config)] }, async (request, reply) => {

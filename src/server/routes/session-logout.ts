@@ -12,10 +12,11 @@ import { assertCsrf } from "../shared/cookie-auth.js";
 import { clearSessionCookies, SESSION_COOKIE } from "../shared/cookies.js";
 import { allowedOrigins } from "../shared/origins.js";
 import { requestMeta } from "../shared/request-meta.js";
+import { sessionLogoutSchema } from "../schemas/cookie-session.js";
 
 export function sessionLogoutRoute(app: FastifyInstance, tessera: Tessera): void {
   const trusted = allowedOrigins(tessera.config);
-  app.post("/session/logout", { onRequest: [jsonBodyOnly(), fromTrustedPage(tessera.config)] }, async (request, reply) => {
+  app.post("/session/logout", { schema: sessionLogoutSchema, onRequest: [jsonBodyOnly(), fromTrustedPage(tessera.config)] }, async (request, reply) => {
     const secret = request.cookies[SESSION_COOKIE];
     const found = secret ? await tessera.cookieSessions.resolve(secret) : undefined;
     if (found) {

@@ -10,13 +10,8 @@ import { fromTrustedPage, jsonBodyOnly } from "../shared/browser-request.js";
 import { answerCookieLogin } from "../shared/cookie-login.js";
 import { noStore } from "../shared/no-store.js";
 import { requestMeta } from "../shared/request-meta.js";
+import { sessionOtpSchema as schema } from "../schemas/cookie-session.js";
 
-const schema = {
-  body: {
-    type: "object", required: ["email", "code"], additionalProperties: false,
-    properties: { email: { type: "string", maxLength: 320 }, code: { type: "string", maxLength: 16 } },
-  },
-} as const;
 
 export function sessionOtpRoute(app: FastifyInstance, tessera: Tessera): void {
   app.post<{ Body: { email: string; code: string } }>("/session/otp", {

@@ -11,6 +11,7 @@ import { EMAIL_OTP_GRANT } from "../../core/api.js";
 import type { GrantHandler, TokenBody } from "./grants/types.js";
 import { MFA_GRANT, mfaGrant } from "./grants/mfa.js";
 import { PASSKEY_GRANT, passkeyGrant } from "./grants/passkey.js";
+import { tokenSchema as schema } from "../schemas/oauth.js";
 
 const grants: Record<string, GrantHandler> = {
   password: passwordGrant,
@@ -21,22 +22,6 @@ const grants: Record<string, GrantHandler> = {
   [EMAIL_OTP_GRANT]: emailOtpGrant,
 };
 
-const field = { type: "string", maxLength: 4096 } as const;
-const schema = {
-  body: {
-    type: "object",
-    required: ["grant_type"],
-    properties: {
-      grant_type: { type: "string", maxLength: 64 },
-      username: field, password: field, refresh_token: field, scope: field, client_id: field, client_secret: field,
-      mfa_token: field, otp: { type: "string", maxLength: 64 }, recovery_code: { type: "string", maxLength: 64 }, challenge_id: field,
-      // A WebAuthn assertion: an object in a JSON body, its JSON text in a form (anyOf, not a type union: Ajv strict mode).
-      webauthn: { anyOf: [{ type: "string", maxLength: 12288 }, { type: "object" }] },
-      resource: { type: "string", maxLength: 512, description: "RFC 8707: the identifier of a registered API; the token's `aud`." },
-      email: { type: "string", maxLength: 320 }, code: { type: "string", maxLength: 16 },
-    },
-  },
-} as const;
 
 export function tokenRoute(app: FastifyInstance, tessera: Tessera): void {
   app.post<{ Body: TokenBody }>("/oauth/token", { schema }, async (request, reply) => {

@@ -7,6 +7,7 @@ import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import { htmlSecurityHeaders } from "../shared/security-headers.js";
+import { demoPageSchema } from "../schemas/operations.js";
 
 const types: Record<string, string> = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
@@ -19,14 +20,14 @@ export const defaultWebRoot = fileURLToPath(new URL("../../../web/dist", import.
 export function webRoutes(app: FastifyInstance, root = defaultWebRoot): void {
   const indexPath = join(root, "index.html");
   if (!existsSync(indexPath)) {
-    app.get("/", async (_request, reply) => {
+    app.get("/", { schema: demoPageSchema }, async (_request, reply) => {
       htmlSecurityHeaders(reply);
       return reply.type("text/html; charset=utf-8").send("<!doctype html><title>Tessera</title><p>The demo page is not built. Run <code>npm run build</code>.</p>");
     });
     return;
   }
   const index = readFileSync(indexPath);
-  app.get("/", async (_request, reply) => {
+  app.get("/", { schema: demoPageSchema }, async (_request, reply) => {
     htmlSecurityHeaders(reply);
     return reply.type(types[".html"]!).header("cache-control", "no-cache").send(index);
   });

@@ -13,31 +13,26 @@ import { principalOf } from "../../shared/authenticate.js";
 import { clientCredentials } from "../../shared/client-auth.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";
+import { confirmTotpSchema, enrolTotpSchema, listFactorsSchema, recoveryCodesSchema, removeFactorSchema } from "../../schemas/mfa.js";
 
-const idField = { type: "string", maxLength: 256 } as const;
-const enrolSchema = { body: { type: ["object", "null"], properties: { name: { type: "string", maxLength: 256 } }, additionalProperties: false } } as const;
-const confirmSchema = {
-  body: { type: "object", required: ["factor_id", "code"], properties: { factor_id: idField, code: { type: "string", maxLength: 64 } }, additionalProperties: false },
-} as const;
 const signInEnrolSchema = {
   body: {
     type: "object", required: ["mfa_token"], additionalProperties: false,
     properties: { mfa_token: { type: "string", maxLength: 256 }, name: { type: "string", maxLength: 256 }, client_id: { type: "string", maxLength: 256 }, client_secret: { type: "string", maxLength: 4096 } },
   },
 } as const;
-const idParams = { params: { type: "object", properties: { id: idField } } } as const;
 
 export function stepUp(tessera: Tessera, request: FastifyRequest): void {
   assertRecentSignIn(principalAuth(principalOf(request)), tessera.config.stepUpMaxAgeSeconds, tessera.now());
 }
 
 export function factorRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
-  app.get("/auth/factors", { preHandler: authenticate }, async (request, reply) => {
+  app.get("/auth/factors", { schema: listFactorsSchema, preHandler: authenticate }, async (request, reply) => {
     noStore(reply);
     return tessera.factors.list(principalOf(request).user.id);
   });
 
-  app.post<{ Body: { name?: string } | null }>("/auth/factors/totp", { schema: enrolSchema, preHandler: authenticate }, async (request, reply) => {
+  app.post<{ Body: { name?: string } | null }>("/auth/factors/totp", { schema: enrolTotpSchema, preHandler: authenticate }, async (request, reply) => {
     noStore(reply);
     const p = principalOf(request);
     return tessera.factors.enrolTotp(p.user, request.body?.name, requestMeta(request));
@@ -49,18 +44,18 @@ export function factorRoutes(app: FastifyInstance, tessera: Tessera, authenticat
     return tessera.mfa.enrolTotpForSignIn(clientCredentials(request, request.body), request.body.mfa_token, request.body.name, requestMeta(request));
   });
 
-  app.post<{ Body: { factor_id: string; code: string } }>("/auth/factors/totp/confirm", { schema: confirmSchema, preHandler: authenticate }, async (request, reply) => {
+  app.post<{ Body: { factor_id: string; code: string } }>("/auth/factors/totp/confirm", { schema: confirmTotpSchema, preHandler: authenticate }, async (request, reply) => {
     noStore(reply);
     return tessera.factors.confirmTotp(principalOf(request).user.id, request.body.factor_id, request.body.code, requestMeta(request));
   });
 
-  app.delete<{ Params: { id: string } }>("/auth/factors/:id", { schema: idParams, preHandler: authenticate }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>("/auth/factors/:id", { schema: removeFactorSchema, preHandler: authenticate }, async (request, reply) => {
     stepUp(tessera, request);
     await tessera.factors.remove(principalOf(request).user.id, request.params.id, requestMeta(request));
     return reply.code(204).send();
   });
 
-  app.post("/auth/recovery-codes", { preHandler: authenticate }, async (request, reply) => {
+  app.post("/auth/recovery-codes", { schema: recoveryCodesSchema, preHandler: authenticate }, async (request, reply) => {
     noStore(reply);
     stepUp(tessera, request);
     const userId = principalOf(request).user.id;

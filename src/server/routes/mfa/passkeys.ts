@@ -13,41 +13,33 @@ import { clientCredentials } from "../../shared/client-auth.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";
 import { answerCookieLogin } from "../../shared/cookie-login.js";
-
-const registerSchema = {
-  body: { type: "object", required: ["response"], properties: { response: { type: "object" }, name: { type: "string", maxLength: 256 } }, additionalProperties: false },
-} as const;
-const passkeyLoginSchema = {
-  body: { type: "object", required: ["challenge_id", "webauthn"], properties: { challenge_id: { type: "string", maxLength: 256 }, webauthn: { type: "object" } }, additionalProperties: false },
-} as const;
-const mfaOptionsSchema = {
-  body: { type: "object", required: ["mfa_token"], properties: { mfa_token: { type: "string", maxLength: 256 }, client_id: { type: "string", maxLength: 256 } } },
-} as const;
+import { passkeyLoginOptionsSchema, passkeyMfaOptionsSchema, passkeyOptionsSchema, registerPasskeySchema } from "../../schemas/mfa.js";
+import { sessionPasskeySchema } from "../../schemas/cookie-session.js";
 
 export function passkeyRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
-  app.post("/auth/passkeys/options", { preHandler: authenticate }, async (request, reply) => {
+  app.post("/auth/passkeys/options", { schema: passkeyOptionsSchema, preHandler: authenticate }, async (request, reply) => {
     noStore(reply);
     return tessera.mfa.passkeys().registrationOptions(principalOf(request).user);
   });
 
-  app.post<{ Body: { response: unknown; name?: string } }>("/auth/passkeys", { schema: registerSchema, preHandler: authenticate }, async (request, reply) => {
+  app.post<{ Body: { response: unknown; name?: string } }>("/auth/passkeys", { schema: registerPasskeySchema, preHandler: authenticate }, async (request, reply) => {
     noStore(reply);
     const created = await tessera.mfa.passkeys().register(principalOf(request).user, request.body.response, request.body.name, requestMeta(request));
     return reply.code(201).send(created);
   });
 
-  app.post("/auth/passkeys/login-options", async (_request, reply) => {
+  app.post("/auth/passkeys/login-options", { schema: passkeyLoginOptionsSchema }, async (_request, reply) => {
     noStore(reply);
     return tessera.mfa.passkeys().loginOptions();
   });
 
-  app.post<{ Body: { mfa_token: string; client_id?: string } }>("/auth/passkeys/mfa-options", { schema: mfaOptionsSchema }, async (request, reply) => {
+  app.post<{ Body: { mfa_token: string; client_id?: string } }>("/auth/passkeys/mfa-options", { schema: passkeyMfaOptionsSchema }, async (request, reply) => {
     noStore(reply);
     return tessera.mfa.secondStepPasskeyOptions(clientCredentials(request, request.body), request.body.mfa_token);
   });
 
   app.post<{ Body: { challenge_id: string; webauthn: unknown } }>("/session/passkey", {
-    schema: passkeyLoginSchema,
+    schema: sessionPasskeySchema,
     onRequest: [jsonBodyOnly(), fromTrustedPage(tessera.config)],
   }, async (request, reply) => {
     noStore(reply);

@@ -10,6 +10,7 @@ import { answerCookieLogin } from "../../shared/cookie-login.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";
 import { secondStepInput } from "../grants/mfa.js";
+import { sessionMfaSchema as schema } from "../../schemas/cookie-session.js";
 
 interface MfaBody {
   mfa_token?: string;
@@ -18,17 +19,6 @@ interface MfaBody {
   webauthn?: unknown;
 }
 
-const schema = {
-  body: {
-    type: "object",
-    required: ["mfa_token"],
-    properties: {
-      mfa_token: { type: "string", maxLength: 256 }, otp: { type: "string", maxLength: 64 }, recovery_code: { type: "string", maxLength: 64 },
-      webauthn: { type: "object" },
-    },
-    additionalProperties: false,
-  },
-} as const;
 
 export function sessionMfaRoute(app: FastifyInstance, tessera: Tessera): void {
   // JSON only, from an allowed page, like /session/login (login CSRF).
