@@ -13,7 +13,7 @@ const targets = {
     tests: ["test/server/csrf-methods.test.ts"],
   },
   tokens: {
-    mutate: ["src/core/access-tokens.ts:78-123"],
+    mutate: ["src/verify/lib/check-claims.ts:26-75", "src/core/tokens/ring-key-source.ts:35-61"],
     tests: ["test/core/token-fuzz.test.ts"],
   },
   passwords: {

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import type { Store, SessionRow, SessionView, UserRow, UserView } from "../store/index.js";
 import { openSqliteStore } from "../store/index.js";
-import { AccessTokens, type AccessTokenClaims } from "./access-tokens.js";
+import { AccessTokens, type AccessTokenClaims } from "./tokens/access-tokens.js";
 import { ClientService } from "./clients.js";
 import { joinCluster, openRedisLink, watchKeysUntilJoined } from "./cluster/cluster.js";
 import { CookieSessionService } from "./cookie-sessions.js";
