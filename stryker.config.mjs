@@ -16,10 +16,11 @@ const targets = {
   // The grace/reuse judgement and the lost compare-and-set in the core; the store's compare-and-set.
   refresh: {
     mutate: [
-      { file: "src/core/sessions.ts", from: "if (owner.current) {" },
-      { file: "src/core/sessions.ts", from: "async #spent(" },
-      { file: "src/store/kysely-store.ts", from: "async rotateRefreshToken(" },
-      { file: "src/store/kysely-store.ts", from: "advanceGeneration: prepared(", to: `.where("revoked_at", "is", null)),` },
+      { file: "src/core/sessions/refresh.ts", from: "export async function rotateCurrent(" },
+      { file: "src/core/sessions/refresh.ts", from: "export function withinGraceWindow(" },
+      { file: "src/core/sessions/refresh.ts", from: "export async function judgeSpentToken(" },
+      { file: "src/store/sessions/kysely-session-store.ts", from: "async rotateRefreshToken(" },
+      { file: "src/store/sessions/kysely-session-store.ts", from: "advanceGeneration: prepared(", to: `.where("revoked_at", "is", null)),` },
     ],
     tests: ["test/store/conformance.test.ts", "test/server/single-use.test.ts", "test/server/refresh.test.ts"],
     // Only the tests of rotation, grace and reuse in those files.
@@ -38,22 +39,24 @@ const targets = {
     tests: ["test/server/csrf-methods.test.ts", "test/server/cookie-sessions.test.ts"],
     testNamePattern: "CSRF|csrf",
   },
-  // The access-token check: audience, cache, header, signature and claims.
+  // The access-token check (the verification library's claim rules, the key ring as its key source).
   tokens: {
     mutate: [
-      { file: "src/core/access-tokens.ts", from: "verify(token: string, options: { anyAudience?: boolean } = {}): AccessTokenClaims {" },
-      { file: "src/core/access-tokens.ts", from: "#verifyAnyAudience(token: string): AccessTokenClaims {" },
-      { file: "src/core/access-tokens.ts", from: "#verifyUncached(token: string", to: `throw invalidToken("bad sid")` },
+      { file: "packages/verify/src/lib/check-claims.ts", from: "function checkTime(" },
+      { file: "packages/verify/src/lib/check-claims.ts", from: "function checkAudience(" },
+      { file: "packages/verify/src/lib/check-claims.ts", from: "export function checkClaims(" },
+      { file: "src/core/tokens/ring-key-source.ts", from: "  touch(): void {" },
+      { file: "src/core/tokens/ring-key-source.ts", from: "  async get(kid: string)" },
     ],
     tests: ["test/core/token-fuzz.test.ts"],
   },
   // Password verification, the rehash rule, the dummy hash and the sign-in check.
   passwords: {
     mutate: [
-      { file: "src/core/passwords.ts", from: "async verify(storedHash: string" },
-      { file: "src/core/passwords.ts", from: "async verifyDummy(" },
-      { file: "src/core/passwords.ts", from: "#isWeakerThanPolicy(storedHash: string): boolean {" },
-      { file: "src/core/users.ts", from: "async authenticate(username: string" },
+      { file: "src/core/accounts/passwords.ts", from: "async verify(storedHash: string" },
+      { file: "src/core/accounts/passwords.ts", from: "async verifyDummy(" },
+      { file: "src/core/accounts/passwords.ts", from: "#isWeakerThanPolicy(storedHash: string): boolean {" },
+      { file: "src/core/accounts/users.ts", from: "async authenticate(username: string" },
     ],
     tests: ["test/core/dummy-hash.test.ts"],
   },
@@ -79,7 +82,7 @@ const namePattern = target.testNamePattern ? ` --test-name-pattern="${target.tes
 
 export default {
   testRunner: "command",
-  commandRunner: { command: `node --import tsx --test --test-concurrency=1 --test-reporter=dot${namePattern} ${target.tests.join(" ")}` },
+  commandRunner: { command: `node --conditions=tessera-source --import tsx --test --test-concurrency=1 --test-reporter=dot${namePattern} ${target.tests.join(" ")}` },
   mutate: target.mutate.map(lineRange),
   coverageAnalysis: "off",
   concurrency: 1, // one mutant at a time: the machine is shared

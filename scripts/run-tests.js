@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every test file with node's built-in runner (through tsx for TypeScript).
+// Runs every test file with node's built-in runner (through tsx for TypeScript), with the
+// `tessera-source` condition, so `@tessera/verify` and `@tessera/client` resolve to their sources.
 //
 // The store-backed suites (test/server, test/store) run once per store: first
 // with everything else on SQLite, then again with TESSERA_TEST_STORE=postgres,
@@ -89,7 +90,7 @@ function testRun(label, files, store) {
   const counts = join(scratch, `${store}.json`);
   const result = spawnSync(
     process.execPath,
-    ["--import", "tsx", "--test", "--test-concurrency=2",
+    ["--conditions=tessera-source", "--import", "tsx", "--test", "--test-concurrency=2",
       "--test-reporter=spec", "--test-reporter-destination=stdout",
       `--test-reporter=${join(root, "scripts/test-counts.js")}`, `--test-reporter-destination=${counts}`,
       ...files],

@@ -10,7 +10,7 @@
  * abuse/, audit/, admin/, keys/, mfa/, email/, cluster/).
  */
 import type { SessionRow, SessionView, Store, UserRow, UserView } from "../store/index.js";
-import type { AccessTokenClaims } from "./access-tokens.js";
+import type { AccessTokenClaims } from "./tokens/access-tokens.js";
 import type { AdminResources } from "./admin/admin-resources.js";
 import type { AdminUsers } from "./admin/admin-users.js";
 import type { PasswordHasher } from "./accounts/passwords.js";

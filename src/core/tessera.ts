@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Store } from "../store/index.js";
 import { openSqliteStore } from "../store/index.js";
 import type { Tessera } from "./api.js";
-import { AccessTokens } from "./access-tokens.js";
+import { AccessTokens } from "./tokens/access-tokens.js";
 import type { Config } from "./config.js";
 import { AuthEvents } from "./events.js";
 import type { CounterStore } from "./abuse/backoff.js";

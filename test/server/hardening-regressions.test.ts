@@ -1,7 +1,7 @@
 // Regressions found while hardening, each through the public entry.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { signJws } from "../../src/core/jws.js";
+import { signJws } from "../../src/core/tokens/access-tokens.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;

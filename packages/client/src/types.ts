@@ -1,30 +1,14 @@
 // Public types of `tessera/client`. Kept apart from the code so that the
 // browser bundle carries none of it and the docs have one place to point at.
 
-/**
- * The claims of a Tessera access token (RFC 9068), as decoded by the client.
- * The client never verifies the signature: it reads `exp`, `iat` and `sid` to
- * schedule refreshes, and only the servers that receive the token trust it.
- *
- * @example
- * ```ts
- * import type { AccessTokenClaims } from "tessera/client";
- * const roles = ((await client.getSession())?.claims as AccessTokenClaims).roles;
- * ```
- */
-export interface AccessTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  exp: number;
-  iat: number;
-  jti: string;
-  client_id: string;
-  sid: string;
-  scope: string;
-  roles: string[];
-  [claim: string]: unknown;
-}
+// The claims type is the verification library's (one type for the server,
+// tessera/verify and this client), imported as a type only: nothing of it
+// reaches the bundle. The client never verifies the signature: it reads
+// `exp`, `iat` and `sid` to schedule refreshes, and only the servers that
+// receive the token trust it.
+import type { AccessTokenClaims } from "@tessera/verify";
+
+export type { AccessTokenClaims };
 
 /**
  * What the client keeps between calls (and in its storage): a union on

@@ -5,6 +5,9 @@
  * @module tessera/verify
  */
 import type { JWK } from "jose";
+import type { AccessTokenClaims } from "./claims.js";
+
+export type { AccessTokenClaims } from "./claims.js";
 
 /**
  * The signature algorithms a Tessera server can sign with. HS* and `none` are never accepted.
@@ -15,38 +18,6 @@ import type { JWK } from "jose";
  * ```
  */
 export type Algorithm = "ES256" | "RS256" | "EdDSA";
-
-/**
- * The claims of a verified Tessera access token. Frozen: a verified token's
- * claims are shared between requests through the cache.
- *
- * @example
- * ```ts
- * const claims: AccessTokenClaims = await verifier.verify(token);
- * claims.sub;    // user id (or the client_id of a client_credentials token)
- * claims.roles;  // ["user"]
- * ```
- */
-export interface AccessTokenClaims {
-  readonly iss: string;
-  /** The user id; for a client_credentials token, the client id. */
-  readonly sub: string;
-  readonly aud: string | readonly string[];
-  /** Expiry, seconds since the epoch. */
-  readonly exp: number;
-  /** Issue time, seconds since the epoch. */
-  readonly iat?: number;
-  readonly nbf?: number;
-  readonly jti?: string;
-  readonly client_id?: string;
-  /** The session id; absent on client_credentials tokens. Revocation works per session. */
-  readonly sid?: string;
-  /** Space-separated scopes; "" when the token has none. */
-  readonly scope: string;
-  /** Roles of the user; [] for client tokens. */
-  readonly roles: readonly string[];
-  readonly [claim: string]: unknown;
-}
 
 /**
  * A JSON Web Key Set document, as served at `jwks_uri`.

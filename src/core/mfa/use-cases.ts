@@ -4,7 +4,7 @@
  * in (for `/userinfo` and the step-up checks).
  */
 import type { SessionRow } from "../../store/index.js";
-import type { AccessTokenClaims } from "../access-tokens.js";
+import type { AccessTokenClaims } from "../tokens/access-tokens.js";
 import type { ClientCredentials, ClientService } from "../clients/clients.js";
 import { WEB_CLIENT_ID } from "../clients/clients.js";
 import type { Config } from "../config.js";
@@ -43,7 +43,7 @@ export function relyingParty(config: Config): { rpId: string; origins: string[] 
 
 /** How the sign-in behind a request authenticated: RFC 8176 methods and epoch seconds. */
 export function principalAuth(p: { auth: "bearer"; claims: AccessTokenClaims } | { auth: "cookie"; session: SessionRow }): { amr: string[]; authTime: number } {
-  if (p.auth === "bearer") return { amr: p.claims.amr ?? ["pwd"], authTime: p.claims.auth_time ?? p.claims.iat };
+  if (p.auth === "bearer") return { amr: [...(p.claims.amr ?? ["pwd"])], authTime: p.claims.auth_time ?? p.claims.iat };
   const { amr, authTime } = sessionAuthOf(p.session);
   return { amr, authTime: Math.floor(authTime / 1000) };
 }

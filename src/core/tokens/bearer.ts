@@ -1,6 +1,6 @@
 /** A Bearer access token resolved to its live user session (every protected route). */
 import type { Principal } from "../api.js";
-import type { AccessTokens } from "../access-tokens.js";
+import type { AccessTokens } from "./access-tokens.js";
 import type { ClientService } from "../clients/clients.js";
 import { invalidToken } from "../errors.js";
 import type { SessionService } from "../sessions/session-service.js";

@@ -1,6 +1,6 @@
 /** The three grants of `POST /oauth/token`, plus revocation (RFC 7009) and introspection (RFC 7662). */
 import type { ClientRow, SessionRow, UserRow } from "../../store/index.js";
-import type { AccessTokens, AccessTokenClaims } from "../access-tokens.js";
+import type { AccessTokens, AccessTokenClaims } from "./access-tokens.js";
 import type { ApiResource, ApiResources } from "../clients/api-resources.js";
 import { scopesOf, type ClientCredentials, type ClientService } from "../clients/clients.js";
 import { TesseraError } from "../errors.js";
@@ -45,7 +45,7 @@ export interface TokenServiceOptions {
 export type Introspection =
   | { active: false }
   | { active: true; sub: string; client_id: string; scope: string; exp: number; iat: number; sid?: string;
-    token_type: "access_token" | "refresh_token"; username?: string; roles: string[]; iss?: string; aud?: string };
+    token_type: "access_token" | "refresh_token"; username?: string; roles: readonly string[]; iss?: string; aud?: string | readonly string[] };
 
 export class TokenService {
   readonly #o: TokenServiceOptions;

@@ -14,8 +14,9 @@ export interface KeySource {
   /** Loads keys now; rejects with ERR_JWKS_UNAVAILABLE if there are none to be had. */
   load(): Promise<void>;
   /**
-   * Starts a background refresh if the keys are stale. Called on cache hits
-   * too: a withdrawn key must empty the cache even when every request hits it.
+   * Starts a background refresh if the keys are stale. Called before every
+   * cache lookup: a withdrawn key must empty the cache even when every request
+   * hits it (a source that learns of it synchronously empties it at once).
    */
   touch(): void;
   readonly size: number;

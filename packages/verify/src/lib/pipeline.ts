@@ -65,9 +65,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   function cachedClaims(token: string): AccessTokenClaims | undefined {
     if (cache === undefined || typeof token !== "string") return undefined;
     const now = clock();
+    // Before the lookup: a key source that knows at once that a key was
+    // withdrawn (the server's key ring) empties the cache before this hit.
+    keys.touch();
     const hit = cache.get(token, now);
     if (hit === undefined) return undefined;
-    keys.touch();
     refuseRevokedSession(hit, now);
     return hit;
   }
