@@ -11,13 +11,14 @@ const cookieLoginAnswer = {
   properties: {
     csrf_token: { type: "string", description: "Send it as `X-CSRF-Token` on every unsafe request of this session." },
     expires_in: { type: "integer", description: "Seconds the cookie lives." },
+    recovery_codes: { type: "array", items: { type: "string" }, description: "Only when this sign-in enrolled the user's first factor (a required one, docs/mfa.md): ten codes, shown once." },
   },
   headers: { "set-cookie": { schema: { type: "string" }, description: "The session cookie and the CSRF cookie." } },
 } as const;
 
 const trustedPage = "JSON only, from a trusted page (`Sec-Fetch-Site: same-origin`, or an allowed `Origin`/`Referer`): otherwise `403 csrf_failed`.";
 /** A cookie sign-in's refusals: the request's shape and origin, then the credentials. */
-const SIGN_IN_FAILURES = [...BODY_FAILURES, "csrf_failed", "invalid_grant", "mfa_required", "email_not_verified", "too_many_requests", ...SERVER_FAILURES] as const;
+const SIGN_IN_FAILURES = [...BODY_FAILURES, "csrf_failed", "invalid_grant", "mfa_required", "mfa_enrollment_required", "email_not_verified", "too_many_requests", ...SERVER_FAILURES] as const;
 
 function cookieSignIn(summary: string, description: string, body: object, codes: readonly (typeof SIGN_IN_FAILURES)[number][] = SIGN_IN_FAILURES) {
   return {

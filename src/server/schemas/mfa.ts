@@ -41,6 +41,20 @@ export const enrolTotpSchema = {
   },
 } as const;
 
+export const signInEnrolTotpSchema = {
+  tags, summary: "Enrol an authenticator app during a sign-in whose role requires a second factor (with the mfa_token of `mfa_enrollment_required`)",
+  description: "No session yet: the enrolment `mfa_token` says who enrols. The sign-in finishes at the token endpoint (mfa grant) or `POST /session/mfa` with the app's first code, whose answer carries the recovery codes (docs/mfa.md).",
+  security: CLIENT_AUTH, consumes: FORM_OR_JSON,
+  body: {
+    type: "object", required: ["mfa_token"], additionalProperties: false,
+    properties: { mfa_token: { type: "string", maxLength: 256 }, name: { type: "string", maxLength: 256 }, client_id: { type: "string", maxLength: 256 }, client_secret: { type: "string", maxLength: 4096 } },
+  },
+  response: {
+    200: { type: "object", required: ["factor_id", "secret", "otpauth_uri"], properties: { factor_id: str, secret: { type: "string", description: "Base32." }, otpauth_uri: str } },
+    ...errors(...BODY_FAILURES, "invalid_grant", "invalid_client", "too_many_requests", ...SERVER_FAILURES),
+  },
+} as const;
+
 export const confirmTotpSchema = {
   tags, summary: "Confirm an authenticator app with its current code", security: SIGNED_IN_UNSAFE,
   body: { type: "object", required: ["factor_id", "code"], properties: { factor_id: idField, code: { type: "string", maxLength: 64 } }, additionalProperties: false },

@@ -68,6 +68,7 @@ export const tokenResponse = {
     expires_in: { type: "integer", description: "Seconds." },
     refresh_token: { type: "string", description: "Opaque; not for client_credentials." },
     scope: str,
+    recovery_codes: { type: "array", items: { type: "string" }, description: "Only when this sign-in enrolled the user's first factor (a required one, docs/mfa.md): ten codes, shown once." },
   },
 } as const;
 
@@ -78,7 +79,7 @@ export const tokenSchema = {
   response: {
     200: tokenResponse,
     ...errors(...BODY_FAILURES, "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "invalid_target",
-      "invalid_client", "mfa_required", "email_not_verified", "too_many_requests", ...SERVER_FAILURES),
+      "invalid_client", "mfa_required", "mfa_enrollment_required", "email_not_verified", "too_many_requests", ...SERVER_FAILURES),
   },
 } as const;
 

@@ -13,14 +13,7 @@ import { principalOf } from "../../shared/authenticate.js";
 import { clientCredentials } from "../../shared/client-auth.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";
-import { confirmTotpSchema, enrolTotpSchema, listFactorsSchema, recoveryCodesSchema, removeFactorSchema } from "../../schemas/mfa.js";
-
-const signInEnrolSchema = {
-  body: {
-    type: "object", required: ["mfa_token"], additionalProperties: false,
-    properties: { mfa_token: { type: "string", maxLength: 256 }, name: { type: "string", maxLength: 256 }, client_id: { type: "string", maxLength: 256 }, client_secret: { type: "string", maxLength: 4096 } },
-  },
-} as const;
+import { confirmTotpSchema, enrolTotpSchema, signInEnrolTotpSchema, listFactorsSchema, recoveryCodesSchema, removeFactorSchema } from "../../schemas/mfa.js";
 
 export function stepUp(tessera: Tessera, request: FastifyRequest): void {
   assertRecentSignIn(principalAuth(principalOf(request)), tessera.config.stepUpMaxAgeSeconds, tessera.now());
@@ -39,7 +32,7 @@ export function factorRoutes(app: FastifyInstance, tessera: Tessera, authenticat
   });
 
   // No session yet: the enrolment mfa_token (and the client, as at the token endpoint) says who enrols.
-  app.post<{ Body: { mfa_token: string; name?: string; client_id?: string; client_secret?: string } }>("/auth/mfa-enrollment/totp", { schema: signInEnrolSchema }, async (request, reply) => {
+  app.post<{ Body: { mfa_token: string; name?: string; client_id?: string; client_secret?: string } }>("/auth/mfa-enrollment/totp", { schema: signInEnrolTotpSchema }, async (request, reply) => {
     noStore(reply);
     return tessera.mfa.enrolTotpForSignIn(clientCredentials(request, request.body), request.body.mfa_token, request.body.name, requestMeta(request));
   });
