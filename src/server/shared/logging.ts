@@ -17,23 +17,15 @@ export interface LogStream {
   flushSync?(): void;
 }
 
-/** Bytes of log lines gathered before one write (sonic-boom's minLength). */
-const LOG_BATCH_BYTES = 4096;
-/** Longest a gathered line waits for its write when traffic is light (ms). */
-const LOG_FLUSH_INTERVAL_MS = 100;
-
 /**
- * stdout, written asynchronously and in batches: a line is appended to a
- * buffer and the event loop goes on; the buffer is written when it holds
- * LOG_BATCH_BYTES (about 30 access lines) or every LOG_FLUSH_INTERVAL_MS,
- * whichever comes first, so under load one write system call carries tens of
- * lines instead of one or two. pino flushes the buffer when the process exits
- * (normally, on an uncaught exception, or after SIGTERM's graceful stop); a
- * kill -9 or an out-of-memory abort loses what was buffered: at most the last
- * 100 ms or 4 KiB of lines (docs/performance.md, "Logging").
+ * stdout, written asynchronously: a line is queued and the event loop goes on;
+ * lines queued during one write go out together in the next. pino flushes the
+ * queue when the process exits (normally, on an uncaught exception, or after
+ * SIGTERM's graceful stop); a kill -9 or an out-of-memory abort loses what
+ * was queued, at most the last few milliseconds of lines (docs/performance.md).
  */
 export function stdoutDestination(): LogStream {
-  return destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });
+  return destination({ dest: 1, sync: false });
 }
 
 /** Writes out whatever the destination still holds (at shutdown). */
