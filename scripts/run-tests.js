@@ -47,7 +47,7 @@ const services = {
 };
 
 let files = collect(join(root, "test")).sort();
-if (filter.length > 0) files = files.filter((f) => filter.some((part) => f.includes(part)));
+if (filter.length > 0) files = files.filter((f) => filter.some((part) => relative(root, f).includes(part)));
 
 const run = [];
 let missingRequired = false;
