@@ -32,11 +32,14 @@ export const listFactorsSchema = {
   },
 } as const;
 
+/** A pending authenticator app: its id, its secret, and the URI its QR code shows. */
+const totpEnrolment = { type: "object", required: ["factor_id", "secret", "otpauth_uri"], properties: { factor_id: str, secret: { type: "string", description: "Base32." }, otpauth_uri: str } } as const;
+
 export const enrolTotpSchema = {
   tags, summary: "Start enrolling an authenticator app (pending until confirmed)", security: SIGNED_IN_UNSAFE,
   body: { type: ["object", "null"], properties: { name: { type: "string", maxLength: 256 } }, additionalProperties: false },
   response: {
-    200: { type: "object", required: ["factor_id", "secret", "otpauth_uri"], properties: { factor_id: str, secret: { type: "string", description: "Base32." }, otpauth_uri: str } },
+    200: totpEnrolment,
     ...errors(...BODY_FAILURES, ...WRITE_FAILURES, ...SERVER_FAILURES),
   },
 } as const;
@@ -50,7 +53,7 @@ export const signInEnrolTotpSchema = {
     properties: { mfa_token: { type: "string", maxLength: 256 }, name: { type: "string", maxLength: 256 }, client_id: { type: "string", maxLength: 256 }, client_secret: { type: "string", maxLength: 4096 } },
   },
   response: {
-    200: { type: "object", required: ["factor_id", "secret", "otpauth_uri"], properties: { factor_id: str, secret: { type: "string", description: "Base32." }, otpauth_uri: str } },
+    200: totpEnrolment,
     ...errors(...BODY_FAILURES, "invalid_grant", "invalid_client", "too_many_requests", ...SERVER_FAILURES),
   },
 } as const;
