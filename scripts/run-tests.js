@@ -82,6 +82,7 @@ const env = { ...process.env, TESSERA_TEST_PG: services.pg.ok ? "1" : "0", TESSE
 const scratch = mkdtempSync(join(tmpdir(), "tessera-test-counts-"));
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const runs = [];
+const failures = [];
 let failed = false;
 
 function testRun(label, files, store) {
@@ -100,6 +101,7 @@ function testRun(label, files, store) {
   const n = existsSync(counts) ? JSON.parse(readFileSync(counts, "utf8")) : undefined;
   if (!n) { failed = true; runs.push(`${label}: no summary (exit ${result.status ?? result.signal})`); return; }
   for (const key of Object.keys(totals)) totals[key] += n[key];
+  for (const f of n.failures ?? []) failures.push({ run: label, ...f, file: relative(root, f.file) });
   runs.push(`${label}: ${n.pass} passed, ${n.fail} failed`);
 }
 
@@ -115,13 +117,19 @@ if (perStore.length > 0) {
 }
 rmSync(scratch, { recursive: true, force: true });
 
-// node's summary, for both runs together, then one plain line.
+// The failures again (a long log buries them), then node's summary for both runs together, then one plain line.
+printFailures(failures);
 console.log(`\nℹ both runs: ${runs.join("; ")}`);
 for (const key of Object.keys(totals)) console.log(`ℹ ${key} ${totals[key]}`);
 console.log(`${totals.pass} passed, ${totals.fail} failed${totals.cancelled ? `, ${totals.cancelled} cancelled` : ""}${totals.skipped ? `, ${totals.skipped} skipped` : ""}`);
+function printFailures(list) {
+  if (list.length === 0) return;
+  console.log(`\nfailed (first ${list.length}):`);
+  for (const f of list) console.log(`- [${f.run}] ${f.file}: ${f.test}\n    ${f.error.replaceAll("\n", "\n    ")}`);
+}
 const ok = !(missingRequired || failed || totals.fail > 0 || totals.cancelled > 0);
 // .ci/run runs the suite once per Node version and adds the runs up (scripts/sum-test-runs.js).
 if (process.env.TESSERA_TEST_TOTALS_FILE) {
-  appendFileSync(process.env.TESSERA_TEST_TOTALS_FILE, `${JSON.stringify({ label: `Node ${process.version}`, ok, ...totals })}\n`);
+  appendFileSync(process.env.TESSERA_TEST_TOTALS_FILE, `${JSON.stringify({ label: `Node ${process.version}`, ok, ...totals, failures })}\n`);
 }
 process.exit(ok ? 0 : 1);

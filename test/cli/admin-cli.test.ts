@@ -61,20 +61,20 @@ test("keys revoke: the key is refused; an unknown kid is one line and exit 1", a
   const run = await cli("keys", "revoke", kid);
   assert.equal(run.code, 0, JSON.stringify(run));
   await core(async (t) => {
-    assert.equal(t.parts.keys.verificationKey(kid), undefined);
+    assert.equal(t.parts.keys.verificationKey(kid), undefined, JSON.stringify(t.parts.keys.rows()));
     assert.notEqual(t.parts.keys.signingKey().kid, kid);
   });
   const again = await cli("keys", "revoke", kid);
-  assert.equal(again.code, 1);
+  assert.equal(again.code, 1, JSON.stringify(again));
   assert.match(again.err[0]!, /not_found/);
   assert.equal((await cli("keys", "revoke")).code, 2, "a missing <kid> is a usage error");
 });
 
 test("audit: lists what the CLI did (actor cli), filters by type and user, pages, and prints JSON", async () => {
   const all = await cli("audit");
-  assert.equal(all.code, 0);
+  assert.equal(all.code, 0, JSON.stringify(all));
   assert.ok(all.out.some((l) => /admin_action +success .*actor=cli .*"action":"user.reset_password"/.test(l)), JSON.stringify(all.out));
-  assert.ok(all.out.some((l) => / key_revoked +success .*actor=cli/.test(l)));
+  assert.ok(all.out.some((l) => / key_revoked +success .*actor=cli/.test(l)), JSON.stringify(all.out));
   const json = await cli("audit", "--type", "key_revoked", "--json");
   const events = json.out.filter(Boolean).map((l) => JSON.parse(l) as { type: string });
   assert.ok(events.length >= 1 && events.every((e) => e.type === "key_revoked"));
