@@ -29,12 +29,13 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { tokenRoute } from "./routes/token.js";
 import { userinfoRoute } from "./routes/userinfo.js";
 import { webRoutes } from "./routes/web.js";
-import { installMetrics } from "./metrics/install.js";
+import { metricsRoute, observeAnswer } from "./metrics/install.js";
+import { createMetrics } from "./metrics/registry.js";
 import { factorRoutes } from "./routes/mfa/factors.js";
 import { sessionMfaRoute } from "./routes/mfa/session-mfa.js";
 import { passkeyRoutes } from "./routes/mfa/passkeys.js";
 import { AccessLogController, flushLogs, lazyChildLogger, loggerOptions, stdoutDestination, trustProxyOption, type LogStream } from "./shared/logging.js";
-import { installAccessLog } from "./shared/access-log.js";
+import { createAccessLog } from "./shared/access-log.js";
 import { emailApiRoutes } from "./routes/email/api.js";
 import { emailPageRoutes } from "./routes/email/pages.js";
 import { devMailRoutes } from "./routes/email/dev-mail.js";
@@ -101,9 +102,22 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
     if (!cors(request, reply)) done();
   });
   installErrorHandling(app, (error) => tessera.operations.isStoreUnavailable(error));
+  // Every answer is timed and gets its access line in one hook (each hook costs every request).
+  const metrics = createMetrics(tessera);
+  const accessLog = logStream ? createAccessLog(app, logStream, { level: tessera.config.accessLogLevel, sampleRate: tessera.config.accessLogSampleRate }) : undefined;
+  app.addHook("onResponse", accessLog
+    ? (request, reply, done) => {
+      observeAnswer(metrics, request, reply);
+      accessLog.record(request, reply);
+      done();
+    }
+    : (request, reply, done) => {
+      observeAnswer(metrics, request, reply);
+      done();
+    });
   if (logStream) {
-    installAccessLog(app, logStream, { level: tessera.config.accessLogLevel, sampleRate: tessera.config.accessLogSampleRate });
     app.addHook("onClose", (_instance, done) => {
+      accessLog?.flush();
       flushLogs(logStream);
       done();
     });
@@ -118,7 +132,7 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   const authenticate = makeAuthenticate(tessera, [makeCookieResolver(tessera)]);
   discoveryRoutes(app, tessera);
   healthRoutes(app, tessera);
-  installMetrics(app, tessera);
+  metricsRoute(app, tessera, metrics);
   registerRoute(app, tessera);
   tokenRoute(app, tessera);
   revokeRoute(app, tessera);

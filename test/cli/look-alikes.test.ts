@@ -27,7 +27,7 @@ test("an upgraded database with look-alike accounts: a warning at start, and the
 
   const lines: string[] = [];
   const masterKey = randomBytes(32).toString("base64url");
-  const server = await startTestServer({ dataDir, keepData: true, config: { masterKey, logLevel: "warn" }, logStream: { write: (line) => lines.push(line) } });
+  const server = await startTestServer({ dataDir, keepData: true, config: { masterKey, logLevel: "warn" }, logStream: { write: (chunk) => { lines.push(...chunk.split("\n").filter(Boolean)); } } });
   await server.close();
   const warning = lines.map((l) => JSON.parse(l) as { msg: string; users?: Array<{ id: string; looks_like: string }> }).find((l) => /look/.test(l.msg));
   assert.ok(warning, lines.join(""));

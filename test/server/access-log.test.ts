@@ -13,7 +13,7 @@ type Line = Record<string, unknown>;
 
 async function serverWithLog(config: NonNullable<Parameters<typeof startTestServer>[0]>["config"]) {
   const lines: string[] = [];
-  const server = await startTestServer({ config, logStream: { write: (line) => { lines.push(line); } } });
+  const server = await startTestServer({ config, logStream: { write: (chunk) => { lines.push(...chunk.split("\n").filter(Boolean)); } } });
   const access = () => lines.map((l) => JSON.parse(l) as Line).filter((e) => e.msg === "request");
   return { server, lines, access };
 }

@@ -17,7 +17,7 @@ const expOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "b
 describe("TESSERA_TRUST_PROXY", () => {
   async function startLines(trustProxy: boolean | number | string[]): Promise<Array<{ level: number; msg: string; setting?: string }>> {
     const lines: string[] = [];
-    const server = await startTestServer({ config: { trustProxy, logLevel: "info" }, logStream: { write: (line) => { lines.push(line); } } });
+    const server = await startTestServer({ config: { trustProxy, logLevel: "info" }, logStream: { write: (chunk) => { lines.push(...chunk.split("\n").filter(Boolean)); } } });
     await server.close();
     return lines.map((l) => JSON.parse(l) as { level: number; msg: string; setting?: string });
   }

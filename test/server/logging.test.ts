@@ -14,7 +14,7 @@ const secrets = new Map<string, string>();
 let server: TestServer;
 
 before(async () => {
-  server = await startTestServer({ config: { logLevel: "trace" }, logStream: { write: (line) => { lines.push(line); } } });
+  server = await startTestServer({ config: { logLevel: "trace" }, logStream: { write: (chunk) => { lines.push(...chunk.split("\n").filter(Boolean)); } } });
   const password = "log-test Tr0ub4dor&3 secret";
   const user = await server.signUpAndSignIn("log-alice", password);
   secrets.set("password", password).set("access token", user.access_token).set("first refresh token", user.refresh_token);

@@ -1,25 +1,24 @@
 /**
- * Wires the metrics into the app: a hook that times every answered request
- * by its route pattern, and `GET /metrics` in Prometheus text format, behind
- * a Bearer token when TESSERA_METRICS_TOKEN is set.
+ * `GET /metrics` in Prometheus text format, behind a Bearer token when
+ * TESSERA_METRICS_TOKEN is set. Every answered request is timed by its route
+ * pattern in the one onResponse hook (server/build.ts), through `observeAnswer`.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { safeEqual } from "../../core/crypto-utils.js";
 import { TesseraError } from "../../core/errors.js";
 import type { Tessera } from "../../core/api.js";
-import { createMetrics, type Metrics } from "./registry.js";
+import type { Metrics } from "./registry.js";
 import { metricsSchema } from "../schemas/operations.js";
 
 /** Requests that match no route share one label, so random URLs cannot grow the series count. */
 const UNMATCHED = "(unmatched)";
 
-export function installMetrics(app: FastifyInstance, tessera: Tessera): Metrics {
-  const metrics = createMetrics(tessera);
-  app.addHook("onResponse", (request, reply, done) => {
-    metrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED, reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
+/** Records one answered request in the duration histogram. */
+export function observeAnswer(metrics: Metrics, request: FastifyRequest, reply: FastifyReply): void {
+  metrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED, reply.statusCode, reply.elapsedTime / 1000);
+}
 
+export function metricsRoute(app: FastifyInstance, tessera: Tessera, metrics: Metrics): void {
   const token = tessera.config.metricsToken;
   app.get("/metrics", { schema: metricsSchema }, async (request, reply) => {
     if (token !== undefined && !safeEqual(request.headers.authorization ?? "", `Bearer ${token}`)) {
@@ -28,5 +27,4 @@ export function installMetrics(app: FastifyInstance, tessera: Tessera): Metrics 
     reply.header("cache-control", "no-store").type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  return metrics;
 }

@@ -5,7 +5,8 @@
  * prom-client's global one, so several servers in one process (tests) never
  * share or clash over a metric.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { RequestDurations } from "./request-durations.js";
 import type { Tessera } from "../../core/api.js";
 
 /** The active-sessions count is a table scan on a large store: reuse it for this long (ms). */
@@ -50,15 +51,8 @@ export function createMetrics(tessera: Tessera): Metrics {
   for (const outcome of ["rotated", "grace", "reuse", "invalid", "expired", "revoked"]) refreshes.inc({ outcome }, 0);
   for (const cause of ["benign_race", "suspected_theft"]) reuse.inc({ cause }, 0);
 
-  const requests = new Histogram({
-    name: "tessera_http_request_duration_seconds",
-    help: "Time to answer an HTTP request, by method, route pattern and status class.",
-    labelNames: ["method", "route", "status"],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers,
-  });
+  const requests = new RequestDurations([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registry);
 
-  const series = new Map<string, Map<string, Array<{ method: string; route: string; status: string }>>>();
 
   const { hashing: hasher } = tessera.operations;
   new Gauge({ name: "tessera_password_hash_queue_depth", help: "Password hashes waiting for a hashing slot.", registers, collect() { this.set(hasher.queueDepth); } });
@@ -95,14 +89,7 @@ export function createMetrics(tessera: Tessera): Metrics {
   return {
     registry,
     observeRequest(method, route, status, seconds) {
-      // One labels object per series, made once: no object or string built per request.
-      let byMethod = series.get(route);
-      if (byMethod === undefined) series.set(route, byMethod = new Map());
-      let classes = byMethod.get(method);
-      if (classes === undefined) byMethod.set(method, classes = []);
-      const statusClass = Math.floor(status / 100);
-      const labels = classes[statusClass] ??= { method, route, status: `${statusClass}xx` };
-      requests.observe(labels, seconds);
+      requests.observe(method, route, status, seconds);
     },
   };
 }

@@ -12,7 +12,8 @@ import type { TrustProxy } from "../../core/cluster/config-parsers.js";
 
 /** Where log lines go (pino's DestinationStream, as far as we use it). */
 export interface LogStream {
-  write(line: string): void;
+  /** One or more whole JSON lines, each ending in "\n" (the access log hands over a turn's lines at once). */
+  write(lines: string): void;
   /** Writes what is buffered before returning (the default destination has it). */
   flushSync?(): void;
 }
