@@ -51,7 +51,10 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
   try {
     const optionSpec: ParseArgsConfig["options"] = { help: { type: "boolean", short: "h" } };
     for (const [flag, o] of Object.entries(command.options ?? {})) optionSpec[flag] = { type: o.type, ...(o.multiple ? { multiple: true } : {}) };
-    const { values, positionals } = parseArgs({ args: rest, options: optionSpec, allowPositionals: true, strict: true });
+    const { args, restore } = shieldDashedValues(rest);
+    const parsed = parseArgs({ args, options: optionSpec, allowPositionals: true, strict: true });
+    const values = parsed.values;
+    const positionals = parsed.positionals.map(restore);
     if (values.help) {
       io.out(commandHelp(name, command));
       return 0;
@@ -62,6 +65,26 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
     io.err(`tessera ${name}: ${describe(error)}`);
     return error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1;
   }
+}
+
+/**
+ * Key ids are base64url and start with "-" one time in 64 (`-oX3…`), and a
+ * username or a client id may too. parseArgs would take such a value for a
+ * bundle of short options and refuse it. Here an argument is an option only if
+ * it looks like one: `-h` (the one short option), `--name` or `--name=value`,
+ * or a lone dash and a letter (an unknown short option, still refused). Any
+ * other argument starting with "-" is a value: it is swapped for a placeholder
+ * that parseArgs reads as a positional, and restored after.
+ */
+function shieldDashedValues(argv: string[]): { args: string[]; restore: (positional: string) => string } {
+  const shielded = new Map<string, string>();
+  const args = argv.map((arg, i) => {
+    if (!arg.startsWith("-") || arg === "--" || /^-[A-Za-z]$/.test(arg) || /^--[a-z][a-z0-9-]*(=|$)/.test(arg)) return arg;
+    const placeholder = `\u0000${i}`;
+    shielded.set(placeholder, arg);
+    return placeholder;
+  });
+  return { args, restore: (positional) => shielded.get(positional) ?? positional };
 }
 
 /** The package's version (package.json sits two folders up from src/cli and from dist/cli). */

@@ -70,6 +70,21 @@ test("keys revoke: the key is refused; an unknown kid is one line and exit 1", a
   assert.equal((await cli("keys", "revoke")).code, 2, "a missing <kid> is a usage error");
 });
 
+test("a key id that starts with a dash is a value, not options (one kid in 64 does)", async () => {
+  const kid = await core(async (t) => t.parts.keys.signingKey().kid);
+  const dashed = `-${kid.slice(1)}`; // the shape of a real kid: parseArgs took "-oX…" for options and refused it
+  const unknown = await cli("keys", "revoke", dashed);
+  assert.equal(unknown.code, 1, JSON.stringify(unknown));
+  assert.match(unknown.err[0]!, /not_found/);
+  const byUser = await cli("users", "reset-password", "-nobody_9");
+  assert.equal(byUser.code, 1, JSON.stringify(byUser));
+  assert.match(byUser.err[0]!, /no user "-nobody_9"/);
+  // What looks like an option is still one: unknown ones are usage errors.
+  assert.equal((await cli("keys", "revoke", "--kid-please")).code, 2);
+  assert.equal((await cli("keys", "revoke", "-x")).code, 2);
+  assert.equal((await cli("keys", "revoke", "--", "-x")).code, 1, "after --, anything is a value");
+});
+
 test("audit: lists what the CLI did (actor cli), filters by type and user, pages, and prints JSON", async () => {
   const all = await cli("audit");
   assert.equal(all.code, 0, JSON.stringify(all));
