@@ -97,7 +97,7 @@ export const commands: Record<string, Command> = {
         const stop = (signal: string) => {
           server.app.log.info({ signal }, "shutting down: finishing in-flight requests");
           // Last resort if closing the pools hangs; in-flight requests are cut earlier, at TESSERA_SHUTDOWN_TIMEOUT.
-          setTimeout(() => process.exit(1), (config.shutdownTimeout + 5) * 1000).unref();
+          setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000).unref();
           server.close().then(() => {
             server.app.log.info("shutdown complete");
             resolve(0);

@@ -83,7 +83,7 @@ export async function openStore(config: Config): Promise<Store> {
   if (config.databaseUrl) {
     const { openPostgresStore } = await import("../store/postgres/postgres-store.js");
     return openPostgresStore({
-      connectionString: config.databaseUrl, poolSize: config.pgPoolSize, statementTimeout: config.pgStatementTimeout * 1000,
+      connectionString: config.databaseUrl, poolSize: config.pgPoolSize, statementTimeoutMs: config.pgStatementTimeoutMs,
       ...(config.pgSchema ? { schema: config.pgSchema } : {}),
     });
   }
@@ -96,10 +96,10 @@ async function assembleParts(config: Config, deps: TesseraDeps) {
   const masterKey = loadMasterKey(config);
   const events = new AuthEvents();
   // Retired keys and revocation entries outlive the longest token ever issued, not today's TTL.
-  const tokenLifetime = await TokenLifetime.open(store, config.accessTokenTtl, { record: deps.recordTokenLifetime ?? true });
+  const tokenLifetime = await TokenLifetime.open(store, config.accessTokenTtlSeconds, { record: deps.recordTokenLifetime ?? true });
   const keys = new KeyRing({
     store, sealingKey: deriveKey(masterKey, "key-encryption"), alg: config.signingAlg,
-    publishAhead: config.jwksMaxAge * 1000, get tokenLifetime() { return tokenLifetime.longest * 1000; }, now,
+    publishAheadMs: config.jwksMaxAgeSeconds * 1000, get tokenLifetimeMs() { return tokenLifetime.longestSeconds * 1000; }, now,
   });
   const keyWatch = watchKeysUntilJoined(keys);
   await keys.load();
@@ -113,7 +113,7 @@ async function assembleParts(config: Config, deps: TesseraDeps) {
   }, deps.hashWorker); // undefined: the real module
   const apis = new ApiResources({ store, events, now, get ownAudience() { return config.audience; } }); // read live: set after listen with PORT=0
   const clients = new ClientService(store, now, config.supportedScopes, async () => (await apis.list()).flatMap((a) => a.scopes));
-  await clients.ensureBuiltins(config.accessTokenTtl);
+  await clients.ensureBuiltins(config.accessTokenTtlSeconds);
   // Throttle counters: this process's memory, or Redis when instances share them
   // (deps.redis: the cluster setup's ioredis client and key prefix).
   const counters: CounterStore = deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {});
@@ -129,21 +129,21 @@ async function assembleParts(config: Config, deps: TesseraDeps) {
     store, events, now, gate: (...args) => secondStep.gate(...args),
     refreshKeys: refreshTokenKeys(masterKey),
     policy: {
-      idleTimeoutMs: config.sessionIdleTimeout * 1000, absoluteLifetimeMs: config.sessionAbsoluteLifetime * 1000,
-      graceWindowMs: config.refreshGraceWindow * 1000, get accessTokenTtlSeconds() { return tokenLifetime.longest; },
+      idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteLifetimeMs: config.sessionAbsoluteLifetimeMs,
+      graceWindowMs: config.refreshGraceWindowMs, get longestAccessTokenTtlMs() { return tokenLifetime.longestSeconds * 1000; },
     },
   });
   const accessTokens = new AccessTokens({ keys, get issuer() { return config.issuer; }, get audience() { return config.audience; }, now }); // read live: set after listen with PORT=0
-  const secondStep = new SecondStep({ store, factors, events, now, tokenTtl: MFA_TOKEN_TTL_MS, maxAttempts: config.mfaTokenAttempts, throttle, requiredRoles: () => config.mfaRequiredRoles });
+  const secondStep = new SecondStep({ store, factors, events, now, tokenTtlMs: MFA_TOKEN_TTL_MS, maxAttempts: config.mfaTokenAttempts, throttle, requiredRoles: () => config.mfaRequiredRoles });
   const audit = new AuditLog({ store, events, now });
   const keyRotation = new KeyRotation({ keys, events, now, rotationDays: config.keyRotationDays });
-  const resets = new PasswordResets({ store, hasher, sessions, events, now, ttl: config.passwordResetTtl * 1000 });
+  const resets = new PasswordResets({ store, hasher, sessions, events, now, ttlMs: config.passwordResetTtlMs });
   const admin = {
     users: new AdminUsers({ store, users, sessions, resets, events }),
     resources: new AdminResources({ clients, keys, rotation: keyRotation, audit, events }),
     apis,
   };
-  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle, apis, get ownAudience() { return config.audience; }, requireVerifiedEmail: config.requireVerifiedEmail });
+  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtlSeconds: config.accessTokenTtlSeconds, now, throttle, apis, get ownAudience() { return config.audience; }, requireVerifiedEmail: config.requireVerifiedEmail });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle, requireVerifiedEmail: config.requireVerifiedEmail });
   const mfa = mfaUseCases({ config, factors, secondStep, tokens, cookieSessions, clients, store, events, now });
   const adminFactors = new AdminFactors({ store, factors, sessions, events, find: (who) => admin.users.get(who) });
@@ -241,7 +241,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
       sweepEmail: (sentBefore, failedBefore, nowMs) => store.sweepEmail(sentBefore, failedBefore, nowMs),
       keyStep: () => keyRotation.tick(),
       refreshTokenLifetime: () => tokenLifetime.refresh(),
-      get longestAccessTokenTtlSeconds() { return tokenLifetime.longest; },
+      get longestAccessTokenTtlSeconds() { return tokenLifetime.longestSeconds; },
       pingStore: () => store.ping(),
       isStoreUnavailable: (error) => store.isUnavailable(error),
       countLiveSessions: () => { const at = now(); return store.countLiveSessions(at, at - sessions.policy.idleTimeoutMs); },

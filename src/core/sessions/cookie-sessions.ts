@@ -24,8 +24,8 @@ export interface CookieSessionOptions {
   /** HMAC key for CSRF tokens (derived from the master key). */
   csrfKey: Buffer;
   now: () => number;
-  /** ms between writes of last_used_at (sliding expiry without a write per request). */
-  touchInterval?: number;
+  /** Time between writes of last_used_at (sliding expiry without a write per request). */
+  touchIntervalMs?: number;
   /** Sign-in throttles (checkSignIn applies them). */
   throttle?: Throttle;
   /** TESSERA_REQUIRE_VERIFIED_EMAIL (admitFirstStep). */
@@ -108,7 +108,7 @@ export class CookieSessionService {
    */
   async touch(session: SessionRow): Promise<number | undefined> {
     const now = this.#o.now();
-    if (now - session.last_used_at < (this.#o.touchInterval ?? 60_000)) return undefined;
+    if (now - session.last_used_at < (this.#o.touchIntervalMs ?? 60_000)) return undefined;
     await this.#o.store.touchSession(session.id, now);
     session.last_used_at = now;
     return this.maxAge(session);
