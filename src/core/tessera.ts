@@ -17,22 +17,25 @@ import { ensureFirstAdmin } from "./accounts/first-admin.js";
 import { PasswordHasher, type WorkerModule } from "./accounts/passwords.js";
 import { PasswordResets } from "./accounts/password-resets.js";
 import { userinfo } from "./accounts/userinfo.js";
-import { UserService } from "./accounts/users.js";
-import { AdminResources } from "./admin/admin-resources.js";
-import { AdminUsers } from "./admin/admin-users.js";
+import { parseRoles, UserService } from "./accounts/users.js";
+import { AdminResources, clientView } from "./admin/admin-resources.js";
+import { AdminUsers, sessionView, userView } from "./admin/admin-users.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { ApiResources } from "./clients/api-resources.js";
 import { ClientService } from "./clients/clients.js";
 import { joinCluster, openRedisLink, watchKeysUntilJoined } from "./cluster/cluster.js";
 import { setUpEmail } from "./email/setup.js";
-import type { MailTransport } from "./email/transport.js";
+import { canonicalToken } from "./email/secrets.js";
+import { listMailFiles, type MailTransport } from "./email/transport.js";
+import { safeEqual } from "./crypto-utils.js";
 import { KeyRing } from "./keys/key-ring.js";
 import { KeyRotation } from "./keys/key-rotation.js";
 import { deriveKey, loadMasterKey } from "./keys/master-key.js";
 import { AdminFactors } from "./mfa/admin-factors.js";
 import { FactorService } from "./mfa/factors.js";
 import { SecondStep } from "./mfa/second-step.js";
-import { MFA_TOKEN_TTL_MS, mfaUseCases } from "./mfa/use-cases.js";
+import { assertRecentSignIn } from "./mfa/step-up.js";
+import { MFA_TOKEN_TTL_MS, mfaUseCases, principalAuth } from "./mfa/use-cases.js";
 import { BffTokens } from "./sessions/bff-tokens.js";
 import { CookieSessionService } from "./sessions/cookie-sessions.js";
 import { listOwnSessions } from "./sessions/own-sessions.js";
@@ -200,6 +203,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
       endSession: (p, sessionId, meta = {}) => sessions.endOwn(p.user.id, sessionId, "revoked", meta),
       endCurrentSession: async (p, meta = {}) => { await sessions.end(p.session.id, "logout", { userId: p.user.id, ...meta }); },
       endAllSessions: async (p, meta = {}) => { await sessions.endAll(p.user.id, "logout_all", meta); },
+      roles: (p) => parseRoles(p.user),
     },
     users: {
       // Every attempt counts against the caller's address (a taken name is a probe too).
@@ -219,15 +223,24 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
       accessToken: (p) => bffTokens.accessToken(p),
     },
     resets: { redeem: (token, newPassword, meta) => throttle.tokenRedemption(meta.ip, () => resets.redeem(token, newPassword, meta)) },
-    factors: bound(factors, "list", "enrolTotp", "confirmTotp", "remove", "assertHasFactor", "newRecoveryCodes"),
+    factors: {
+      ...bound(factors, "list", "enrolTotp", "confirmTotp", "remove", "assertHasFactor", "newRecoveryCodes"),
+      assertRecentSignIn: (p) => assertRecentSignIn(principalAuth(p), config.stepUpMaxAgeSeconds, now()),
+    },
     mfa: bound(mfa, "tokenGrant", "passkeyTokenGrant", "cookieLogin", "passkeyCookieLogin", "secondStepPasskeyOptions", "enrolTotpForSignIn", "passkeys"),
     mail: {
       service: mail.service, sender: mail.sender, mailDir: mail.mailDir, devPage: mail.devPage, description: mail.description,
       formToken: mail.formToken, checkFormToken: mail.checkFormToken,
       verifyAddress: (token, meta) => throttle.tokenRedemption(meta.ip, () => mail.service.verify(token, meta)),
+      storedMessages: (limit) => (mail.mailDir === undefined ? [] : listMailFiles(mail.mailDir, limit)),
+      canonicalToken,
     },
     admin: {
-      users: bound(admin.users, "list", "get", "create", "setDisabled", "setRoles", "forcePasswordReset", "sessions", "revokeSession"),
+      users: {
+        ...bound(admin.users, "list", "get", "create", "setDisabled", "setRoles", "forcePasswordReset", "sessions", "revokeSession"),
+        sessionViews: async (who) => (await admin.users.sessions(who)).map((s) => sessionView(s, sessions.policy.idleTimeoutMs)),
+      },
+      views: { user: userView, client: clientView },
       resources: admin.resources,
       apis: bound(admin.apis, "create", "list", "get", "update", "remove"),
       factors: bound(adminFactors, "list", "reset"),
@@ -248,6 +261,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
       countOutbox: () => store.countOutbox(),
       hashing: bound(hasher, "queueDepth", "running"),
       audit: bound(audit, "onError", "pending", "dropped"),
+      isMetricsToken: (presented) => config.metricsToken !== undefined && safeEqual(presented, config.metricsToken),
       redisLink, cluster,
     },
     async close(): Promise<void> {

@@ -2,6 +2,9 @@
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../core/config.js";
 import { createTessera, type TesseraCore, type TesseraDeps } from "../core/tessera.js";
+
+// The composition root is opened here only; the rest of the server is handed its API (core/api.ts).
+export { createTessera, type TesseraCore };
 import { buildServer, type BuildOptions } from "./build.js";
 import { startMaintenance } from "./maintenance.js";
 import { logClusterState } from "./cluster-logs.js";

@@ -4,7 +4,6 @@
  * a Bearer token when TESSERA_METRICS_TOKEN is set.
  */
 import type { FastifyInstance } from "fastify";
-import { safeEqual } from "../../core/crypto-utils.js";
 import { TesseraError } from "../../core/errors.js";
 import type { Tessera } from "../../core/api.js";
 import { createMetrics, type Metrics } from "./registry.js";
@@ -22,7 +21,9 @@ export function installMetrics(app: FastifyInstance, tessera: Tessera): Metrics 
 
   const token = tessera.config.metricsToken;
   app.get("/metrics", { schema: metricsSchema }, async (request, reply) => {
-    if (token !== undefined && !safeEqual(request.headers.authorization ?? "", `Bearer ${token}`)) {
+    const authorization = request.headers.authorization ?? "";
+    const presented = authorization.startsWith("Bearer ") ? authorization.slice("Bearer ".length) : undefined;
+    if (token !== undefined && (presented === undefined || !tessera.operations.isMetricsToken(presented))) {
       throw new TesseraError("unauthorized", "The metrics need the token in TESSERA_METRICS_TOKEN.");
     }
     reply.header("cache-control", "no-store").type(metrics.registry.contentType);

@@ -5,7 +5,7 @@
  * token goes back in the body.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { CookieLogin } from "../../core/sessions/cookie-sessions.js";
+import type { CookieLogin } from "../../core/api.js";
 import type { Tessera } from "../../core/api.js";
 import { setSessionCookies, SESSION_COOKIE } from "./cookies.js";
 import { requestMeta } from "./request-meta.js";
