@@ -52,6 +52,11 @@ export type { TokenResponse } from "./tokens/token-service.js";
 export type { AdminUserView, AdminSessionView } from "./admin/admin-users.js";
 export type { AdminClientView } from "./admin/admin-resources.js";
 export type { StoredMail } from "./email/transport.js";
+export type { ApiResource } from "./clients/api-resources.js";
+/** The grants a client may be registered for. */
+export { GRANT_TYPES } from "./clients/clients.js";
+/** The master key's file in the data folder when TESSERA_MASTER_KEY is unset. */
+export { MASTER_KEY_FILE } from "./keys/master-key.js";
 /** The first-party client of the cookie sign-in. */
 export { WEB_CLIENT_ID } from "./clients/clients.js";
 /** Every audit event type (the `type` filter of `GET /admin/audit`). */

@@ -1,7 +1,8 @@
-// The doors between the parts, checked on the sources: the server reaches the
-// core only through its declared API (core/api.ts, plus errors.ts and
-// config.ts; the composition root core/tessera.ts from start.ts alone), never
-// the store; the two packages import nothing of the repository's src/.
+// The doors between the parts, checked on the sources: the server and the CLI
+// reach the core only through its declared API (core/api.ts, plus errors.ts
+// and config.ts; the composition root core/tessera.ts from server/start.ts and
+// cli/commands.ts alone), never the store; the two packages import nothing of
+// the repository's src/.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -29,10 +30,13 @@ function target(fromFile: string, specifier: string): string {
   return relative(ROOT, resolve(dirname(join(ROOT, fromFile)), specifier)).split(sep).join("/").replace(/\.(c|m)?js$/, ".$1ts");
 }
 
-/** What a server file may import from src/: the declared API and the two modules beside it; the composition root from start.ts only. */
+/** Where the composition root is opened; everything else is handed its API. */
+const OPENERS = new Set(["src/server/start.ts", "src/cli/commands.ts"]);
+
+/** What a server or CLI file may import from src/core: the declared API and the two modules beside it; the composition root from its openers only. */
 export function serverViolations(file: string, source: string): string[] {
   const doors = new Set(["src/core/api.ts", "src/core/errors.ts", "src/core/config.ts"]);
-  if (file === "src/server/start.ts") doors.add("src/core/tessera.ts");
+  if (OPENERS.has(file)) doors.add("src/core/tessera.ts");
   return specifiers(source).flatMap((s) => {
     const t = target(file, s);
     if (t.startsWith("src/store/") || t === "kysely") return [`${file} imports the store (${s})`];
@@ -93,6 +97,12 @@ describe("the tree", () => {
   test("src/server reaches the core only through core/api.ts (and errors.ts, config.ts; tessera.ts in start.ts)", () => {
     const files = sources("src/server");
     assert.ok(files.length > 50, `found ${files.length} server files`);
+    assert.deepEqual(files.flatMap((f) => serverViolations(f, readFileSync(join(ROOT, f), "utf8"))), []);
+  });
+
+  test("src/cli reaches the core only through core/api.ts (and errors.ts, config.ts; tessera.ts in commands.ts)", () => {
+    const files = sources("src/cli");
+    assert.ok(files.length > 5, `found ${files.length} CLI files`);
     assert.deepEqual(files.flatMap((f) => serverViolations(f, readFileSync(join(ROOT, f), "utf8"))), []);
   });
 
