@@ -12,7 +12,7 @@ import { requestMeta } from "./request-meta.js";
 
 export async function answerCookieLogin(tessera: Tessera, request: FastifyRequest, reply: FastifyReply, login: CookieLogin) {
   await tessera.cookieSessions.replaced(request.cookies[SESSION_COOKIE], requestMeta(request));
-  setSessionCookies(reply, login.secret, login.csrfToken, login.maxAge);
-  const answer = { csrf_token: login.csrfToken, expires_in: login.maxAge };
+  setSessionCookies(reply, login.secret, login.csrfToken, login.maxAgeSeconds);
+  const answer = { csrf_token: login.csrfToken, expires_in: login.maxAgeSeconds };
   return login.recoveryCodes ? { ...answer, recovery_codes: login.recoveryCodes } : answer;
 }
