@@ -30,7 +30,7 @@ if (mode.startsWith("bearer")) {
     api.get("/orders", async () => orders);
   });
 } else {
-  const tessera = await createTessera(loadConfig(process.env, { logLevel: "silent", sweepInterval: 0 }));
+  const tessera = await createTessera(loadConfig(process.env, { logLevel: "silent", sweepIntervalMs: 0 }));
   const redis = mode === "cookie-redis" ? new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379") : undefined;
   const prefix = `tessera-bench:${process.pid}:`;
   app.get("/orders", async (request, reply) => {

@@ -1,5 +1,5 @@
 /** `tessera apis …`: the APIs registered as resources (docs/admin.md "APIs"). */
-import type { ApiResource } from "../core/clients/api-resources.js";
+import type { ApiResource } from "../core/api.js";
 import { arg, CLI, withCore, type Command } from "./commands.js";
 import { UsageError } from "./usage-error.js";
 

@@ -2,9 +2,8 @@
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { loadConfig, type Config } from "../core/config.js";
-import { GRANT_TYPES, type GrantType } from "../core/clients/clients.js";
+import { GRANT_TYPES, type GrantType } from "../core/api.js";
 import { createTessera, type Tessera } from "../core/tessera.js";
-import { parseRoles } from "../core/accounts/users.js";
 import { startServer } from "../server/start.js";
 import { adminCommands } from "./admin-commands.js";
 import { apiCommands } from "./api-commands.js";
@@ -97,7 +96,7 @@ export const commands: Record<string, Command> = {
         const stop = (signal: string) => {
           server.app.log.info({ signal }, "shutting down: finishing in-flight requests");
           // Last resort if closing the pools hangs; in-flight requests are cut earlier, at TESSERA_SHUTDOWN_TIMEOUT.
-          setTimeout(() => process.exit(1), (config.shutdownTimeout + 5) * 1000).unref();
+          setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000).unref();
           server.close().then(() => {
             server.app.log.info("shutdown complete");
             resolve(0);
@@ -133,8 +132,8 @@ export const commands: Record<string, Command> = {
       const generated = ctx.values["password-stdin"] ? undefined : randomBytes(18).toString("base64url");
       const password = generated ?? (await readStdinLine());
       const roles = [...((ctx.values.role as string[] | undefined) ?? ["user"]), ...(ctx.values.admin ? ["admin"] : [])];
-      const { user } = await withCore(ctx.config, (t) => t.admin.users.create({ username, password, email: (ctx.values.email as string | undefined) ?? null, roles }, CLI));
-      ctx.io.out(`created user ${user.username} (${user.id}) with roles ${parseRoles(user).join(",")}`);
+      const user = await withCore(ctx.config, async (t) => t.admin.views.user((await t.admin.users.create({ username, password, email: (ctx.values.email as string | undefined) ?? null, roles }, CLI)).user));
+      ctx.io.out(`created user ${user.username} (${user.id}) with roles ${user.roles.join(",")}`);
       if (generated) ctx.io.out(`password (shown once): ${generated}`);
       return 0;
     },
@@ -144,8 +143,8 @@ export const commands: Record<string, Command> = {
     options: { search: { type: "string", doc: "Only usernames or emails containing this." }, limit: { type: "string", doc: "At most this many (default 100)." } },
     async run(ctx) {
       const limit = limitOption(ctx, 100, 10_000);
-      const users = await withCore(ctx.config, (t) => t.users.list({ limit, ...(typeof ctx.values.search === "string" ? { search: ctx.values.search } : {}) }));
-      for (const u of users) ctx.io.out(`${u.id}  ${u.username}  roles=${parseRoles(u).join(",")}${u.disabled_at ? "  DISABLED" : ""}`);
+      const users = await withCore(ctx.config, async (t) => (await t.users.list({ limit, ...(typeof ctx.values.search === "string" ? { search: ctx.values.search } : {}) })).map(t.admin.views.user));
+      for (const u of users) ctx.io.out(`${u.id}  ${u.username}  roles=${u.roles.join(",")}${u.disabled ? "  DISABLED" : ""}`);
       if (users.length === 0) ctx.io.out("no users");
       return 0;
     },
@@ -168,8 +167,8 @@ export const commands: Record<string, Command> = {
       const who = arg(ctx, 0, "user");
       const roles = ctx.positionals.slice(1);
       if (roles.length === 0) throw new UsageError("name at least one role");
-      const user = await withCore(ctx.config, async (t) => t.admin.users.setRoles((await findUser(t, who)).id, roles, CLI));
-      ctx.io.out(`${user.username}: roles ${parseRoles(user).join(",")} (takes effect in new access tokens)`);
+      const user = await withCore(ctx.config, async (t) => t.admin.views.user(await t.admin.users.setRoles((await findUser(t, who)).id, roles, CLI)));
+      ctx.io.out(`${user.username}: roles ${user.roles.join(",")} (takes effect in new access tokens)`);
       return 0;
     },
   },

@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Config } from "../core/config.js";
-import { MASTER_KEY_FILE } from "../core/keys/master-key.js";
+import { MASTER_KEY_FILE } from "../core/api.js";
 
 /** Throws, naming the path and the variable, when the command would act on data that is not there. */
 export function requireExistingData(config: Config): void {

@@ -8,8 +8,12 @@
  * The implementation is assembled in tessera.ts; the services it delegates to
  * live in the feature folders (tokens/, sessions/, accounts/, clients/,
  * abuse/, audit/, admin/, keys/, mfa/, email/, cluster/).
+ *
+ * This module is the server's one door into the core: besides the operations,
+ * it re-exports the few types and constants a route needs (below), so no file
+ * under src/server imports a feature folder (test/architecture checks it).
  */
-import type { SessionRow, SessionView, Store, UserRow, UserView } from "../store/index.js";
+import type { ClientRow, SessionRow, SessionView, Store, UserRow, UserView } from "../store/index.js";
 import type { AccessTokenClaims } from "./tokens/access-tokens.js";
 import type { AdminResources } from "./admin/admin-resources.js";
 import type { AdminUsers } from "./admin/admin-users.js";
@@ -33,6 +37,30 @@ import type { CookieSessionService } from "./sessions/cookie-sessions.js";
 import type { RevocationFeed } from "./sessions/revocation-feed.js";
 import type { EndContext, RequestMeta, SessionService } from "./sessions/session-service.js";
 import type { TokenService } from "./tokens/token-service.js";
+import type { AdminSessionView, AdminUserView } from "./admin/admin-users.js";
+import type { AdminClientView } from "./admin/admin-resources.js";
+import type { StoredMail } from "./email/transport.js";
+
+// What a route names: request inputs and answers, and the constants of the contract.
+export type { TrustProxy } from "./cluster/config-parsers.js";
+export type { CookieLogin } from "./sessions/cookie-sessions.js";
+export type { ClientCredentials, GrantType } from "./clients/clients.js";
+export type { RequestMeta } from "./sessions/session-service.js";
+export type { Actor } from "./events.js";
+export type { SecondStepInput } from "./mfa/second-step.js";
+export type { TokenResponse } from "./tokens/token-service.js";
+export type { AdminUserView, AdminSessionView } from "./admin/admin-users.js";
+export type { AdminClientView } from "./admin/admin-resources.js";
+export type { StoredMail } from "./email/transport.js";
+export type { ApiResource } from "./clients/api-resources.js";
+/** The grants a client may be registered for. */
+export { GRANT_TYPES } from "./clients/clients.js";
+/** The master key's file in the data folder when TESSERA_MASTER_KEY is unset. */
+export { MASTER_KEY_FILE } from "./keys/master-key.js";
+/** The first-party client of the cookie sign-in. */
+export { WEB_CLIENT_ID } from "./clients/clients.js";
+/** Every audit event type (the `type` filter of `GET /admin/audit`). */
+export { AUDIT_TYPES } from "./audit/audit-events.js";
 
 /**
  * Who made an authenticated request. A Bearer token resolves to the narrow
@@ -105,6 +133,8 @@ export interface AccountOperations {
   endSession(p: Principal, sessionId: string, meta?: RequestMeta): Promise<void>;
   endCurrentSession(p: Principal, meta?: RequestMeta): Promise<void>;
   endAllSessions(p: Principal, meta?: RequestMeta): Promise<void>;
+  /** The user's roles as stored now (not as a token claimed them when issued). */
+  roles(p: Principal): string[];
 }
 
 /** Accounts: registration and look-ups. */
@@ -148,18 +178,30 @@ export interface ResetOperations {
 }
 
 export type MfaOperations = Pick<ReturnType<typeof mfaUseCases>, "tokenGrant" | "passkeyTokenGrant" | "cookieLogin" | "passkeyCookieLogin" | "secondStepPasskeyOptions" | "enrolTotpForSignIn" | "passkeys">;
-export type FactorOperations = Pick<FactorService, "list" | "enrolTotp" | "confirmTotp" | "remove" | "assertHasFactor" | "newRecoveryCodes">;
+export type FactorOperations = Pick<FactorService, "list" | "enrolTotp" | "confirmTotp" | "remove" | "assertHasFactor" | "newRecoveryCodes"> & {
+  /** Step-up (RFC 9470): refuses a sign-in older than TESSERA_STEP_UP_MAX_AGE_SECONDS with insufficient_user_authentication. */
+  assertRecentSignIn(p: Principal): void;
+};
 
 type EmailSetup = ReturnType<typeof setUpEmail>;
 /** Email (docs/email.md): its use cases, the outbox sender, where messages go. */
 export interface MailOperations extends Pick<EmailSetup, "service" | "sender" | "mailDir" | "devPage" | "description" | "formToken" | "checkFormToken"> {
   /** Confirms an address by its mailed token; refused tokens count against `meta.ip`. */
   verifyAddress(token: string, meta: RequestMeta): Promise<Awaited<ReturnType<EmailSetup["service"]["verify"]>>>;
+  /** The newest messages written to the mail folder (no SMTP), for the development page. */
+  storedMessages(limit?: number): StoredMail[];
+  /** A mailed token as the user may have typed it (case, dashes, look-alike letters), in its one spelling; undefined when it cannot be one. */
+  canonicalToken(raw: string): string | undefined;
 }
 
 /** What an admin (HTTP or CLI) does. */
 export interface AdminOperations {
-  readonly users: Pick<AdminUsers, "list" | "get" | "create" | "setDisabled" | "setRoles" | "forcePasswordReset" | "sessions" | "revokeSession">;
+  readonly users: Pick<AdminUsers, "list" | "get" | "create" | "setDisabled" | "setRoles" | "forcePasswordReset" | "sessions" | "revokeSession"> & {
+    /** A user's live sessions as the admin API shows them (with when each ends). */
+    sessionViews(who: string): Promise<AdminSessionView[]>;
+  };
+  /** Rows as the admin API shows them. */
+  readonly views: { user(u: UserRow): AdminUserView; client(c: ClientRow): AdminClientView };
   readonly resources: Pick<AdminResources, keyof AdminResources>;
   readonly apis: Pick<ApiResources, "create" | "list" | "get" | "update" | "remove">;
   readonly factors: Pick<AdminFactors, "list" | "reset">;
@@ -193,6 +235,8 @@ export interface OperationsApi {
   countOutbox: Store["countOutbox"];
   readonly hashing: Pick<PasswordHasher, "queueDepth" | "running">;
   readonly audit: Pick<AuditLog, "onError" | "pending" | "dropped">;
+  /** Whether a presented token is TESSERA_METRICS_TOKEN (compared in constant time); false when none is set. */
+  isMetricsToken(presented: string): boolean;
   /** Redis connection state and round trips; undefined without REDIS_URL. */
   readonly redisLink: RedisLink | undefined;
   /** Notices to and from the other instances; undefined without Redis. */

@@ -2,6 +2,11 @@
  * Every setting in one table: its environment variable, unit, default and
  * meaning. The table validates the environment at start (naming each bad
  * setting), and `scripts/config-table.ts` prints it for the README.
+ *
+ * Every duration carries its unit in its name (`…Ms`, `…Seconds`, `…Days`).
+ * The environment variables keep the units the README gives them (mostly
+ * seconds); a setting the code uses in milliseconds is converted here, once,
+ * by `ms()`, so no caller multiplies by 1000.
  */
 import { resolve } from "node:path";
 import { ROLE_NAME } from "./accounts/users.js";
@@ -19,8 +24,8 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL connections per instance. */
   pgPoolSize: number;
-  /** Seconds a PostgreSQL statement may run; 0: no limit. */
-  pgStatementTimeout: number;
+  /** How long a PostgreSQL statement may run; 0: no limit. */
+  pgStatementTimeoutMs: number;
   /** PostgreSQL schema to create and use; empty: the connection's search_path. */
   pgSchema: string;
   /** Redis URL (shared throttle counters, revocation and key notices); empty: no Redis. */
@@ -29,22 +34,17 @@ export interface Config {
   redisPrefix: string;
   /** Fastify trustProxy: which X-Forwarded-* headers to believe (the load balancer's). */
   trustProxy: TrustProxy;
-  /** Seconds in-flight requests get to finish after SIGTERM. */
-  shutdownTimeout: number;
+  /** How long in-flight requests get to finish after SIGTERM. */
+  shutdownTimeoutMs: number;
   /** When set, `GET /metrics` requires `Authorization: Bearer <this>`. */
   metricsToken: string | undefined;
   masterKey: string | undefined;
   signingAlg: SigningAlgorithm;
-  /** Seconds. */
-  accessTokenTtl: number;
-  /** Seconds. */
-  sessionIdleTimeout: number;
-  /** Seconds. */
-  sessionAbsoluteLifetime: number;
-  /** Seconds. */
-  refreshGraceWindow: number;
-  /** Seconds. */
-  jwksMaxAge: number;
+  accessTokenTtlSeconds: number;
+  sessionIdleTimeoutMs: number;
+  sessionAbsoluteLifetimeMs: number;
+  refreshGraceWindowMs: number;
+  jwksMaxAgeSeconds: number;
   argon2MemoryKib: number;
   argon2Iterations: number;
   argon2Parallelism: number;
@@ -62,8 +62,8 @@ export interface Config {
   accessLogLevel: string;
   /** Fraction (0–1) of successful requests (status below 400) that get an access line; errors always do. */
   accessLogSampleRate: number;
-  /** Seconds between expired-session sweeps; 0 turns the sweeper off. */
-  sweepInterval: number;
+  /** Time between expired-session sweeps; 0 turns the sweeper off. */
+  sweepIntervalMs: number;
   /** Serve the demo page at `/`. */
   demoPage: boolean;
   /** Combined mode: `/bff/*` forwards cookie-authenticated requests here with a Bearer token; empty disables. */
@@ -81,30 +81,27 @@ export interface Config {
   throttleEmailSendAddress: number;
   /** Emails sent per requesting IP. */
   throttleEmailSendIp: number;
-  /** Seconds. */
-  throttleWindow: number;
-  /** Seconds. */
-  throttleBaseDelay: number;
-  /** Seconds. */
-  throttleMaxDelay: number;
+  throttleWindowSeconds: number;
+  throttleBaseDelaySeconds: number;
+  throttleMaxDelaySeconds: number;
   /** Days a signing key signs before the schedule rotates it; 0: never. */
   keyRotationDays: number;
-  /** Seconds an admin-issued password-reset token stays valid. */
-  passwordResetTtl: number;
+  /** How long an admin-issued password-reset token stays valid. */
+  passwordResetTtlMs: number;
   /** Days audit rows are kept; 0: forever. */
   auditRetentionDays: number;
   /** Second-factor codes tried per mfa_token (reserved before each check). */
   mfaTokenAttempts: number;
   /** Roles whose holders must have a second factor: without one, a sign-in answers mfa_enrollment_required (docs/mfa.md). */
   mfaRequiredRoles: string[];
-  /** Seconds: how recent a sign-in the sensitive routes require (RFC 9470 max_age); 0 turns the check off. */
+  /** How recent a sign-in the sensitive routes require (RFC 9470 max_age); 0 turns the check off. */
   stepUpMaxAgeSeconds: number;
   /** WebAuthn relying-party id; empty: the issuer's host name (passkeys are off when that is an IP address). */
   webauthnRpId: string;
   /** Origins allowed in WebAuthn responses; empty: the issuer's origin. */
   webauthnOrigins: string[];
-  /** Seconds a client has to send a whole request. */
-  requestTimeout: number;
+  /** How long a client has to send a whole request. */
+  requestTimeoutMs: number;
   /** Revocation-feed long polls one instance holds at once. */
   feedMaxPolls: number;
   /** Revocation-feed long polls one client address may hold at once on one instance. */
@@ -157,6 +154,11 @@ function int(min: number, max: number) {
   };
 }
 
+/** A whole number of seconds in the environment, milliseconds in Config. */
+function ms(parseSeconds: (raw: string) => number) {
+  return (raw: string): number => parseSeconds(raw) * 1000;
+}
+
 function list(raw: string): string[] {
   return raw.split(/[\s,]+/).filter(Boolean);
 }
@@ -189,7 +191,7 @@ export const settings = [
     return r;
   } }),
   setting({ key: "pgPoolSize", env: "TESSERA_PG_POOL_SIZE", fallback: "10", doc: "PostgreSQL connections per instance (docs/deploy.md: instances × pool size must stay under the server's max_connections).", parse: int(1, 1000) }),
-  setting({ key: "pgStatementTimeout", env: "TESSERA_PG_STATEMENT_TIMEOUT", fallback: "5", doc: "Seconds a PostgreSQL statement may run before the server cancels it; 0: no limit.", parse: int(0, 3600) }),
+  setting({ key: "pgStatementTimeoutMs", env: "TESSERA_PG_STATEMENT_TIMEOUT", fallback: "5", doc: "Seconds a PostgreSQL statement may run before the server cancels it; 0: no limit.", parse: ms(int(0, 3600)) }),
   setting({ key: "pgSchema", env: "TESSERA_PG_SCHEMA", fallback: "", doc: "PostgreSQL schema to create and use; empty: the connection's `search_path` (normally `public`).", parse: parseSchemaName }),
   setting({ key: "redisUrl", env: "REDIS_URL", fallback: "", doc: "`redis://…` to share throttle counters and relay revocation and key notices between instances (docs/deploy.md); empty: none.", parse: parseRedisUrl }),
   setting({ key: "redisPrefix", env: "TESSERA_REDIS_PREFIX", fallback: "tessera:", doc: "Prefix of every Redis key and channel, so several deployments can share one Redis.", parse: (r) => {
@@ -197,7 +199,7 @@ export const settings = [
     return r;
   } }),
   setting({ key: "trustProxy", env: "TESSERA_TRUST_PROXY", fallback: "false", doc: "Behind a load balancer: `true`, a hop count, or the proxies' addresses/CIDRs (comma-separated), so client IPs come from `X-Forwarded-For`. Never `true` if clients can reach the port directly or the proxy appends to a client-sent `X-Forwarded-For` (clients would choose their address; the start warns): give the hop count or the proxies' addresses (docs/deploy.md).", parse: parseTrustProxy }),
-  setting({ key: "shutdownTimeout", env: "TESSERA_SHUTDOWN_TIMEOUT", fallback: "10", doc: "Seconds in-flight requests get to finish after SIGTERM before connections are cut.", parse: int(1, 600) }),
+  setting({ key: "shutdownTimeoutMs", env: "TESSERA_SHUTDOWN_TIMEOUT", fallback: "10", doc: "Seconds in-flight requests get to finish after SIGTERM before connections are cut.", parse: ms(int(1, 600)) }),
   setting({ key: "metricsToken", env: "TESSERA_METRICS_TOKEN", fallback: undefined, doc: "When set, `GET /metrics` requires `Authorization: Bearer <token>`; otherwise it is open (keep it off the public load balancer).", parse: (r) => {
     if (r.length < 16) throw new Error("must be at least 16 characters");
     return r;
@@ -210,11 +212,11 @@ export const settings = [
     if (r !== "ES256" && r !== "RS256" && r !== "EdDSA") throw new Error("must be ES256, RS256 or EdDSA");
     return r;
   } }),
-  setting({ key: "accessTokenTtl", env: "TESSERA_ACCESS_TOKEN_TTL", fallback: "900", doc: "Access-token lifetime, seconds. Revocations and retired keys are kept for the longest lifetime ever configured, so lowering it is safe (docs/security.md).", parse: int(5, DAY) }),
-  setting({ key: "sessionIdleTimeout", env: "TESSERA_SESSION_IDLE_TIMEOUT", fallback: String(7 * DAY), doc: "A session ends after this many seconds without a refresh (or cookie use).", parse: int(60, 365 * DAY) }),
-  setting({ key: "sessionAbsoluteLifetime", env: "TESSERA_SESSION_ABSOLUTE_LIFETIME", fallback: String(30 * DAY), doc: "A session ends this many seconds after sign-in, whatever happens.", parse: int(60, 5 * 365 * DAY) }),
-  setting({ key: "refreshGraceWindow", env: "TESSERA_REFRESH_GRACE_WINDOW", fallback: "10", doc: "Seconds during which the just-spent refresh token still returns the current one (see docs/refresh-rotation.md).", parse: int(0, 300) }),
-  setting({ key: "jwksMaxAge", env: "TESSERA_JWKS_MAX_AGE", fallback: "300", doc: "`Cache-Control: max-age` of the JWKS, seconds. New keys are published at least this long before they sign.", parse: int(0, DAY) }),
+  setting({ key: "accessTokenTtlSeconds", env: "TESSERA_ACCESS_TOKEN_TTL", fallback: "900", doc: "Access-token lifetime, seconds. Revocations and retired keys are kept for the longest lifetime ever configured, so lowering it is safe (docs/security.md).", parse: int(5, DAY) }),
+  setting({ key: "sessionIdleTimeoutMs", env: "TESSERA_SESSION_IDLE_TIMEOUT", fallback: String(7 * DAY), doc: "A session ends after this many seconds without a refresh (or cookie use).", parse: ms(int(60, 365 * DAY)) }),
+  setting({ key: "sessionAbsoluteLifetimeMs", env: "TESSERA_SESSION_ABSOLUTE_LIFETIME", fallback: String(30 * DAY), doc: "A session ends this many seconds after sign-in, whatever happens.", parse: ms(int(60, 5 * 365 * DAY)) }),
+  setting({ key: "refreshGraceWindowMs", env: "TESSERA_REFRESH_GRACE_WINDOW", fallback: "10", doc: "Seconds during which the just-spent refresh token still returns the current one (see docs/refresh-rotation.md).", parse: ms(int(0, 300)) }),
+  setting({ key: "jwksMaxAgeSeconds", env: "TESSERA_JWKS_MAX_AGE", fallback: "300", doc: "`Cache-Control: max-age` of the JWKS, seconds. New keys are published at least this long before they sign.", parse: int(0, DAY) }),
   setting({ key: "argon2MemoryKib", env: "TESSERA_ARGON2_MEMORY_KIB", fallback: "19456", doc: "argon2id memory cost, KiB (OWASP minimum 19456). Raising it re-hashes passwords at their next sign-in.", parse: int(19456, 4 * 1024 * 1024) }),
   setting({ key: "argon2Iterations", env: "TESSERA_ARGON2_ITERATIONS", fallback: "2", doc: "argon2id time cost (minimum 2).", parse: int(2, 100) }),
   setting({ key: "argon2Parallelism", env: "TESSERA_ARGON2_PARALLELISM", fallback: "1", doc: "argon2id lanes.", parse: int(1, 16) }),
@@ -237,7 +239,7 @@ export const settings = [
     if (r.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new Error("must be a number from 0 to 1");
     return n;
   } }),
-  setting({ key: "sweepInterval", env: "TESSERA_SWEEP_INTERVAL", fallback: "3600", doc: "Seconds between sweeps of ended sessions; 0 disables.", parse: int(0, DAY) }),
+  setting({ key: "sweepIntervalMs", env: "TESSERA_SWEEP_INTERVAL", fallback: "3600", doc: "Seconds between sweeps of ended sessions; 0 disables.", parse: ms(int(0, DAY)) }),
   setting({ key: "bffUpstream", env: "TESSERA_BFF_UPSTREAM", fallback: "", doc: "Combined mode (docs/tokens-vs-cookies.md): `/bff/*` forwards cookie-session requests to this API origin with a Bearer token the browser never sees. Empty: off.", parse: (r) => (r === "" ? "" : origin(r)) }),
   setting({ key: "demoPage", env: "TESSERA_DEMO_PAGE", fallback: "true", doc: "Serve the demo page at `/` (true/false).", parse: (r) => {
     if (r !== "true" && r !== "false") throw new Error("must be true or false");
@@ -251,11 +253,11 @@ export const settings = [
   setting({ key: "throttleEmailCodeAccount", env: "TESSERA_THROTTLE_EMAIL_CODE_ACCOUNT", fallback: "5", doc: "Failed email sign-in codes per account before backoff; 0 disables.", parse: int(0, 1_000_000) }),
   setting({ key: "throttleEmailSendAddress", env: "TESSERA_THROTTLE_EMAIL_SEND_ADDRESS", fallback: "3", doc: "Emails sent to one address before backoff (every send counts); 0 disables.", parse: int(0, 1_000_000) }),
   setting({ key: "throttleEmailSendIp", env: "TESSERA_THROTTLE_EMAIL_SEND_IP", fallback: "20", doc: "Emails requested from one IP before backoff (every send counts); 0 disables.", parse: int(0, 1_000_000) }),
-  setting({ key: "throttleWindow", env: "TESSERA_THROTTLE_WINDOW", fallback: "3600", doc: "Seconds the throttles remember attempts (from the first one).", parse: int(1, 7 * DAY) }),
-  setting({ key: "throttleBaseDelay", env: "TESSERA_THROTTLE_BASE_DELAY", fallback: "1", doc: "Seconds of the first backoff; each further attempt doubles it.", parse: int(1, DAY) }),
-  setting({ key: "throttleMaxDelay", env: "TESSERA_THROTTLE_MAX_DELAY", fallback: "900", doc: "Seconds a backoff lasts at most.", parse: int(1, DAY) }),
+  setting({ key: "throttleWindowSeconds", env: "TESSERA_THROTTLE_WINDOW", fallback: "3600", doc: "Seconds the throttles remember attempts (from the first one).", parse: int(1, 7 * DAY) }),
+  setting({ key: "throttleBaseDelaySeconds", env: "TESSERA_THROTTLE_BASE_DELAY", fallback: "1", doc: "Seconds of the first backoff; each further attempt doubles it.", parse: int(1, DAY) }),
+  setting({ key: "throttleMaxDelaySeconds", env: "TESSERA_THROTTLE_MAX_DELAY", fallback: "900", doc: "Seconds a backoff lasts at most.", parse: int(1, DAY) }),
   setting({ key: "keyRotationDays", env: "TESSERA_KEY_ROTATION_DAYS", fallback: "90", doc: "Days a signing key signs before the server rotates it (checked every minute); 0: only by hand.", parse: int(0, 3650) }),
-  setting({ key: "passwordResetTtl", env: "TESSERA_PASSWORD_RESET_TTL", fallback: String(DAY), doc: "Seconds an admin-issued password-reset token stays valid.", parse: int(60, 30 * DAY) }),
+  setting({ key: "passwordResetTtlMs", env: "TESSERA_PASSWORD_RESET_TTL", fallback: String(DAY), doc: "Seconds an admin-issued password-reset token stays valid.", parse: ms(int(60, 30 * DAY)) }),
   setting({ key: "auditRetentionDays", env: "TESSERA_AUDIT_RETENTION_DAYS", fallback: "365", doc: "Days audit events are kept (deleted by the sweeper); 0: forever.", parse: int(0, 36500) }),
   setting({ key: "mfaTokenAttempts", env: "TESSERA_MFA_TOKEN_ATTEMPTS", fallback: "5", doc: "Second-factor codes one `mfa_token` may try (docs/mfa.md); each attempt is reserved before the code is checked.", parse: int(1, 20) }),
   setting({ key: "mfaRequiredRoles", env: "TESSERA_MFA_REQUIRED_ROLES", fallback: "", doc: "Roles (comma-separated, e.g. `admin`) whose holders must have a second factor: a holder without one is asked to enrol at the next sign-in (403 `mfa_enrollment_required`, docs/mfa.md) and gets no session before. Empty: nobody.", parse: (r) => {
@@ -269,7 +271,7 @@ export const settings = [
     return r;
   } }),
   setting({ key: "webauthnOrigins", env: "TESSERA_WEBAUTHN_ORIGINS", fallback: "", doc: "Origins whose pages may use passkeys (comma-separated); each must be on the RP ID or a subdomain of it. Empty: the issuer's origin.", parse: (r) => list(r).map(origin) }),
-  setting({ key: "requestTimeout", env: "TESSERA_REQUEST_TIMEOUT", fallback: "30", doc: "Seconds a client has to send a whole request (slow-loris defence).", parse: int(1, 3600) }),
+  setting({ key: "requestTimeoutMs", env: "TESSERA_REQUEST_TIMEOUT", fallback: "30", doc: "Seconds a client has to send a whole request (slow-loris defence).", parse: ms(int(1, 3600)) }),
   setting({ key: "feedMaxPolls", env: "TESSERA_FEED_MAX_POLLS", fallback: "10000", doc: "Revocation-feed long polls (`GET /oauth/revocations?wait=…`) one instance holds at once; one more is `503 temporarily_unavailable` with `Retry-After`.", parse: int(1, 1_000_000) }),
   setting({ key: "feedMaxPollsPerIp", env: "TESSERA_FEED_MAX_POLLS_PER_IP", fallback: "100", doc: "Revocation-feed long polls one client address may hold at once on one instance (each verifier holds one); one more is `429 too_many_requests` with `Retry-After`. At most `TESSERA_FEED_MAX_POLLS`.", parse: int(1, 1_000_000) }),
   setting({ key: "adminUsername", env: "TESSERA_ADMIN_USERNAME", fallback: "", doc: "With `TESSERA_ADMIN_PASSWORD`: the first admin, created at start if no user has this name.", parse: (r) => r }),
@@ -355,10 +357,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // The issuer follows the port: with PORT=0 it is completed after listen (src/server/start.ts).
     if (config.issuer === undefined) config.issuer = `http://localhost:${config.port}`;
     if (config.audience === undefined) config.audience = config.issuer;
-    if ((config.sessionAbsoluteLifetime ?? 0) < (config.accessTokenTtl ?? 0)) {
+    if ((config.sessionAbsoluteLifetimeMs ?? 0) < (config.accessTokenTtlSeconds ?? 0) * 1000) {
       problems.push("TESSERA_SESSION_ABSOLUTE_LIFETIME must be at least TESSERA_ACCESS_TOKEN_TTL");
     }
-    if ((config.throttleBaseDelay ?? 0) > (config.throttleMaxDelay ?? 0)) {
+    if ((config.throttleBaseDelaySeconds ?? 0) > (config.throttleMaxDelaySeconds ?? 0)) {
       problems.push("TESSERA_THROTTLE_BASE_DELAY must be at most TESSERA_THROTTLE_MAX_DELAY");
     }
     if ((config.feedMaxPollsPerIp ?? 0) > (config.feedMaxPolls ?? 0)) problems.push("TESSERA_FEED_MAX_POLLS_PER_IP must be at most TESSERA_FEED_MAX_POLLS");

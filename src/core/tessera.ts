@@ -17,22 +17,25 @@ import { ensureFirstAdmin } from "./accounts/first-admin.js";
 import { PasswordHasher, type WorkerModule } from "./accounts/passwords.js";
 import { PasswordResets } from "./accounts/password-resets.js";
 import { userinfo } from "./accounts/userinfo.js";
-import { UserService } from "./accounts/users.js";
-import { AdminResources } from "./admin/admin-resources.js";
-import { AdminUsers } from "./admin/admin-users.js";
+import { parseRoles, UserService } from "./accounts/users.js";
+import { AdminResources, clientView } from "./admin/admin-resources.js";
+import { AdminUsers, sessionView, userView } from "./admin/admin-users.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { ApiResources } from "./clients/api-resources.js";
 import { ClientService } from "./clients/clients.js";
 import { joinCluster, openRedisLink, watchKeysUntilJoined } from "./cluster/cluster.js";
 import { setUpEmail } from "./email/setup.js";
-import type { MailTransport } from "./email/transport.js";
+import { canonicalToken } from "./email/secrets.js";
+import { listMailFiles, type MailTransport } from "./email/transport.js";
+import { safeEqual } from "./crypto-utils.js";
 import { KeyRing } from "./keys/key-ring.js";
 import { KeyRotation } from "./keys/key-rotation.js";
 import { deriveKey, loadMasterKey } from "./keys/master-key.js";
 import { AdminFactors } from "./mfa/admin-factors.js";
 import { FactorService } from "./mfa/factors.js";
 import { SecondStep } from "./mfa/second-step.js";
-import { MFA_TOKEN_TTL_MS, mfaUseCases } from "./mfa/use-cases.js";
+import { assertRecentSignIn } from "./mfa/step-up.js";
+import { MFA_TOKEN_TTL_MS, mfaUseCases, principalAuth } from "./mfa/use-cases.js";
 import { BffTokens } from "./sessions/bff-tokens.js";
 import { CookieSessionService } from "./sessions/cookie-sessions.js";
 import { listOwnSessions } from "./sessions/own-sessions.js";
@@ -83,7 +86,7 @@ export async function openStore(config: Config): Promise<Store> {
   if (config.databaseUrl) {
     const { openPostgresStore } = await import("../store/postgres/postgres-store.js");
     return openPostgresStore({
-      connectionString: config.databaseUrl, poolSize: config.pgPoolSize, statementTimeout: config.pgStatementTimeout * 1000,
+      connectionString: config.databaseUrl, poolSize: config.pgPoolSize, statementTimeoutMs: config.pgStatementTimeoutMs,
       ...(config.pgSchema ? { schema: config.pgSchema } : {}),
     });
   }
@@ -96,10 +99,10 @@ async function assembleParts(config: Config, deps: TesseraDeps) {
   const masterKey = loadMasterKey(config);
   const events = new AuthEvents();
   // Retired keys and revocation entries outlive the longest token ever issued, not today's TTL.
-  const tokenLifetime = await TokenLifetime.open(store, config.accessTokenTtl, { record: deps.recordTokenLifetime ?? true });
+  const tokenLifetime = await TokenLifetime.open(store, config.accessTokenTtlSeconds, { record: deps.recordTokenLifetime ?? true });
   const keys = new KeyRing({
     store, sealingKey: deriveKey(masterKey, "key-encryption"), alg: config.signingAlg,
-    publishAhead: config.jwksMaxAge * 1000, get tokenLifetime() { return tokenLifetime.longest * 1000; }, now,
+    publishAheadMs: config.jwksMaxAgeSeconds * 1000, get tokenLifetimeMs() { return tokenLifetime.longestSeconds * 1000; }, now,
   });
   const keyWatch = watchKeysUntilJoined(keys);
   await keys.load();
@@ -113,7 +116,7 @@ async function assembleParts(config: Config, deps: TesseraDeps) {
   }, deps.hashWorker); // undefined: the real module
   const apis = new ApiResources({ store, events, now, get ownAudience() { return config.audience; } }); // read live: set after listen with PORT=0
   const clients = new ClientService(store, now, config.supportedScopes, async () => (await apis.list()).flatMap((a) => a.scopes));
-  await clients.ensureBuiltins(config.accessTokenTtl);
+  await clients.ensureBuiltins(config.accessTokenTtlSeconds);
   // Throttle counters: this process's memory, or Redis when instances share them
   // (deps.redis: the cluster setup's ioredis client and key prefix).
   const counters: CounterStore = deps.redis ?? (redisLink ? { redis: redisLink.client, keyPrefix: config.redisPrefix } : {});
@@ -129,21 +132,21 @@ async function assembleParts(config: Config, deps: TesseraDeps) {
     store, events, now, gate: (...args) => secondStep.gate(...args),
     refreshKeys: refreshTokenKeys(masterKey),
     policy: {
-      idleTimeoutMs: config.sessionIdleTimeout * 1000, absoluteLifetimeMs: config.sessionAbsoluteLifetime * 1000,
-      graceWindowMs: config.refreshGraceWindow * 1000, get accessTokenTtlSeconds() { return tokenLifetime.longest; },
+      idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteLifetimeMs: config.sessionAbsoluteLifetimeMs,
+      graceWindowMs: config.refreshGraceWindowMs, get longestAccessTokenTtlMs() { return tokenLifetime.longestSeconds * 1000; },
     },
   });
   const accessTokens = new AccessTokens({ keys, get issuer() { return config.issuer; }, get audience() { return config.audience; }, now }); // read live: set after listen with PORT=0
-  const secondStep = new SecondStep({ store, factors, events, now, tokenTtl: MFA_TOKEN_TTL_MS, maxAttempts: config.mfaTokenAttempts, throttle, requiredRoles: () => config.mfaRequiredRoles });
+  const secondStep = new SecondStep({ store, factors, events, now, tokenTtlMs: MFA_TOKEN_TTL_MS, maxAttempts: config.mfaTokenAttempts, throttle, requiredRoles: () => config.mfaRequiredRoles });
   const audit = new AuditLog({ store, events, now });
   const keyRotation = new KeyRotation({ keys, events, now, rotationDays: config.keyRotationDays });
-  const resets = new PasswordResets({ store, hasher, sessions, events, now, ttl: config.passwordResetTtl * 1000 });
+  const resets = new PasswordResets({ store, hasher, sessions, events, now, ttlMs: config.passwordResetTtlMs });
   const admin = {
     users: new AdminUsers({ store, users, sessions, resets, events }),
     resources: new AdminResources({ clients, keys, rotation: keyRotation, audit, events }),
     apis,
   };
-  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtl: config.accessTokenTtl, now, throttle, apis, get ownAudience() { return config.audience; }, requireVerifiedEmail: config.requireVerifiedEmail });
+  const tokens = new TokenService({ store, users, clients, sessions, accessTokens, events, defaultScopes: config.defaultScopes, accessTokenTtlSeconds: config.accessTokenTtlSeconds, now, throttle, apis, get ownAudience() { return config.audience; }, requireVerifiedEmail: config.requireVerifiedEmail });
   const cookieSessions = new CookieSessionService({ store, users, sessions, events, csrfKey: deriveKey(masterKey, "csrf"), now, throttle, requireVerifiedEmail: config.requireVerifiedEmail });
   const mfa = mfaUseCases({ config, factors, secondStep, tokens, cookieSessions, clients, store, events, now });
   const adminFactors = new AdminFactors({ store, factors, sessions, events, find: (who) => admin.users.get(who) });
@@ -200,6 +203,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
       endSession: (p, sessionId, meta = {}) => sessions.endOwn(p.user.id, sessionId, "revoked", meta),
       endCurrentSession: async (p, meta = {}) => { await sessions.end(p.session.id, "logout", { userId: p.user.id, ...meta }); },
       endAllSessions: async (p, meta = {}) => { await sessions.endAll(p.user.id, "logout_all", meta); },
+      roles: (p) => parseRoles(p.user),
     },
     users: {
       // Every attempt counts against the caller's address (a taken name is a probe too).
@@ -219,15 +223,24 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
       accessToken: (p) => bffTokens.accessToken(p),
     },
     resets: { redeem: (token, newPassword, meta) => throttle.tokenRedemption(meta.ip, () => resets.redeem(token, newPassword, meta)) },
-    factors: bound(factors, "list", "enrolTotp", "confirmTotp", "remove", "assertHasFactor", "newRecoveryCodes"),
+    factors: {
+      ...bound(factors, "list", "enrolTotp", "confirmTotp", "remove", "assertHasFactor", "newRecoveryCodes"),
+      assertRecentSignIn: (p) => assertRecentSignIn(principalAuth(p), config.stepUpMaxAgeSeconds, now()),
+    },
     mfa: bound(mfa, "tokenGrant", "passkeyTokenGrant", "cookieLogin", "passkeyCookieLogin", "secondStepPasskeyOptions", "enrolTotpForSignIn", "passkeys"),
     mail: {
       service: mail.service, sender: mail.sender, mailDir: mail.mailDir, devPage: mail.devPage, description: mail.description,
       formToken: mail.formToken, checkFormToken: mail.checkFormToken,
       verifyAddress: (token, meta) => throttle.tokenRedemption(meta.ip, () => mail.service.verify(token, meta)),
+      storedMessages: (limit) => (mail.mailDir === undefined ? [] : listMailFiles(mail.mailDir, limit)),
+      canonicalToken,
     },
     admin: {
-      users: bound(admin.users, "list", "get", "create", "setDisabled", "setRoles", "forcePasswordReset", "sessions", "revokeSession"),
+      users: {
+        ...bound(admin.users, "list", "get", "create", "setDisabled", "setRoles", "forcePasswordReset", "sessions", "revokeSession"),
+        sessionViews: async (who) => (await admin.users.sessions(who)).map((s) => sessionView(s, sessions.policy.idleTimeoutMs)),
+      },
+      views: { user: userView, client: clientView },
       resources: admin.resources,
       apis: bound(admin.apis, "create", "list", "get", "update", "remove"),
       factors: bound(adminFactors, "list", "reset"),
@@ -241,13 +254,14 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
       sweepEmail: (sentBefore, failedBefore, nowMs) => store.sweepEmail(sentBefore, failedBefore, nowMs),
       keyStep: () => keyRotation.tick(),
       refreshTokenLifetime: () => tokenLifetime.refresh(),
-      get longestAccessTokenTtlSeconds() { return tokenLifetime.longest; },
+      get longestAccessTokenTtlSeconds() { return tokenLifetime.longestSeconds; },
       pingStore: () => store.ping(),
       isStoreUnavailable: (error) => store.isUnavailable(error),
       countLiveSessions: () => { const at = now(); return store.countLiveSessions(at, at - sessions.policy.idleTimeoutMs); },
       countOutbox: () => store.countOutbox(),
       hashing: bound(hasher, "queueDepth", "running"),
       audit: bound(audit, "onError", "pending", "dropped"),
+      isMetricsToken: (presented) => config.metricsToken !== undefined && safeEqual(presented, config.metricsToken),
       redisLink, cluster,
     },
     async close(): Promise<void> {

@@ -78,11 +78,11 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
     forceCloseConnections: "idle",
     // Slow-loris defence: the whole request within TESSERA_REQUEST_TIMEOUT; an idle socket
     // closes after 65 s (longer than the revocation feed's 30 s long-poll).
-    requestTimeout: tessera.config.requestTimeout * 1000,
+    requestTimeout: tessera.config.requestTimeoutMs,
     // Node reads requestTimeout when the server is made (Fastify's own setting comes after,
     // and alone left the cut at headersTimeout's 60 s), and checks it every
     // connectionsCheckingInterval (30 s by default): both given here, checked every second.
-    http: { requestTimeout: tessera.config.requestTimeout * 1000, connectionsCheckingInterval: Math.min(1000, tessera.config.requestTimeout * 500) },
+    http: { requestTimeout: tessera.config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, tessera.config.requestTimeoutMs / 2) },
     connectionTimeout: 65_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // The router's own failures (a URL that does not percent-decode, a path parameter

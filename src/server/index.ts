@@ -11,4 +11,5 @@
 export { buildServer, BODY_LIMIT, type BuildOptions } from "./build.js";
 export { startServer, type RunningServer } from "./start.js";
 export { loadConfig, ConfigError, settings, type Config } from "../core/config.js";
-export { createTessera, type Tessera, type TesseraCore, type Principal } from "../core/tessera.js";
+export { createTessera, type TesseraCore } from "./start.js";
+export type { Tessera, Principal } from "../core/api.js";

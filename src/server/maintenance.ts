@@ -41,21 +41,21 @@ export async function startMaintenance(app: FastifyInstance, tessera: Tessera): 
   const keyTimer = setInterval(() => { keyTick(); lifetimeTick(); }, KEY_TICK_INTERVAL);
   keyTimer.unref();
 
-  const retention = config.auditRetentionDays > 0 && config.sweepInterval > 0 ? setInterval(() => {
+  const retention = config.auditRetentionDays > 0 && config.sweepIntervalMs > 0 ? setInterval(() => {
     tessera.operations.pruneAuditEvents(tessera.now() - config.auditRetentionDays * DAY)
       .then((n) => { if (n > 0) app.log.info({ deleted: n }, "old audit events deleted"); })
       .catch((error: unknown) => app.log.warn({ err: error }, "audit retention failed"));
-  }, config.sweepInterval * 1000) : undefined;
+  }, config.sweepIntervalMs) : undefined;
   retention?.unref();
 
   // Email (docs/email.md): delivered and failed messages, and expired email secrets, go after TESSERA_MAIL_RETENTION_DAYS.
-  const outboxSweep = config.sweepInterval > 0 ? setInterval(() => {
+  const outboxSweep = config.sweepIntervalMs > 0 ? setInterval(() => {
     const now = tessera.now();
     const before = now - config.mailRetentionDays * DAY;
     tessera.operations.sweepEmail(before, before, now)
       .then((n) => { if (n.messages + n.secrets > 0) app.log.info({ swept: n }, "old outbox messages and expired email secrets deleted"); })
       .catch((error: unknown) => app.log.warn({ err: error }, "outbox sweep failed"));
-  }, config.sweepInterval * 1000) : undefined;
+  }, config.sweepIntervalMs) : undefined;
   outboxSweep?.unref();
 
   return () => {

@@ -2,6 +2,9 @@
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../core/config.js";
 import { createTessera, type TesseraCore, type TesseraDeps } from "../core/tessera.js";
+
+// The composition root is opened here only; the rest of the server is handed its API (core/api.ts).
+export { createTessera, type TesseraCore };
 import { buildServer, type BuildOptions } from "./build.js";
 import { startMaintenance } from "./maintenance.js";
 import { logClusterState } from "./cluster-logs.js";
@@ -21,12 +24,12 @@ export async function startServer(config: Config, deps: TesseraDeps = {}, build:
   const app = await buildServer({ ...build, tessera }).catch(async (error: unknown) => { await tessera.close(); throw error; });
   logClusterState(app, tessera);
   warnAboutConfig(app.log, config);
-  const sweeper = config.sweepInterval > 0 ? setInterval(() => {
+  const sweeper = config.sweepIntervalMs > 0 ? setInterval(() => {
     const now = tessera.now();
     tessera.operations.sweepSessions(now)
       .then((swept) => app.log.info({ swept }, "expired sessions swept"))
       .catch((error: unknown) => app.log.warn({ err: error }, "session sweep failed"));
-  }, config.sweepInterval * 1000) : undefined;
+  }, config.sweepIntervalMs) : undefined;
   sweeper?.unref();
   // Key schedule (it also prunes keys), audit retention, first admin. A refused first admin
   // (e.g. a common password) stops the start: release what is open before saying so.
@@ -65,7 +68,7 @@ export async function startServer(config: Config, deps: TesseraDeps = {}, build:
         // accepting, closes idle keep-alive sockets and waits for in-flight requests,
         // cut after TESSERA_SHUTDOWN_TIMEOUT; then the pools and Redis close.
         tessera.feed.stop();
-        const cut = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeout * 1000);
+        const cut = setTimeout(() => app.server.closeAllConnections(), config.shutdownTimeoutMs);
         // A keep-alive socket whose last request finishes during the stop would
         // otherwise stay open until the cut: close each one as soon as it is idle.
         const idle = setInterval(() => app.server.closeIdleConnections(), 100);

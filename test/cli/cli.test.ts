@@ -244,7 +244,7 @@ describe("migrate and users", () => {
       assert.equal(listed.out.length, 1);
       assert.ok(listed.out[0]!.startsWith(`${sid}  token`), listed.out[0]);
       const revoked = await cli("sessions", "revoke", sid);
-      assert.equal(revoked.code, 0);
+      assert.equal(revoked.code, 0, revoked.err.join("\n"));
       assert.deepEqual(revoked.out, [`session ${sid} ended`]);
       assert.equal((await server.request("GET", "/userinfo", { token: signIn.body.access_token })).status, 401);
       const renewal = await server.request<{ error: string }>("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: signIn.body.refresh_token } });

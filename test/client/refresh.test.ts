@@ -8,7 +8,7 @@ import { refusal, useTessera } from "./setup.js";
 
 // Short session limits, so that the idle timeout and the absolute lifetime can
 // be reached by moving the clocks a little.
-const tessera = useTessera({ sessionIdleTimeout: 3600, sessionAbsoluteLifetime: 7200 });
+const tessera = useTessera({ sessionIdleTimeoutMs: 3_600_000, sessionAbsoluteLifetimeMs: 7_200_000 });
 
 const sessionExpired = (reason: string) => (e: unknown) => e instanceof TesseraError && e.code === "session_expired" && e.reason === reason;
 

@@ -12,7 +12,7 @@ import { openSqliteStore } from "../../src/store/index.js";
 async function setup(options: { maxBuffer?: number } = {}) {
   const store = await openSqliteStore({ filename: ":memory:" });
   const events = new AuthEvents();
-  const audit = new AuditLog({ store, events, now: Date.now, flushInterval: 20, batchSize: 50, ...options });
+  const audit = new AuditLog({ store, events, now: Date.now, flushIntervalMs: 20, batchSize: 50, ...options });
   const insert = store.insertAuditEvents.bind(store);
   let failures = 0;
   store.insertAuditEvents = (rows) => (failures-- > 0 ? Promise.reject(new Error("database is locked")) : insert(rows));

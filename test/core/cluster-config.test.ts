@@ -15,8 +15,8 @@ const problems = (env: Record<string, string>): string[] => {
 test("defaults: pool of 10, 5 s statement timeout, no Redis, prefix tessera:, no proxy trusted", () => {
   const c = loadConfig({});
   assert.deepEqual(
-    [c.pgPoolSize, c.pgStatementTimeout, c.pgSchema, c.redisUrl, c.redisPrefix, c.trustProxy, c.shutdownTimeout, c.metricsToken],
-    [10, 5, "", "", "tessera:", false, 10, undefined],
+    [c.pgPoolSize, c.pgStatementTimeoutMs, c.pgSchema, c.redisUrl, c.redisPrefix, c.trustProxy, c.shutdownTimeoutMs, c.metricsToken],
+    [10, 5000, "", "", "tessera:", false, 10_000, undefined],
   );
 });
 

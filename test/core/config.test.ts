@@ -29,11 +29,11 @@ describe("defaults", () => {
       dataDir: resolve("./data"),
       databaseUrl: "",
       signingAlg: "ES256",
-      accessTokenTtl: 900,
-      sessionIdleTimeout: 7 * 86_400,
-      sessionAbsoluteLifetime: 30 * 86_400,
-      refreshGraceWindow: 10,
-      jwksMaxAge: 300,
+      accessTokenTtlSeconds: 900,
+      sessionIdleTimeoutMs: 7 * 86_400_000,
+      sessionAbsoluteLifetimeMs: 30 * 86_400_000,
+      refreshGraceWindowMs: 10_000,
+      jwksMaxAgeSeconds: 300,
       argon2MemoryKib: 19_456,
       argon2Iterations: 2,
       argon2Parallelism: 1,
@@ -41,7 +41,7 @@ describe("defaults", () => {
       supportedScopes: ["openid", "profile", "email", "offline_access"],
       allowedOrigins: [],
       logLevel: "info",
-      sweepInterval: 3600,
+      sweepIntervalMs: 3_600_000,
       demoPage: true,
     };
     // Settings added later get their own tests; these are the foundation's.
@@ -54,7 +54,7 @@ describe("defaults", () => {
     const config = loadConfig({}) as unknown as Record<string, unknown>;
     const expected: Record<string, number> = {
       throttleSignInAccount: 5, throttleSignInIp: 100, throttleRegisterIp: 20, throttleTokenIp: 100,
-      throttleWindow: 3600, throttleBaseDelay: 1, throttleMaxDelay: 900,
+      throttleWindowSeconds: 3600, throttleBaseDelaySeconds: 1, throttleMaxDelaySeconds: 900,
     };
     for (const [key, value] of Object.entries(expected)) assert.equal(config[key], value, key);
   });
@@ -76,7 +76,7 @@ describe("defaults", () => {
       TESSERA_DATA_DIR: "relative/dir", TESSERA_MASTER_KEY: KEY, DATABASE_URL: "postgresql://u@h/db", TESSERA_SIGNING_ALG: "EdDSA",
     });
     assert.equal(config.port, 0);
-    assert.equal(config.accessTokenTtl, 60);
+    assert.equal(config.accessTokenTtlSeconds, 60);
     assert.deepEqual(config.supportedScopes, ["openid", "profile", "email", "api"]);
     assert.deepEqual(config.allowedOrigins, ["https://app.example.com", "http://localhost:5173"]);
     assert.equal(config.demoPage, false);

@@ -10,7 +10,7 @@ async function ring() {
   const clock = testClock();
   const sealingKey = randomBytes(32);
   const store = await openSqliteStore({ filename: ":memory:" });
-  const keys = new KeyRing({ store, sealingKey, alg: "ES256", publishAhead: 300_000, tokenLifetime: 900_000, now: clock.now });
+  const keys = new KeyRing({ store, sealingKey, alg: "ES256", publishAheadMs: 300_000, tokenLifetimeMs: 900_000, now: clock.now });
   await keys.load();
   return { clock, store, keys, sealingKey };
 }
@@ -57,7 +57,7 @@ test("a revoked key is refused at once and a fresh key signs, never a retired on
 
 test("a second instance loading the same store sees the published key", async () => {
   const { keys, store, clock, sealingKey } = await ring();
-  const other = new KeyRing({ store, sealingKey, alg: "ES256", publishAhead: 300_000, tokenLifetime: 900_000, now: clock.now });
+  const other = new KeyRing({ store, sealingKey, alg: "ES256", publishAheadMs: 300_000, tokenLifetimeMs: 900_000, now: clock.now });
   const next = (await keys.rotate()).kid;
   await other.load();
   assert.ok(kids(other).includes(next));

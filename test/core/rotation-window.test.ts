@@ -15,7 +15,7 @@ const LIFETIME = 900_000;
 async function setup() {
   const clock = testClock();
   const store = await openSqliteStore({ filename: ":memory:" });
-  const keys = new KeyRing({ store, sealingKey: randomBytes(32), alg: "ES256", publishAhead: PUBLISH_AHEAD, tokenLifetime: LIFETIME, now: clock.now });
+  const keys = new KeyRing({ store, sealingKey: randomBytes(32), alg: "ES256", publishAheadMs: PUBLISH_AHEAD, tokenLifetimeMs: LIFETIME, now: clock.now });
   await keys.load();
   const rotation = new KeyRotation({ keys, events: new AuthEvents(), now: clock.now, rotationDays: 0 });
   return { clock, store, keys, rotation };

@@ -8,7 +8,7 @@ import { TesseraError } from "../../src/core/errors.js";
 import { Throttle, type Dimension, type ThrottlePolicy } from "../../src/core/abuse/throttle.js";
 import { testClock, type TestClock } from "../helpers/server.js";
 
-const timing = { window: 3600, baseDelay: 1, maxDelay: 8 };
+const timing = { windowSeconds: 3600, baseDelaySeconds: 1, maxDelaySeconds: 8 };
 export function policyOf(free: Partial<Record<Dimension, number>> = {}): ThrottlePolicy {
   const all: Dimension[] = ["signInAccount", "signInIp", "registerIp", "tokenIp", "secondFactorAccount", "emailCodeAccount", "emailSendAddress", "emailSendIp"];
   return Object.fromEntries(all.map((d) => [d, { free: free[d] ?? 3, ...timing }])) as ThrottlePolicy;

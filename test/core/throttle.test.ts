@@ -12,7 +12,7 @@ describe("memory counters", () => {
 
   test("keys whose window, block and leases have ended are swept (an attacker rotating keys cannot grow memory for ever)", async () => {
     const counters = new MemoryCounters();
-    const policy = { free: 2, window: 60, baseDelay: 1, maxDelay: 8 };
+    const policy = { free: 2, windowSeconds: 60, baseDelaySeconds: 1, maxDelaySeconds: 8 };
     const clock = testClock();
     for (let i = 0; i < 3000; i++) {
       const ref = { name: "t", key: `k${i}`, id: `id${i}` };

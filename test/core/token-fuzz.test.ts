@@ -26,10 +26,10 @@ const RUNS = { numRuns: 400 };
 
 before(async () => {
   store = await openSqliteStore({ filename: ":memory:" });
-  keys = new KeyRing({ store, sealingKey: randomBytes(32), alg: "ES256", publishAhead: 0, tokenLifetime: 900_000, now: Date.now });
+  keys = new KeyRing({ store, sealingKey: randomBytes(32), alg: "ES256", publishAheadMs: 0, tokenLifetimeMs: 900_000, now: Date.now });
   await keys.load();
   tokens = new AccessTokens({ keys, issuer: ISSUER, audience: ISSUER, now: Date.now, cacheSize: 0 });
-  valid = tokens.issue({ sub: "u1", clientId: "c1", sid: "s1", scope: "openid", roles: ["user"], ttl: 900 }).token;
+  valid = tokens.issue({ sub: "u1", clientId: "c1", sid: "s1", scope: "openid", roles: ["user"], ttlSeconds: 900 }).token;
 });
 after(() => store.close());
 
@@ -180,7 +180,7 @@ describe("exact checks, with the cache on and an injected clock", () => {
   let cached: AccessTokens;
   before(async () => {
     ringStore = await openSqliteStore({ filename: ":memory:" });
-    ring = new KeyRing({ store: ringStore, sealingKey: randomBytes(32), alg: "ES256", publishAhead: 0, tokenLifetime: 900_000, now });
+    ring = new KeyRing({ store: ringStore, sealingKey: randomBytes(32), alg: "ES256", publishAheadMs: 0, tokenLifetimeMs: 900_000, now });
     await ring.load();
     cached = new AccessTokens({ keys: ring, issuer: ISSUER, audience: ISSUER, now });
   });

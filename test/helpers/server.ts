@@ -80,7 +80,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const port = options.config?.port ?? 0;
   const pgSchema = usePostgres() && !options.store ? schemaFor(dataDir) : undefined;
   const config = loadConfig({}, {
-    host: "127.0.0.1", port, issuer: "http://127.0.0.1:0", dataDir, logLevel: "silent", sweepInterval: 0,
+    host: "127.0.0.1", port, issuer: "http://127.0.0.1:0", dataDir, logLevel: "silent", sweepIntervalMs: 0,
     masterKey: randomBytes(32).toString("base64url"),
     // Every test client is 127.0.0.1: the throttles are off unless a test sets its own limits
     // (test/server/throttle.test.ts, which also checks the defaults).

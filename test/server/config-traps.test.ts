@@ -43,13 +43,13 @@ describe("the access-token lifetime lowered between two starts", () => {
     const clock = testClock();
     const masterKey = randomBytes(32).toString("base64url");
     const issuer = "http://tessera.test";
-    const first = await startTestServer({ keepData: true, clock, config: { masterKey, issuer, accessTokenTtl: 900 } });
+    const first = await startTestServer({ keepData: true, clock, config: { masterKey, issuer, accessTokenTtlSeconds: 900 } });
     const user = await first.signUpAndSignIn();
     await first.close();
 
-    const second = await startTestServer({ dataDir: first.dataDir, clock, config: { masterKey, issuer, accessTokenTtl: 60 } });
+    const second = await startTestServer({ dataDir: first.dataDir, clock, config: { masterKey, issuer, accessTokenTtlSeconds: 60 } });
     try {
-      assert.equal(second.tessera.parts.tokenLifetime.longest, 900, "the longest lifetime ever configured is remembered");
+      assert.equal(second.tessera.parts.tokenLifetime.longestSeconds, 900, "the longest lifetime ever configured is remembered");
       assert.equal((await second.request("GET", "/userinfo", { token: user.access_token })).status, 200, "the old token still lives");
       assert.equal((await second.request("POST", "/oauth/revoke", { form: { token: user.access_token } })).status, 200);
 
@@ -70,16 +70,16 @@ describe("the access-token lifetime lowered between two starts", () => {
 
   test("an admin command run with another lifetime reads the mark and leaves it as it is", async () => {
     const masterKey = randomBytes(32).toString("base64url");
-    const first = await startTestServer({ keepData: true, config: { masterKey, accessTokenTtl: 300 } });
+    const first = await startTestServer({ keepData: true, config: { masterKey, accessTokenTtlSeconds: 300 } });
     await first.close();
     const cliConfig = loadConfig({}, {
-      dataDir: first.dataDir, masterKey, accessTokenTtl: 3600, logLevel: "silent",
+      dataDir: first.dataDir, masterKey, accessTokenTtlSeconds: 3600, logLevel: "silent",
       ...(usePostgres() ? { databaseUrl: PG_TEST_URL, pgSchema: schemaFor(first.dataDir) } : {}),
     });
     assert.equal(await withCore(cliConfig, async (t) => t.operations.longestAccessTokenTtlSeconds), 3600, "a rotation from the CLI still keeps keys long enough for its own setting");
-    const second = await startTestServer({ dataDir: first.dataDir, config: { masterKey, accessTokenTtl: 120 } });
+    const second = await startTestServer({ dataDir: first.dataDir, config: { masterKey, accessTokenTtlSeconds: 120 } });
     try {
-      assert.equal(second.tessera.parts.tokenLifetime.longest, 300, "the servers' mark was not raised by the command");
+      assert.equal(second.tessera.parts.tokenLifetime.longestSeconds, 300, "the servers' mark was not raised by the command");
     } finally {
       await second.close();
     }

@@ -29,7 +29,7 @@ let dataDir: string;
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "tessera-hash-queue-"));
   const config = loadConfig({}, {
-    host: "127.0.0.1", port: 0, dataDir, logLevel: "silent", sweepInterval: 0, masterKey: randomBytes(32).toString("base64url"),
+    host: "127.0.0.1", port: 0, dataDir, logLevel: "silent", sweepIntervalMs: 0, masterKey: randomBytes(32).toString("base64url"),
     throttleSignInAccount: 0, throttleSignInIp: 0, throttleRegisterIp: 0, throttleTokenIp: 0,
     hashConcurrency: 1, hashQueueLimit: 2,
   });

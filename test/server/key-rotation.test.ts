@@ -13,7 +13,7 @@ const DAY = 86_400_000;
 const clock = testClock();
 let server: TestServer;
 
-before(async () => { server = await startTestServer({ clock, config: { keyRotationDays: 90, accessTokenTtl: 900, jwksMaxAge: 300 } }); });
+before(async () => { server = await startTestServer({ clock, config: { keyRotationDays: 90, accessTokenTtlSeconds: 900, jwksMaxAgeSeconds: 300 } }); });
 after(() => server.close());
 
 const published = async () => (await server.request<{ keys: Array<{ kid: string }> }>("GET", "/.well-known/jwks.json")).body.keys.map((k) => k.kid).sort();

@@ -22,7 +22,7 @@ describe("audit retention", () => {
     server = await startTestServer({
       clock,
       // Overrides skip validation: a 50 ms sweep interval keeps the test short; the deletion itself is awaited by its log line.
-      config: { auditRetentionDays: 30, sweepInterval: 0.05, logLevel: "info" },
+      config: { auditRetentionDays: 30, sweepIntervalMs: 50, logLevel: "info" },
       logStream: { write: (line) => { lines.push(line); if (waiting?.pattern.test(line)) waiting.resolve(); } },
     });
   });
@@ -51,7 +51,7 @@ describe("audit retention", () => {
 
 describe("slow clients", () => {
   let server: TestServer;
-  before(async () => { server = await startTestServer({ config: { requestTimeout: 1 } }); });
+  before(async () => { server = await startTestServer({ config: { requestTimeoutMs: 1000 } }); });
   after(() => server.close());
 
   // With a 1 s timeout the cut comes within a second or two; 20 s of slack still catches a cut at Node's own 60 s.

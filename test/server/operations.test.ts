@@ -153,7 +153,7 @@ describe("client addresses behind a load balancer (TESSERA_TRUST_PROXY)", () => 
 describe("the expired-session sweeper", () => {
   test("deletes ended and idle sessions a day after they end, and their feed entries; keeps live ones", async () => {
     const clock = testClock();
-    const server = await startTestServer({ clock, config: { sweepInterval: 1 } });
+    const server = await startTestServer({ clock, config: { sweepIntervalMs: 1000 } });
     try {
       const ended = await server.signUpAndSignIn();
       assert.equal((await server.request("POST", "/auth/logout", { token: ended.access_token })).status, 204);

@@ -19,7 +19,7 @@ const GRACE_MS = 10_000; // TESSERA_REFRESH_GRACE_WINDOW's default, 10 s
 const RESET_TTL_S = 3600;
 
 before(async () => {
-  server = await startTestServer({ clock, config: { refreshGraceWindow: GRACE_MS / 1000, passwordResetTtl: RESET_TTL_S, keyRotationDays: 90 } });
+  server = await startTestServer({ clock, config: { refreshGraceWindowMs: GRACE_MS, passwordResetTtlMs: RESET_TTL_S * 1000, keyRotationDays: 90 } });
   admin = await signInAdmin(server);
 });
 after(() => server.close());

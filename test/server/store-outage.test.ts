@@ -14,7 +14,7 @@ type TokenBody = { refresh_token: string; access_token: string; error?: string }
 
 let server: TestServer;
 // PostgreSQL cancels a statement after 1 s here (TESSERA_PG_STATEMENT_TIMEOUT), SQLite gives up after its 5 s busy timeout.
-before(async () => { server = await startTestServer({ config: { pgStatementTimeout: 1 } }); });
+before(async () => { server = await startTestServer({ config: { pgStatementTimeoutMs: 1000 } }); });
 after(() => server.close());
 
 const refresh = (token: string) => server.request<TokenBody>("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: token } });

@@ -34,7 +34,7 @@ const grant = (server: TestServer, username: string, password: string) =>
 export function throttleRaces(extra: () => Partial<Config>): void {
   const limits = (l: Partial<Config>): Partial<Config> => ({
     throttleSignInAccount: 1000, throttleSignInIp: 1000, throttleRegisterIp: 1000, throttleTokenIp: 1000,
-    throttleBaseDelay: 60, throttleMaxDelay: 900, throttleWindow: 3600, hashQueueLimit: 1000, ...l, ...extra(),
+    throttleBaseDelaySeconds: 60, throttleMaxDelaySeconds: 900, throttleWindowSeconds: 3600, hashQueueLimit: 1000, ...l, ...extra(),
   });
 
   describe("Promise.all of 30 wrong passwords for one account", () => {

@@ -12,7 +12,7 @@ import { startTestServer, testClock, type TestServer } from "../helpers/server.j
 type Body = { error: string; error_description: string };
 const limits: Partial<Config> = {
   throttleSignInAccount: 2, throttleSignInIp: 1000, throttleRegisterIp: 3, throttleTokenIp: 2,
-  throttleBaseDelay: 1, throttleMaxDelay: 8, throttleWindow: 60,
+  throttleBaseDelaySeconds: 1, throttleMaxDelaySeconds: 8, throttleWindowSeconds: 60,
 };
 
 async function withServer(run: (server: TestServer) => Promise<void>, config: Partial<Config> = {}): Promise<void> {
@@ -140,5 +140,5 @@ test("the default limits are on outside tests", async () => {
   const config = loadConfig({});
   assert.deepEqual([config.throttleSignInAccount, config.throttleSignInIp, config.throttleRegisterIp, config.throttleTokenIp], [5, 100, 20, 100]);
   assert.deepEqual([config.throttleSecondFactorAccount, config.throttleEmailCodeAccount, config.throttleEmailSendAddress, config.throttleEmailSendIp], [5, 5, 3, 20]);
-  assert.deepEqual([config.throttleBaseDelay, config.throttleMaxDelay, config.throttleWindow], [1, 900, 3600]);
+  assert.deepEqual([config.throttleBaseDelaySeconds, config.throttleMaxDelaySeconds, config.throttleWindowSeconds], [1, 900, 3600]);
 });

@@ -2,7 +2,7 @@
  * One throttled dimension (e.g. "failed sign-ins per account and IP"): a
  * number of free attempts per window, then exponential backoff — the free-th
  * counted attempt and each one after it block the key for
- * `baseDelay · 2^(n − free)` seconds, capped at `maxDelay`.
+ * `baseDelaySeconds · 2^(n − free)`, capped at `maxDelaySeconds`.
  *
  * Every attempt **reserves its slot before the work** (`reserve`), and settles
  * it after: `keep` (it counts), `release` (it does not), `reset` (a success that

@@ -20,12 +20,12 @@
 export interface BackoffPolicy {
   /** Counted attempts allowed per window before backoff starts; 0 turns the dimension off. */
   free: number;
-  /** Seconds a count is kept (from its first counted attempt). */
-  window: number;
-  /** Seconds of the first block; doubles with each further counted attempt. */
-  baseDelay: number;
-  /** Seconds a block lasts at most. */
-  maxDelay: number;
+  /** How long a count is kept (from its first counted attempt). */
+  windowSeconds: number;
+  /** The first block; doubles with each further counted attempt. */
+  baseDelaySeconds: number;
+  /** How long a block lasts at most. */
+  maxDelaySeconds: number;
 }
 
 export type Outcome = "keep" | "release" | "reset";
@@ -52,7 +52,7 @@ export interface Counters {
 /** Milliseconds the key is blocked after its n-th counted attempt (0: not blocked). */
 export function blockMs(policy: BackoffPolicy, n: number): number {
   if (n < policy.free) return 0;
-  return Math.min(policy.maxDelay, policy.baseDelay * 2 ** Math.min(n - policy.free, 30)) * 1000;
+  return Math.min(policy.maxDelaySeconds, policy.baseDelaySeconds * 2 ** Math.min(n - policy.free, 30)) * 1000;
 }
 
 interface State {
@@ -78,7 +78,7 @@ export class MemoryCounters implements Counters {
     const id = `${ref.name}\n${ref.key}`;
     let state = this.#states.get(id);
     if (!state) {
-      state = { n: 0, since: 0, blockedUntil: 0, leases: new Map(), windowMs: policy.window * 1000 };
+      state = { n: 0, since: 0, blockedUntil: 0, leases: new Map(), windowMs: policy.windowSeconds * 1000 };
       this.#states.set(id, state);
     }
     if (state.n > 0 && now >= state.since + state.windowMs) state.n = 0;
@@ -106,7 +106,7 @@ export class MemoryCounters implements Counters {
     }
     if (!state) {
       // Kept after the state was swept (a lease that outlived its end): count it anyway.
-      if (outcome === "keep") this.#states.set(id, { n: 0, since: 0, blockedUntil: 0, leases: new Map(), windowMs: policy.window * 1000 });
+      if (outcome === "keep") this.#states.set(id, { n: 0, since: 0, blockedUntil: 0, leases: new Map(), windowMs: policy.windowSeconds * 1000 });
       else return Promise.resolve();
     }
     const s = this.#states.get(id)!;

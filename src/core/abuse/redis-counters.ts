@@ -97,7 +97,7 @@ export class RedisCounters implements Counters {
 
   async #run(ref: SlotRef, policy: BackoffPolicy, now: number, op: string, leaseMs: number): Promise<[number, number]> {
     const state = `${this.#prefix}${ref.name}:${ref.key}`;
-    const args = [2, state, `${state}:f`, op, now, policy.free, policy.window * 1000, policy.baseDelay * 1000, policy.maxDelay * 1000, ref.id, leaseMs] as const;
+    const args = [2, state, `${state}:f`, op, now, policy.free, policy.windowSeconds * 1000, policy.baseDelaySeconds * 1000, policy.maxDelaySeconds * 1000, ref.id, leaseMs] as const;
     let reply: unknown;
     try {
       reply = await this.#redis.evalsha(SHA, ...args);

@@ -42,7 +42,7 @@ export type Dimension = keyof typeof DIMENSIONS;
 export type ThrottlePolicy = Record<Dimension, BackoffPolicy>;
 
 export function throttlePolicy(config: Config): ThrottlePolicy {
-  const timing = { window: config.throttleWindow, baseDelay: config.throttleBaseDelay, maxDelay: config.throttleMaxDelay };
+  const timing = { windowSeconds: config.throttleWindowSeconds, baseDelaySeconds: config.throttleBaseDelaySeconds, maxDelaySeconds: config.throttleMaxDelaySeconds };
   return {
     signInAccount: { free: config.throttleSignInAccount, ...timing },
     signInIp: { free: config.throttleSignInIp, ...timing },

@@ -27,8 +27,8 @@ export interface PasswordResetOptions {
   sessions: SessionService;
   events: AuthEvents;
   now: () => number;
-  /** ms a reset token stays valid. */
-  ttl: number;
+  /** How long a reset token stays valid. */
+  ttlMs: number;
 }
 
 export interface IssuedReset {
@@ -50,7 +50,7 @@ export class PasswordResets {
     const token = RESET_TOKEN_PREFIX + randomToken(32);
     const unusable = await this.#o.hasher.hash(randomToken(32)); // hashed before the transaction opens
     const now = this.#o.now();
-    const expiresAt = now + this.#o.ttl;
+    const expiresAt = now + this.#o.ttlMs;
     const ended = await this.#o.store.forcePasswordReset(
       { token_hash: sha256(token), user_id: user.id, created_at: now, expires_at: expiresAt, created_by: actor.id },
       unusable, this.#o.sessions.endRecord("password_reset"),

@@ -16,6 +16,9 @@ export function clientView(c: ClientRow) {
   };
 }
 
+/** A client as the admin API shows it. */
+export type AdminClientView = ReturnType<typeof clientView>;
+
 export function keyView(k: SigningKeyRow, signingKid: string) {
   const t = (ms: number | null) => (ms === null ? null : iso(ms));
   return {

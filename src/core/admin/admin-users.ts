@@ -13,12 +13,12 @@ import { sessionDeadline, type SessionService } from "../sessions/session-servic
 import { parseRoles, type UserService } from "../accounts/users.js";
 import type { Store } from "../../store/index.js";
 
-export interface UserView {
+export interface AdminUserView {
   id: string; username: string; email: string | null; email_verified: boolean; roles: string[]; disabled: boolean;
   created_at: string; updated_at: string; password_changed_at: string;
 }
 
-export function userView(u: UserRow): UserView {
+export function userView(u: UserRow): AdminUserView {
   return {
     id: u.id, username: u.username, email: u.email, email_verified: Boolean(u.email_verified_at), roles: parseRoles(u), disabled: u.disabled_at !== null,
     created_at: iso(u.created_at), updated_at: iso(u.updated_at), password_changed_at: iso(u.password_changed_at),
@@ -31,6 +31,9 @@ export function sessionView(s: SessionRow, idleTimeoutMs: number) {
     last_used_at: iso(s.last_used_at), expires_at: iso(sessionDeadline(s, idleTimeoutMs)), ip: s.ip, user_agent: s.user_agent,
   };
 }
+
+/** A session as the admin API shows it. */
+export type AdminSessionView = ReturnType<typeof sessionView>;
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -61,7 +64,7 @@ export class AdminUsers {
     this.#o = deps;
   }
 
-  async list(query: { search?: string | undefined; limit: number; cursor?: string | undefined }): Promise<{ users: UserView[]; next_cursor: string | null }> {
+  async list(query: { search?: string | undefined; limit: number; cursor?: string | undefined }): Promise<{ users: AdminUserView[]; next_cursor: string | null }> {
     const after = cursor.decode(query.cursor);
     const rows = await this.#o.store.listUsers({ limit: query.limit + 1, ...(query.search ? { search: query.search } : {}), ...(after === undefined ? {} : { after }) });
     const page = rows.slice(0, query.limit);

@@ -3,11 +3,11 @@
  * user, session, IP, user agent and outcome, and queryable with filters.
  *
  * Rows are buffered and written in batches, off the request: a refresh only
- * pushes a row onto an array, and one multi-row INSERT every `flushInterval`
+ * pushes a row onto an array, and one multi-row INSERT every `flushIntervalMs`
  * ms (or every `batchSize` rows) carries them all. A failed write keeps its
  * rows and retries; only a store down long enough to fill `maxBuffer` rows
  * drops the oldest (counted in `dropped`, reported through `onError`). The
- * price of batching: a crash loses at most the last `flushInterval` ms.
+ * price of batching: a crash loses at most the last `flushIntervalMs`.
  */
 import type { AuditEventRow, AuditQuery, NewAuditEvent, Store } from "../../store/index.js";
 import { subscribeAudit } from "./audit-events.js";
@@ -18,7 +18,7 @@ export interface AuditLogOptions {
   events: AuthEvents;
   now: () => number;
   /** ms between writes of buffered rows (default 200). */
-  flushInterval?: number;
+  flushIntervalMs?: number;
   /** Rows that trigger a write at once (default 500). */
   batchSize?: number;
   /** Rows kept while the store refuses writes, before the oldest are dropped (default 100,000). */
@@ -37,7 +37,7 @@ export class AuditLog {
   onError: (error: unknown) => void = () => undefined;
 
   constructor(options: AuditLogOptions) {
-    this.#o = { flushInterval: 200, batchSize: 500, maxBuffer: 100_000, ...options };
+    this.#o = { flushIntervalMs: 200, batchSize: 500, maxBuffer: 100_000, ...options };
     subscribeAudit(options.events, (row) => this.#push(row), options.now);
   }
 
@@ -91,7 +91,7 @@ export class AuditLog {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.flush();
-    }, this.#o.flushInterval);
+    }, this.#o.flushIntervalMs);
     this.#timer.unref();
   }
 }

@@ -70,7 +70,7 @@ export class ClientService {
   }
 
   /** Creates or updates the built-in clients (their rows follow the code and config). */
-  async ensureBuiltins(accessTokenTtl: number): Promise<void> {
+  async ensureBuiltins(accessTokenTtlSeconds: number): Promise<void> {
     const base = {
       secret_hash: null, type: "public" as const, first_party: 1,
       grant_types: JSON.stringify(["password", "refresh_token"]), scopes: JSON.stringify(this.#supportedScopes),
@@ -79,7 +79,7 @@ export class ClientService {
     await this.#store.upsertClient({ ...base, id: WEB_CLIENT_ID, name: "Tessera web (built-in)", access_token_ttl: null });
     await this.#store.upsertClient({
       ...base, id: DEMO_CLIENT_ID, name: "Tessera demo page (short-lived tokens)",
-      access_token_ttl: Math.min(DEMO_ACCESS_TOKEN_TTL, accessTokenTtl),
+      access_token_ttl: Math.min(DEMO_ACCESS_TOKEN_TTL, accessTokenTtlSeconds),
     });
   }
 

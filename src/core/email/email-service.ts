@@ -29,10 +29,9 @@ export interface EmailServiceOptions {
   issuer: string;
   sealKey: Buffer;
   codeKey: Buffer;
-  /** ms. */
-  verifyTtl: number;
-  resetTtl: number;
-  codeTtl: number;
+  verifyTtlMs: number;
+  resetTtlMs: number;
+  codeTtlMs: number;
   codeMaxAttempts: number;
 }
 
@@ -121,9 +120,9 @@ export class EmailService {
       if (!ok) return;
       const now = this.#o.now();
       const writes: EmailWrites = {
-        reset: { token_hash: sha256(token), user_id: user.id, created_at: now, expires_at: now + this.#o.resetTtl, created_by: "self", email_key: user.email_verified_key! },
+        reset: { token_hash: sha256(token), user_id: user.id, created_at: now, expires_at: now + this.#o.resetTtlMs, created_by: "self", email_key: user.email_verified_key! },
         messages: [this.#message("reset", user.email!, user.id, {
-          username: user.username, link: this.#link("/password/reset", token), code: groupToken(token), minutes: String(Math.round(this.#o.resetTtl / 60_000)),
+          username: user.username, link: this.#link("/password/reset", token), code: groupToken(token), minutes: String(Math.round(this.#o.resetTtlMs / 60_000)),
         })],
       };
       await this.#write(writes);
@@ -161,8 +160,8 @@ export class EmailService {
       const now = this.#o.now();
       await this.#write({
         replace: { userId: user.id, purposes: ["otp"] },
-        tokens: [{ id: randomUUID(), purpose: "otp", user_id: user.id, email: user.email!, email_key: address.key, secret_hash: hashCode(this.#o.codeKey, user.id, code), attempts: 0, created_at: now, expires_at: now + this.#o.codeTtl }],
-        messages: [this.#message("otp", user.email!, user.id, { username: user.username, code, minutes: String(Math.round(this.#o.codeTtl / 60_000)) })],
+        tokens: [{ id: randomUUID(), purpose: "otp", user_id: user.id, email: user.email!, email_key: address.key, secret_hash: hashCode(this.#o.codeKey, user.id, code), attempts: 0, created_at: now, expires_at: now + this.#o.codeTtlMs }],
+        messages: [this.#message("otp", user.email!, user.id, { username: user.username, code, minutes: String(Math.round(this.#o.codeTtlMs / 60_000)) })],
       });
     });
   }
@@ -242,9 +241,9 @@ export class EmailService {
     const kind: MailKind = purpose === "verify" ? "verify" : "change_verify";
     return {
       replace: { userId: user.id, purposes: [purpose] },
-      tokens: [{ id: randomUUID(), purpose, user_id: user.id, email: address.display, email_key: address.key, secret_hash: hashLinkToken(token), attempts: 0, created_at: now, expires_at: now + this.#o.verifyTtl }],
+      tokens: [{ id: randomUUID(), purpose, user_id: user.id, email: address.display, email_key: address.key, secret_hash: hashLinkToken(token), attempts: 0, created_at: now, expires_at: now + this.#o.verifyTtlMs }],
       messages: [this.#message(kind, address.display, user.id, {
-        username: user.username, email: address.display, link: this.#link("/email/verify", token), code: groupToken(token), minutes: String(Math.round(this.#o.verifyTtl / 60_000)),
+        username: user.username, email: address.display, link: this.#link("/email/verify", token), code: groupToken(token), minutes: String(Math.round(this.#o.verifyTtlMs / 60_000)),
       })],
     };
   }

@@ -25,10 +25,9 @@ export interface MailSenderOptions {
   from: string;
   now: () => number;
   maxAttempts: number;
-  /** ms. */
-  retryBase: number;
-  /** ms a claim holds: longer than one delivery can take. */
-  lease: number;
+  retryBaseMs: number;
+  /** How long a claim holds: longer than one delivery can take. */
+  leaseMs: number;
   /** Messages claimed at a time. */
   batch?: number;
 }
@@ -80,7 +79,7 @@ export class MailSender {
           this.#again = false;
           while (!this.#stopped) {
             const now = this.#o.now();
-            const claimed = await this.#o.store.claimOutbox(this.owner, now, now + this.#o.lease, this.#o.batch ?? 10);
+            const claimed = await this.#o.store.claimOutbox(this.owner, now, now + this.#o.leaseMs, this.#o.batch ?? 10);
             if (claimed.length === 0) break;
             await Promise.all(claimed.map((row) => this.#deliver(row)));
           }
@@ -121,7 +120,7 @@ export class MailSender {
       if (await store.settleOutbox(row.id, this.owner, { status: "failed", at: now, error: reason })) events.emit("mail-delivery", { ...base, outcome: "failed", error: reason });
       return;
     }
-    const delay = Math.min(MAX_RETRY_DELAY, this.#o.retryBase * 2 ** Math.min(row.attempts - 1, 30));
+    const delay = Math.min(MAX_RETRY_DELAY, this.#o.retryBaseMs * 2 ** Math.min(row.attempts - 1, 30));
     if (await store.settleOutbox(row.id, this.owner, { status: "pending", nextAttemptAt: now + delay, error: reason })) events.emit("mail-delivery", { ...base, outcome: "retry", error: reason });
   }
 }

@@ -39,15 +39,15 @@ export function setUpEmail(d: EmailDeps) {
   const service = new EmailService({
     store: d.store, hasher: d.hasher, events: d.events, throttle: d.throttle, now: d.now, get issuer() { return config.issuer; }, // live: set after listen with PORT=0
     sealKey, codeKey: deriveKey(d.masterKey, "email-code"),
-    verifyTtl: config.emailVerifyTtlSeconds * 1000, resetTtl: config.emailResetTtlSeconds * 1000, codeTtl: config.emailCodeTtlSeconds * 1000,
+    verifyTtlMs: config.emailVerifyTtlSeconds * 1000, resetTtlMs: config.emailResetTtlSeconds * 1000, codeTtlMs: config.emailCodeTtlSeconds * 1000,
     codeMaxAttempts: config.emailCodeMaxAttempts,
   });
   const sender = new MailSender({
     store: d.store, transport, templates, events: d.events, sealKey, now: d.now,
     from: config.mailFrom || `Tessera <no-reply@${host.includes(".") ? host : `${host}.localdomain`}>`,
-    maxAttempts: config.mailMaxAttempts, retryBase: config.mailRetryBaseSeconds * 1000,
+    maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseSeconds * 1000,
     // A claim outlives the longest attempt (connect, greet, each command) with room to spare.
-    lease: Math.max(60_000, config.smtpTimeoutSeconds * 6_000),
+    leaseMs: Math.max(60_000, config.smtpTimeoutSeconds * 6_000),
   });
   const formKey = deriveKey(d.masterKey, "email-pages");
   const formToken = (purpose: string, token: string) => createHmac("sha256", formKey).update(`${purpose}\n${token}`).digest("base64url");

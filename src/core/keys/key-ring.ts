@@ -3,7 +3,7 @@
  * sealed by the master key, published in JWKS, rotated as a list (the newest
  * active key signs; every published key verifies).
  *
- * Rotation publishes the next key `publishAhead` ms before it signs, so a
+ * Rotation publishes the next key `publishAheadMs` before it signs, so a
  * verifier that cached the JWKS just before the rotation already knows it; the
  * old key stays published until every token it signed has expired.
  */
@@ -18,10 +18,10 @@ export interface KeyRingOptions {
   /** AES key for private parts (derived from the master key). */
   sealingKey: Buffer;
   alg: SigningAlgorithm;
-  /** ms a new key is published before it signs (at least the JWKS cache lifetime). */
-  publishAhead: number;
-  /** ms a token lives: how long a retired key stays published. */
-  tokenLifetime: number;
+  /** How long a new key is published before it signs (at least the JWKS cache lifetime). */
+  publishAheadMs: number;
+  /** How long a token lives: how long a retired key stays published. */
+  tokenLifetimeMs: number;
   now: () => number;
 }
 
@@ -100,10 +100,10 @@ export class KeyRing {
     }
   }
 
-  /** Publishes a new key that starts signing after `publishAhead`; schedules the current one's retirement. */
+  /** Publishes a new key that starts signing after `publishAheadMs`; schedules the current one's retirement. */
   async rotate(): Promise<SigningKeyRow> {
     const now = this.#options.now();
-    const activatesAt = now + this.#options.publishAhead;
+    const activatesAt = now + this.#options.publishAheadMs;
     const created = await this.#create(activatesAt);
     await this.retireSuperseded();
     this.onChange();
@@ -126,7 +126,7 @@ export class KeyRing {
       const successors = live.filter((k) => k.row.activates_at > key.row.activates_at).map((k) => k.row.activates_at);
       if (successors.length === 0) continue;
       const retiresAt = Math.min(...successors);
-      const changes = { retires_at: retiresAt, expires_at: retiresAt + this.#options.tokenLifetime };
+      const changes = { retires_at: retiresAt, expires_at: retiresAt + this.#options.tokenLifetimeMs };
       await this.#options.store.updateSigningKey(key.row.kid, changes);
       Object.assign(key.row, changes);
       retired.push(key.row.kid);

@@ -55,8 +55,8 @@ export interface SecondStepOptions {
   factors: FactorService;
   events: AuthEvents;
   now: () => number;
-  /** Milliseconds an mfa_token lives (5 minutes by the contract). */
-  tokenTtl: number;
+  /** How long an mfa_token lives (5 minutes by the contract). */
+  tokenTtlMs: number;
   /** Codes tried per mfa_token, reserved before each check. */
   maxAttempts: number;
   /**
@@ -123,7 +123,7 @@ export class SecondStep {
     const now = this.#o.now();
     await this.#o.store.factors.insertMfaToken({
       token_hash: sha256(token), user_id: user.id, client_id: client.id, scope, resource, amr: JSON.stringify(auth.amr),
-      auth_time: auth.authTime, attempts: 0, purpose, created_at: now, expires_at: now + this.#o.tokenTtl, used_at: null,
+      auth_time: auth.authTime, attempts: 0, purpose, created_at: now, expires_at: now + this.#o.tokenTtlMs, used_at: null,
     });
     return token;
   }

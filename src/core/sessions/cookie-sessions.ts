@@ -24,8 +24,8 @@ export interface CookieSessionOptions {
   /** HMAC key for CSRF tokens (derived from the master key). */
   csrfKey: Buffer;
   now: () => number;
-  /** ms between writes of last_used_at (sliding expiry without a write per request). */
-  touchInterval?: number;
+  /** Time between writes of last_used_at (sliding expiry without a write per request). */
+  touchIntervalMs?: number;
   /** Sign-in throttles (checkSignIn applies them). */
   throttle?: Throttle;
   /** TESSERA_REQUIRE_VERIFIED_EMAIL (admitFirstStep). */
@@ -38,8 +38,8 @@ export interface CookieLogin {
   session: SessionRow;
   user: UserRow;
   csrfToken: string;
-  /** Seconds the cookie should live. */
-  maxAge: number;
+  /** How long the cookie should live (its Max-Age). */
+  maxAgeSeconds: number;
   /** Only when this sign-in enrolled the user's first second factor: ten recovery codes, shown once. */
   recoveryCodes?: string[];
 }
@@ -79,7 +79,7 @@ export class CookieSessionService {
     const secret = randomToken(32);
     const session = await this.#o.sessions.startCookieSession(user, client, scope, sha256(secret), meta, auth);
     this.#o.events.emit("sign-in", { outcome: "success", userId: user.id, sessionId: session.id, clientId: client.id, ip: meta.ip, userAgent: meta.userAgent });
-    return { secret, session, user, csrfToken: this.csrfTokenFor(session.id), maxAge: this.maxAge(session) };
+    return { secret, session, user, csrfToken: this.csrfTokenFor(session.id), maxAgeSeconds: this.maxAgeSeconds(session) };
   }
 
   /** The live session a cookie secret names, or undefined (unknown, ended, idle, expired, disabled user). */
@@ -104,18 +104,18 @@ export class CookieSessionService {
 
   /**
    * Sliding expiry: records the use when the last one is older than the touch
-   * interval. Returns the cookie's new Max-Age when it moved, else undefined.
+   * interval. Returns the cookie's new Max-Age, seconds, when it moved, else undefined.
    */
   async touch(session: SessionRow): Promise<number | undefined> {
     const now = this.#o.now();
-    if (now - session.last_used_at < (this.#o.touchInterval ?? 60_000)) return undefined;
+    if (now - session.last_used_at < (this.#o.touchIntervalMs ?? 60_000)) return undefined;
     await this.#o.store.touchSession(session.id, now);
     session.last_used_at = now;
-    return this.maxAge(session);
+    return this.maxAgeSeconds(session);
   }
 
-  /** Seconds until the session ends if unused: the earlier of idle and absolute deadlines. */
-  maxAge(session: SessionRow): number {
+  /** Until the session ends if unused: the earlier of idle and absolute deadlines. */
+  maxAgeSeconds(session: SessionRow): number {
     return Math.max(0, Math.floor((this.#o.sessions.deadline(session) - this.#o.now()) / 1000));
   }
 

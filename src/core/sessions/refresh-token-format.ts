@@ -12,7 +12,7 @@
  *   everything else a refresh does;
  * - the derived successor lets every racer inside the grace window receive the
  *   *same* current token although the store keeps only its SHA-256;
- * - the tag proves an old token genuine, so replaying one can end the session
+ * - the tag proves an old token genuine, so its reuse can end the session
  *   (reuse detection) while a made-up token naming someone's session cannot.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";

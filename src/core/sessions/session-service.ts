@@ -19,7 +19,7 @@ export interface SessionPolicy {
   /** After a rotation, the predecessor still returns the current token for this long. */
   graceWindowMs: number;
   /** The longest an access token lives (the longest lifetime ever configured): how long a revocation must be published. */
-  accessTokenTtlSeconds: number;
+  longestAccessTokenTtlMs: number;
 }
 
 /**
@@ -195,7 +195,7 @@ export class SessionService {
 
   #endRecord(reason: SessionEndReason) {
     const now = this.#o.now();
-    return { reason, now, tokensExpireAt: Math.ceil(now / 1000) + this.#o.policy.accessTokenTtlSeconds };
+    return { reason, now, tokensExpireAt: Math.ceil((now + this.#o.policy.longestAccessTokenTtlMs) / 1000) };
   }
 
   /** A sign-in that does not say how it authenticated was a password; anything not complete meets the gate. */

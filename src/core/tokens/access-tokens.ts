@@ -35,8 +35,7 @@ export interface IssueRequest {
   sid?: string;
   scope: string;
   roles: string[];
-  /** Seconds. */
-  ttl: number;
+  ttlSeconds: number;
   amr?: string[];
   /** Epoch seconds. */
   authTime?: number;
@@ -101,7 +100,7 @@ export class AccessTokens {
       iss: this.#options.issuer,
       sub: request.sub,
       aud: request.aud ?? this.#options.audience,
-      exp: iat + request.ttl,
+      exp: iat + request.ttlSeconds,
       iat,
       jti: randomUUID(),
       client_id: request.clientId,

@@ -26,14 +26,14 @@ export class TokenLifetime {
    * recorded. `record: false` (admin commands, whose environment need not hold
    * the servers' settings) reads without raising the mark.
    */
-  static async open(store: Store, configured: number, options: { record?: boolean } = {}): Promise<TokenLifetime> {
+  static async open(store: Store, configuredSeconds: number, options: { record?: boolean } = {}): Promise<TokenLifetime> {
     const record = options.record ?? true;
-    const stored = await store.raiseHighWaterMark(MARK, record ? configured : 0);
-    return new TokenLifetime(store, record ? configured : 0, Math.max(stored, configured));
+    const stored = await store.raiseHighWaterMark(MARK, record ? configuredSeconds : 0);
+    return new TokenLifetime(store, record ? configuredSeconds : 0, Math.max(stored, configuredSeconds));
   }
 
-  /** Seconds: the longest access-token lifetime ever configured. */
-  get longest(): number {
+  /** The longest access-token lifetime ever configured. */
+  get longestSeconds(): number {
     return this.#seconds;
   }
 

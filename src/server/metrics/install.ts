@@ -4,7 +4,6 @@
  * pattern in the one onResponse hook (server/build.ts), through `observeAnswer`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { safeEqual } from "../../core/crypto-utils.js";
 import { TesseraError } from "../../core/errors.js";
 import type { Tessera } from "../../core/api.js";
 import type { Metrics } from "./registry.js";
@@ -21,7 +20,9 @@ export function observeAnswer(metrics: Metrics, request: FastifyRequest, reply: 
 export function metricsRoute(app: FastifyInstance, tessera: Tessera, metrics: Metrics): void {
   const token = tessera.config.metricsToken;
   app.get("/metrics", { schema: metricsSchema }, async (request, reply) => {
-    if (token !== undefined && !safeEqual(request.headers.authorization ?? "", `Bearer ${token}`)) {
+    const authorization = request.headers.authorization ?? "";
+    const presented = authorization.startsWith("Bearer ") ? authorization.slice("Bearer ".length) : undefined;
+    if (token !== undefined && (presented === undefined || !tessera.operations.isMetricsToken(presented))) {
       throw new TesseraError("unauthorized", "The metrics need the token in TESSERA_METRICS_TOKEN.");
     }
     reply.header("cache-control", "no-store").type(metrics.registry.contentType);

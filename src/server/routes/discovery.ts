@@ -20,7 +20,7 @@ export function discoveryRoutes(app: FastifyInstance, tessera: Tessera): void {
     };
   });
   app.get("/.well-known/jwks.json", { schema: jwksSchema }, async (_request, reply) => {
-    reply.header("cache-control", `public, max-age=${tessera.config.jwksMaxAge}`);
+    reply.header("cache-control", `public, max-age=${tessera.config.jwksMaxAgeSeconds}`);
     reply.header("content-type", "application/jwk-set+json; charset=utf-8");
     return tessera.tokens.jwks();
   });

@@ -4,7 +4,7 @@
  * form can sign a browser in.
  */
 import type { FastifyInstance } from "fastify";
-import { WEB_CLIENT_ID } from "../../core/clients/clients.js";
+import { WEB_CLIENT_ID } from "../../core/api.js";
 import type { Tessera } from "../../core/api.js";
 import { fromTrustedPage, jsonBodyOnly } from "../shared/browser-request.js";
 import { answerCookieLogin } from "../shared/cookie-login.js";

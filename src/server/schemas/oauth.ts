@@ -4,7 +4,7 @@
  * the route, which answers `unsupported_grant_type` as RFC 6749 §5.2 says —
  * and documents it per grant (`documentedBody`, read by openapi.ts only).
  */
-import { EMAIL_OTP_GRANT, MFA_GRANT, PASSKEY_GRANT } from "../../core/tessera.js";
+import { EMAIL_OTP_GRANT, MFA_GRANT, PASSKEY_GRANT } from "../../core/api.js";
 import { BODY_FAILURES, CLIENT_AUTH, FORM_OR_JSON, NO_BODY, PUBLIC, SERVER_FAILURES, errors, str, strings } from "./common.js";
 
 const field = { type: "string", maxLength: 4096 } as const;

@@ -4,7 +4,7 @@
  * `client_id`/`client_secret` in the body (`client_secret_post`), never both.
  */
 import type { FastifyRequest } from "fastify";
-import type { ClientCredentials } from "../../core/clients/clients.js";
+import type { ClientCredentials } from "../../core/api.js";
 import { TesseraError } from "../../core/errors.js";
 
 function decodeComponent(value: string): string {

@@ -27,9 +27,9 @@ export function makeCookieResolver(tessera: Tessera): CredentialResolver {
       return null;
     }
     if (!SAFE_METHODS.has(request.method)) assertCsrf(tessera, request, found.session.id, trusted);
-    const maxAge = await tessera.cookieSessions.touch(found.session);
+    const maxAgeSeconds = await tessera.cookieSessions.touch(found.session);
     // Sliding expiry: the same cookie values with a new Max-Age.
-    if (maxAge !== undefined) setSessionCookies(reply, secret, tessera.cookieSessions.csrfTokenFor(found.session.id), maxAge);
+    if (maxAgeSeconds !== undefined) setSessionCookies(reply, secret, tessera.cookieSessions.csrfTokenFor(found.session.id), maxAgeSeconds);
     return { auth: "cookie", user: found.user, session: found.session };
   };
 }

@@ -5,14 +5,14 @@
  * token goes back in the body.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { CookieLogin } from "../../core/sessions/cookie-sessions.js";
+import type { CookieLogin } from "../../core/api.js";
 import type { Tessera } from "../../core/api.js";
 import { setSessionCookies, SESSION_COOKIE } from "./cookies.js";
 import { requestMeta } from "./request-meta.js";
 
 export async function answerCookieLogin(tessera: Tessera, request: FastifyRequest, reply: FastifyReply, login: CookieLogin) {
   await tessera.cookieSessions.replaced(request.cookies[SESSION_COOKIE], requestMeta(request));
-  setSessionCookies(reply, login.secret, login.csrfToken, login.maxAge);
-  const answer = { csrf_token: login.csrfToken, expires_in: login.maxAge };
+  setSessionCookies(reply, login.secret, login.csrfToken, login.maxAgeSeconds);
+  const answer = { csrf_token: login.csrfToken, expires_in: login.maxAgeSeconds };
   return login.recoveryCodes ? { ...answer, recovery_codes: login.recoveryCodes } : answer;
 }

@@ -12,9 +12,9 @@ export const CSRF_COOKIE = "__Host-tessera_csrf";
 
 const base = { path: "/", secure: true, sameSite: "lax" } as const;
 
-export function setSessionCookies(reply: FastifyReply, secret: string, csrfToken: string, maxAge: number): void {
-  reply.setCookie(SESSION_COOKIE, secret, { ...base, httpOnly: true, maxAge });
-  reply.setCookie(CSRF_COOKIE, csrfToken, { ...base, httpOnly: false, maxAge });
+export function setSessionCookies(reply: FastifyReply, secret: string, csrfToken: string, maxAgeSeconds: number): void {
+  reply.setCookie(SESSION_COOKIE, secret, { ...base, httpOnly: true, maxAge: maxAgeSeconds });
+  reply.setCookie(CSRF_COOKIE, csrfToken, { ...base, httpOnly: false, maxAge: maxAgeSeconds });
 }
 
 export function clearSessionCookies(reply: FastifyReply): void {

@@ -8,7 +8,7 @@
  */
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { destination } from "pino";
-import type { TrustProxy } from "../../core/cluster/config-parsers.js";
+import type { TrustProxy } from "../../core/api.js";
 
 /** Where log lines go (pino's DestinationStream, as far as we use it). */
 export interface LogStream {

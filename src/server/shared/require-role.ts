@@ -5,14 +5,13 @@
  */
 import type { FastifyRequest } from "fastify";
 import { TesseraError } from "../../core/errors.js";
-import type { Actor } from "../../core/events.js";
-import { parseRoles } from "../../core/accounts/users.js";
+import type { Actor, Tessera } from "../../core/api.js";
 import { principalOf } from "./authenticate.js";
 import { requestMeta } from "./request-meta.js";
 
-export function requireRole(role: string) {
+export function requireRole(tessera: Tessera, role: string) {
   return async function requireRoleStep(request: FastifyRequest): Promise<void> {
-    if (!parseRoles(principalOf(request).user).includes(role)) {
+    if (!tessera.account.roles(principalOf(request)).includes(role)) {
       throw new TesseraError("forbidden", `This needs the ${role} role.`, { detail: `missing role ${role}` });
     }
   };

@@ -18,7 +18,7 @@ export interface PostgresStoreOptions {
   /** Pool size (default 10). */
   poolSize?: number;
   /** Statement timeout, ms (default 5000). */
-  statementTimeout?: number;
+  statementTimeoutMs?: number;
 }
 
 const INT8_OID = 20;
@@ -46,7 +46,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
-    statement_timeout: options.statementTimeout ?? 5000,
+    statement_timeout: options.statementTimeoutMs ?? 5000,
     // Waiting for a free connection (or for an unreachable server) fails after 10 s
     // instead of for ever, so requests cannot pile up behind a dead database.
     connectionTimeoutMillis: 10_000,

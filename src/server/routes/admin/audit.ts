@@ -1,6 +1,6 @@
 /** `GET /admin/audit`: the audit log, newest first, with filters and keyset paging. */
 import type { FastifyInstance } from "fastify";
-import { AUDIT_TYPES } from "../../../core/audit/audit-events.js";
+import { AUDIT_TYPES } from "../../../core/api.js";
 import type { Tessera } from "../../../core/api.js";
 import { adminErrors, auditEventSchema, pageLimit, pageQuery } from "./schemas.js";
 

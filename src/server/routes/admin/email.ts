@@ -1,6 +1,5 @@
 /** Admin email: the outbox (failed deliveries above all), resending a verification, marking an address verified. */
 import type { FastifyInstance } from "fastify";
-import { userView } from "../../../core/admin/admin-users.js";
 import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, idParams, pageLimit } from "./schemas.js";
@@ -42,6 +41,6 @@ export function adminEmailRoutes(app: FastifyInstance, tessera: Tessera): void {
   }, async (request) => {
     const user = await tessera.admin.users.get(request.params.id);
     await tessera.mail.service.adminMarkVerified(user, actorOf(request));
-    return userView(await tessera.admin.users.get(user.id));
+    return tessera.admin.views.user(await tessera.admin.users.get(user.id));
   });
 }

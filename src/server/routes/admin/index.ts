@@ -24,7 +24,7 @@ import { adminEmailRoutes } from "./email.js";
 export async function adminRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): Promise<void> {
   await app.register(async (admin) => {
     admin.addHook("preValidation", authenticate);
-    admin.addHook("preValidation", requireRole("admin"));
+    admin.addHook("preValidation", requireRole(tessera, "admin"));
     admin.addHook("preValidation", async (request) => {
       if (request.method !== "GET" && request.method !== "HEAD") stepUp(tessera, request);
     });

@@ -1,9 +1,6 @@
 /** `/admin/sessions`, `/admin/clients`, `/admin/keys`: list and act. */
 import type { FastifyInstance } from "fastify";
-import { sessionView } from "../../../core/admin/admin-users.js";
-import { clientView } from "../../../core/admin/admin-resources.js";
-import type { GrantType } from "../../../core/clients/clients.js";
-import type { Tessera } from "../../../core/api.js";
+import type { GrantType, Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, clientSchema, keySchema, sessionSchema } from "./schemas.js";
 
@@ -12,13 +9,14 @@ const list = (items: object, key: string) => ({ type: "object", properties: { [k
 
 export function adminResourceRoutes(app: FastifyInstance, tessera: Tessera): void {
   const { users, resources } = tessera.admin;
+  const clientView = tessera.admin.views.client;
 
   app.get<{ Querystring: { user: string } }>("/sessions", {
     schema: {
       tags, summary: "List a user's live sessions", querystring: { type: "object", required: ["user"], additionalProperties: false, properties: { user: { type: "string", maxLength: 256, description: "User id or username." } } },
       response: { 200: list(sessionSchema, "sessions"), ...adminErrors },
     },
-  }, async (request) => ({ sessions: (await users.sessions(request.query.user)).map((s) => sessionView(s, tessera.sessions.idleTimeoutMs)) }));
+  }, async (request) => ({ sessions: await users.sessionViews(request.query.user) }));
 
   app.delete<{ Params: { id: string } }>("/sessions/:id", {
     schema: { tags, summary: "End a session (its tokens are refused at once; verifiers following the feed learn it within seconds)", params: { type: "object", properties: { id: { type: "string", maxLength: 64 } } }, response: { 204: { type: "null" }, ...adminErrors } },

@@ -1,6 +1,5 @@
 /** `/admin/users`: list (paging, search), create, show, disable/enable, roles, forced password reset. */
 import type { FastifyInstance } from "fastify";
-import { userView } from "../../../core/admin/admin-users.js";
 import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
 import { adminErrors, idParams, pageLimit, pageQuery, userSchema } from "./schemas.js";
@@ -11,6 +10,7 @@ const tags = ["admin"];
 
 export function adminUserRoutes(app: FastifyInstance, tessera: Tessera): void {
   const admin = tessera.admin.users;
+  const userView = tessera.admin.views.user;
 
   app.get<{ Querystring: { search?: string; limit?: string; cursor?: string } }>("/users", {
     schema: {

@@ -9,15 +9,12 @@
  * page's own POST.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { canonicalToken } from "../../../core/email/secrets.js";
 import { TesseraError } from "../../../core/errors.js";
 import type { Tessera } from "../../../core/api.js";
 import { allowedOrigins, requestOrigin } from "../../shared/origins.js";
 import { requestMeta } from "../../shared/request-meta.js";
 
 const CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-/** What the form field is bound to: the token however it was typed (case, dashes). */
-const bound = (token: string) => canonicalToken(token) ?? token;
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
@@ -42,6 +39,8 @@ const formSchema = {
 export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
   const trusted = allowedOrigins(tessera.config);
   const mail = tessera.mail;
+  /** What the form field is bound to: the token however it was typed (case, dashes). */
+  const bound = (token: string) => mail.canonicalToken(token) ?? token;
 
   /** The POST's CSRF check: an allowed Origin (or Referer) and the form field bound to this token. */
   function checkForm(request: FastifyRequest<FormBody>, purpose: string): string | undefined {

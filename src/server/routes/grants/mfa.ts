@@ -1,5 +1,5 @@
 /** `grant_type=urn:tessera:params:oauth:grant-type:mfa`: the second step of a sign-in (docs/mfa.md). */
-import type { SecondStepInput } from "../../../core/mfa/second-step.js";
+import type { SecondStepInput } from "../../../core/api.js";
 import { TesseraError } from "../../../core/errors.js";
 import { clientCredentials } from "../../shared/client-auth.js";
 import { requestMeta } from "../../shared/request-meta.js";

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { TokenResponse } from "../../../core/tokens/token-service.js";
+import type { TokenResponse } from "../../../core/api.js";
 import type { Tessera } from "../../../core/api.js";
 
 /** The fields `POST /oauth/token` accepts, in either encoding. */

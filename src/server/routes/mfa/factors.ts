@@ -6,8 +6,6 @@
  * mfa_enrollment_required (`POST /auth/mfa-enrollment/totp`).
  */
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
-import { assertRecentSignIn } from "../../../core/mfa/step-up.js";
-import { principalAuth } from "../../../core/mfa/use-cases.js";
 import type { Tessera } from "../../../core/api.js";
 import { principalOf } from "../../shared/authenticate.js";
 import { clientCredentials } from "../../shared/client-auth.js";
@@ -16,7 +14,7 @@ import { requestMeta } from "../../shared/request-meta.js";
 import { confirmTotpSchema, enrolTotpSchema, signInEnrolTotpSchema, listFactorsSchema, recoveryCodesSchema, removeFactorSchema } from "../../schemas/mfa.js";
 
 export function stepUp(tessera: Tessera, request: FastifyRequest): void {
-  assertRecentSignIn(principalAuth(principalOf(request)), tessera.config.stepUpMaxAgeSeconds, tessera.now());
+  tessera.factors.assertRecentSignIn(principalOf(request));
 }
 
 export function factorRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
