@@ -10,7 +10,7 @@ const accepted = (description: string) => ({ ...NO_BODY, description });
 
 export const resendVerificationSchema = {
   tags, summary: "Send the verification message again", description: "To the signed-in user's unverified address.", security: SIGNED_IN_UNSAFE,
-  response: { 202: accepted("Queued (or nothing to send)."), ...errors(...AUTH_FAILURES, "csrf_failed", "too_many_requests", ...SERVER_FAILURES) },
+  response: { 202: accepted("Queued (or nothing to send)."), ...errors(...BODY_FAILURES, ...AUTH_FAILURES, "csrf_failed", "too_many_requests", ...SERVER_FAILURES) },
 } as const;
 
 export const verifyEmailSchema = {
