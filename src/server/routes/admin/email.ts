@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { userView } from "../../../core/admin/admin-users.js";
 import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
+import { NO_BODY } from "../../schemas/common.js";
 import { idParams, pageLimit, readErrors, userSchema, writeErrors } from "./schemas.js";
 
 const tags = ["admin"];
@@ -30,7 +31,7 @@ export function adminEmailRoutes(app: FastifyInstance, tessera: Tessera): void {
   });
 
   app.post<{ Params: { id: string } }>("/users/:id/email/resend", {
-    schema: { tags, summary: "Send the user's verification message again", params: idParams, response: { 202: { type: "null" }, ...writeErrors("not_found") } },
+    schema: { tags, summary: "Send the user's verification message again", params: idParams, response: { 202: { ...NO_BODY, description: "Queued: a new verification message to the user's unverified address." }, ...writeErrors("not_found") } },
   }, async (request, reply) => {
     const user = await tessera.admin.users.get(request.params.id);
     await tessera.mail.service.adminResend(user, actorOf(request));
