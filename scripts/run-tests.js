@@ -17,6 +17,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join, relative } from "node:path";
+import { unreached } from "./reached-statuses.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const required = process.env.TESSERA_REQUIRE_SERVICES === "1";
@@ -80,6 +81,9 @@ const perStore = run.filter((file) => {
 
 const env = { ...process.env, TESSERA_TEST_PG: services.pg.ok ? "1" : "0", TESSERA_TEST_REDIS: services.redis.ok ? "1" : "0" };
 const scratch = mkdtempSync(join(tmpdir(), "tessera-test-counts-"));
+// Every test server appends what it answered and what its document lists (test/helpers/documented-statuses.ts).
+const statusLog = join(scratch, "statuses.jsonl");
+env.TESSERA_STATUS_LOG = statusLog;
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const runs = [];
 const failures = [];
@@ -115,6 +119,25 @@ if (perStore.length > 0) {
     console.log(`skip the PostgreSQL run of ${perStore.length} files (test/server, test/store): ${services.pg.why}`);
   }
 }
+// Documented ⊆ reached: only the whole suite answers everything the document lists.
+// A skipped suite (no PostgreSQL, Redis or Chromium here) leaves statuses unanswered that the others reach: not judged then.
+let unreachedStatuses = [];
+const skippedSuites = files.length - run.length + (perStore.length > 0 && !services.pg.ok ? 1 : 0);
+if (filter.length === 0 && skippedSuites > 0) {
+  console.log(`\n(documented statuses are checked against the answers of the whole suite only: ${skippedSuites} suite(s) were skipped here)`);
+} else if (filter.length === 0 && existsSync(statusLog)) {
+  unreachedStatuses = unreached(statusLog);
+  if (unreachedStatuses.length > 0) {
+    console.error(`\nFAIL ${unreachedStatuses.length} documented statuses no test answered (test them, or take them out of the document if the route cannot answer them; scripts/reached-statuses.js):\n  ${unreachedStatuses.join("\n  ")}`);
+    totals.tests++;
+    totals.fail++;
+    failures.push({ run: "all runs", file: "scripts/reached-statuses.js", test: "every documented status is answered by some test", error: unreachedStatuses.join("\n") });
+  } else {
+    console.log("\nevery status the OpenAPI document lists was answered by a test");
+  }
+} else if (filter.length > 0) {
+  console.log("\n(documented statuses are checked against the answers of the whole suite only: not with a filter)");
+}
 rmSync(scratch, { recursive: true, force: true });
 
 // The failures again (a long log buries them), then node's summary for both runs together, then one plain line.
@@ -127,7 +150,7 @@ function printFailures(list) {
   console.log(`\nfailed (first ${list.length}):`);
   for (const f of list) console.log(`- [${f.run}] ${f.file}: ${f.test}\n    ${f.error.replaceAll("\n", "\n    ")}`);
 }
-const ok = !(missingRequired || failed || totals.fail > 0 || totals.cancelled > 0);
+const ok = !(missingRequired || failed || totals.fail > 0 || totals.cancelled > 0 || unreachedStatuses.length > 0);
 // .ci/run runs the suite once per Node version and adds the runs up (scripts/sum-test-runs.js).
 if (process.env.TESSERA_TEST_TOTALS_FILE) {
   appendFileSync(process.env.TESSERA_TEST_TOTALS_FILE, `${JSON.stringify({ label: `Node ${process.version}`, ok, ...totals, failures })}\n`);

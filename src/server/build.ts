@@ -55,6 +55,11 @@ export interface BuildOptions {
   logStream?: LogStream;
   /** Folder of the built demo page (default web/dist). */
   webRoot?: string;
+  /**
+   * Called with the new app before any hook or route is added, so that what it
+   * adds (a test's onResponse recorder) runs for every route. Tests only.
+   */
+  instrument?: (app: FastifyInstance) => void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -93,6 +98,7 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
           : new TesseraError("server_error", "The server failed to handle the request."));
     },
   });
+  options.instrument?.(app);
   app.decorateRequest("principal", null);
   const cors = registerCors(app, tessera.config);
   // Set when the request arrives (they hold for every answer, errors included), with

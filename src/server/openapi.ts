@@ -5,9 +5,10 @@
  *
  * Every route's schema comes from `schemas/` (one module per area): its
  * request schemas validate, and its response schemas both describe and
- * serialise the answers, so each lists every field the route sends. A test
- * (test/server/openapi-statuses.test.ts, and the recorder every test server
- * carries) keeps the documented statuses equal to the ones the routes answer.
+ * serialise the answers, so each lists every field the route sends. Every
+ * test server records its answers and checks them against this document
+ * (test/helpers/documented-statuses.ts); the runner checks that every status
+ * documented was answered by some test (scripts/reached-statuses.js).
  */
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";

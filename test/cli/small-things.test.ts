@@ -1,7 +1,8 @@
 // The CLI's small things a newcomer meets in the first hour: --version, an
 // aligned help, a clear --port error, one readable config error line,
 // `audit --json` whose stdout is only JSON, and `keys rotate` that does not
-// claim the JWKS shows its key before it does.
+// claim the JWKS shows its key before it does; clients can be disabled,
+// given a new secret and removed.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -9,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { main } from "../../src/cli/main.js";
+import { loadConfig } from "../../src/core/config.js";
+import { createTessera } from "../../src/core/tessera.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "tessera-cli-small-"));
 const saved = { ...process.env };
@@ -81,4 +84,44 @@ test("keys rotate says when servers publish the key, not that it is published", 
   assert.equal(run.code, 0);
   assert.match(run.out[0]!, /^new key \S+ created: running servers publish it in their JWKS within a minute; it signs from \d{4}-/);
   assert.doesNotMatch(run.out[0]!, /published/);
+});
+
+/** Whether the client authenticates with this secret, asked of a core opened on the CLI's data folder. */
+async function authenticates(clientId: string, clientSecret: string): Promise<boolean> {
+  const t = await createTessera(loadConfig());
+  try {
+    return await t.clients.authenticate({ clientId, clientSecret }).then(() => true, () => false);
+  } finally {
+    await t.close();
+  }
+}
+
+test("clients disable, enable, rotate-secret and remove: each takes effect, and a built-in client is refused", async () => {
+  const added = await cli("clients", "add", "Reports", "--id", "reports-svc");
+  assert.equal(added.code, 0);
+  const first = /client_secret \(shown once, stored hashed\): (\S+)/.exec(added.out.join("\n"))![1]!;
+  assert.equal(await authenticates("reports-svc", first), true);
+
+  assert.deepEqual(await cli("clients", "disable", "reports-svc"), { code: 0, out: ["client reports-svc disabled"], err: [] });
+  assert.equal(await authenticates("reports-svc", first), false, "a disabled client cannot authenticate");
+  assert.equal((await cli("clients", "enable", "reports-svc")).code, 0);
+  assert.equal(await authenticates("reports-svc", first), true);
+
+  const rotated = await cli("clients", "rotate-secret", "reports-svc");
+  assert.equal(rotated.code, 0);
+  const second = /client_secret \(shown once, stored hashed\): (\S+)/.exec(rotated.out.join("\n"))![1]!;
+  assert.notEqual(second, first);
+  assert.equal(await authenticates("reports-svc", first), false, "the old secret stops working");
+  assert.equal(await authenticates("reports-svc", second), true);
+
+  assert.equal((await cli("clients", "remove", "reports-svc")).code, 0);
+  assert.equal(await authenticates("reports-svc", second), false);
+  assert.ok(!(await cli("clients", "list")).out.some((l) => l.startsWith("reports-svc ")));
+
+  for (const action of ["disable", "remove", "rotate-secret"]) {
+    const refused = await cli("clients", action, "tessera-web");
+    assert.equal(refused.code, 1, `clients ${action} tessera-web`);
+    assert.match(refused.err.join("\n"), /built-in clients cannot be removed, disabled or given a secret/);
+  }
+  assert.equal((await cli("clients", "remove", "no-such-client")).code, 1);
 });

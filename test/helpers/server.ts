@@ -12,8 +12,10 @@ import { loadConfig, type Config } from "../../src/core/config.js";
 import type { TesseraDeps } from "../../src/core/tessera.js";
 import { startServer, type RunningServer } from "../../src/server/start.js";
 import type { Store } from "../../src/store/index.js";
+import type { FastifyInstance } from "fastify";
 import type { LogStream } from "../../src/server/shared/logging.js";
 import { dropSchema, PG_TEST_URL, schemaFor, usePostgres } from "./pg-schema.js";
+import { failOnUndocumented, StatusRecorder } from "./documented-statuses.js";
 
 export interface TestClock {
   now(): number;
@@ -99,7 +101,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dropStore = async () => {
     if (!options.keepData && pgSchema !== undefined) await dropSchema(pgSchema);
   };
-  const running = await startServer(config, deps, options.logStream ? { logStream: options.logStream } : { logger: false })
+  // Every answer is recorded and, at close(), checked against the document (documented-statuses.ts).
+  const statuses = new StatusRecorder();
+  const instrument = (app: FastifyInstance) => statuses.install(app);
+  const running = await startServer(config, deps, options.logStream ? { logStream: options.logStream, instrument } : { logger: false, instrument })
     .catch(async (error: unknown) => { if (!options.dataDir) await dropStore(); throw error; });
   const base = running.url;
   const issuer = running.tessera.config.issuer;
@@ -143,12 +148,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     request,
     signUpAndSignIn,
     async close() {
+      const doc = running.app.swagger() as unknown as Parameters<StatusRecorder["undocumented"]>[0];
       try {
         await running.close();
       } finally {
         if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
         await dropStore();
       }
+      statuses.log(doc);
+      failOnUndocumented(statuses.undocumented(doc));
     },
   };
 }

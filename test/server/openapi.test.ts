@@ -3,6 +3,7 @@
 // its own CSP, security headers on HTML, no version banners, request timeouts.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import SwaggerParser from "@apidevtools/swagger-parser";
 import { signInAdmin } from "../helpers/admin.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
@@ -51,6 +52,62 @@ describe("/openapi.json", () => {
     const res = await server.request<{ users: Array<Record<string, unknown>> }>("GET", "/admin/users", { token: admin.access_token });
     assert.deepEqual(Object.keys(res.body.users[0]!).sort(), ["created_at", "disabled", "email", "email_verified", "id", "password_changed_at", "roles", "updated_at", "username"]);
     assert.ok(!res.text.includes("argon2"));
+  });
+});
+
+/**
+ * What the validator does not check: operationIds unique (it only checks them
+ * when there are some), and every answer described by a schema or empty (204).
+ */
+function shapeProblems(document: OpenApi): string[] {
+  const problems: string[] = [];
+  const ids = new Map<string, string>();
+  for (const [path, ops] of Object.entries(document.paths)) {
+    for (const [method, op] of Object.entries(ops) as Array<[string, OpenApi["paths"][string][string] & { operationId?: string }]>) {
+      const where = `${method.toUpperCase()} ${path}`;
+      if (op.operationId !== undefined) {
+        if (ids.has(op.operationId)) problems.push(`${where}: operationId ${op.operationId} is also ${ids.get(op.operationId)}'s`);
+        ids.set(op.operationId, where);
+      }
+      const responses = Object.entries(op.responses ?? {});
+      if (responses.length === 0) problems.push(`${where}: no responses`);
+      if (!responses.some(([status]) => status.startsWith("2"))) problems.push(`${where}: no success answer`);
+      for (const [status, response] of responses as Array<[string, { description?: string; content?: Record<string, { schema?: unknown }> }]>) {
+        if (status === "204") continue;
+        const schemas = Object.values(response.content ?? {}).map((media) => media.schema);
+        // A bodyless answer (`type: "null"`: revoke's 200, the 202s) has no content but its own description;
+        // "Default Response" is what the generator writes for a status given no schema at all.
+        if (schemas.length === 0 && response.description !== "Default Response") continue;
+        if (schemas.length === 0 || schemas.some((schema) => schema === undefined)) problems.push(`${where} ${status}: no schema`);
+      }
+    }
+  }
+  return problems;
+}
+
+describe("the document is valid OpenAPI 3.1", () => {
+  const validate = (document: unknown) => SwaggerParser.validate(structuredClone(document) as never, { resolve: { external: false } });
+
+  test("the validator accepts it: the OpenAPI 3.1 schema, every $ref resolves", async () => {
+    await validate(doc);
+  });
+
+  test("every answer has a schema (or is 204), every operation a success answer, operationIds are unique", () => {
+    assert.deepEqual(shapeProblems(doc), []);
+  });
+
+  test("controls: a dangling $ref, a document without its info and an answer without a schema are caught", async () => {
+    const dangling = structuredClone(doc) as OpenApi & { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    dangling.paths["/healthz"]!.get!.responses["200"] = { $ref: "#/components/responses/Nowhere" };
+    await assert.rejects(validate(dangling), /Nowhere|resolve|pointer/i);
+    const untitled = structuredClone(doc) as Partial<OpenApi>;
+    delete untitled.info;
+    await assert.rejects(validate(untitled), /info/);
+    const noSchema = structuredClone(doc) as OpenApi & { paths: Record<string, Record<string, { responses: Record<string, unknown>; operationId?: string }>> };
+    noSchema.paths["/healthz"]!.get!.responses["200"] = { description: "Default Response" };
+    noSchema.paths["/healthz"]!.get!.operationId = "same";
+    noSchema.paths["/readyz"]!.get!.operationId = "same";
+    assert.deepEqual(shapeProblems(noSchema), ["GET /healthz 200: no schema", "GET /readyz: operationId same is also GET /healthz's"]);
   });
 });
 

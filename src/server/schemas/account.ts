@@ -1,8 +1,8 @@
 /** Accounts and the signed-in user: registration, `/userinfo`, own sessions, logout, passwords. */
 import { AUTH_FAILURES, BODY_FAILURES, JSON_ONLY, NO_BODY, PUBLIC, SERVER_FAILURES, SIGNED_IN, SIGNED_IN_UNSAFE, errors, nullableString, str, strings, time } from "./common.js";
 
-/** A signed-in caller's unsafe request: sign-in check, and CSRF for a cookie session. */
-const SIGNED_IN_WRITE = [...AUTH_FAILURES, "csrf_failed"] as const;
+/** A signed-in caller's unsafe request: a body, if sent, parsed first; sign-in check; CSRF for a cookie session. */
+const SIGNED_IN_WRITE = [...BODY_FAILURES, ...AUTH_FAILURES, "csrf_failed"] as const;
 
 export const registerSchema = {
   tags: ["accounts"], summary: "Create an account (throttled per IP)", consumes: JSON_ONLY, security: PUBLIC,

@@ -56,7 +56,12 @@ export function errors(...codes: ErrorCode[]): Record<number, ReturnType<typeof 
 
 /** What every route may answer: an unexpected failure, or a store that cannot answer now (with Retry-After). */
 export const SERVER_FAILURES: ErrorCode[] = ["server_error", "temporarily_unavailable"];
-/** What a route with a body may answer before it runs: bad JSON, a field the schema refuses, too large, another content type. */
+/**
+ * What a route with a body may answer before it runs: bad JSON, a field the
+ * schema refuses, too large, another content type. Every POST, PUT, PATCH and
+ * DELETE answers them, even one that reads no body: Fastify parses whatever
+ * body is sent before the route's own steps (sign-in check included).
+ */
 export const BODY_FAILURES: ErrorCode[] = ["invalid_request", "payload_too_large", "unsupported_media_type"];
 /** What the sign-in check of a protected route answers (no credentials; an unusable token or cookie). */
 export const AUTH_FAILURES: ErrorCode[] = ["unauthorized", "invalid_token"];

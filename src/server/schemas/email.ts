@@ -10,7 +10,7 @@ const accepted = (description: string) => ({ ...NO_BODY, description });
 
 export const resendVerificationSchema = {
   tags, summary: "Send the verification message again", description: "To the signed-in user's unverified address.", security: SIGNED_IN_UNSAFE,
-  response: { 202: accepted("Queued (or nothing to send)."), ...errors(...AUTH_FAILURES, "csrf_failed", "too_many_requests", ...SERVER_FAILURES) },
+  response: { 202: accepted("Queued (or nothing to send)."), ...errors(...BODY_FAILURES, ...AUTH_FAILURES, "csrf_failed", "too_many_requests", ...SERVER_FAILURES) },
 } as const;
 
 export const verifyEmailSchema = {
@@ -30,7 +30,7 @@ export const changeEmailSchema = {
   tags, summary: "Change the address", security: SIGNED_IN_UNSAFE,
   description: "A verification to the new address, a notice to the old one; the address changes when the new one is verified.",
   body: { type: "object", required: ["email", "password"], additionalProperties: false, properties: { email, password: { type: "string", maxLength: 1024 } } },
-  response: { 202: accepted("Messages queued."), ...errors(...BODY_FAILURES, ...AUTH_FAILURES, "csrf_failed", "invalid_credentials", "email_taken", "too_many_requests", ...SERVER_FAILURES) },
+  response: { 202: accepted("Messages queued."), ...errors(...BODY_FAILURES, ...AUTH_FAILURES, "csrf_failed", "invalid_credentials", "too_many_requests", ...SERVER_FAILURES) },
 } as const;
 
 export const sendCodeSchema = {

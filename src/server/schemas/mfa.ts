@@ -3,10 +3,20 @@ import { AUTH_FAILURES, BODY_FAILURES, CLIENT_AUTH, FORM_OR_JSON, NO_BODY, PUBLI
 
 const tags = ["second factors"];
 const idField = { type: "string", maxLength: 256 } as const;
-const WRITE_FAILURES = [...AUTH_FAILURES, "csrf_failed"] as const;
+/** An unsafe request: a body, if sent, parsed first (even where none is read); sign-in check; CSRF for a cookie session. */
+const WRITE_FAILURES = [...BODY_FAILURES, ...AUTH_FAILURES, "csrf_failed"] as const;
 const recoveryCodes = { ...strings, description: "Ten single-use codes, shown once." } as const;
 /** WebAuthn options as @simplewebauthn/server makes them (WebAuthn Level 3), passed through whole. */
 const webauthnOptions = { type: "object", additionalProperties: true, description: "`PublicKeyCredentialCreationOptionsJSON` / `…RequestOptionsJSON` (WebAuthn Level 3)." } as const;
+
+/** One confirmed factor, as the user and an admin see it. */
+export const factorSchema = {
+  type: "object",
+  properties: {
+    id: str, type: { type: "string", enum: ["totp", "passkey"] }, name: str, created_at: time, last_used_at: nullableString,
+    backed_up: { type: "boolean", description: "Passkeys: whether the credential is synced." }, device_type: nullableString,
+  },
+} as const;
 
 export const listFactorsSchema = {
   tags, summary: "The caller's second factors", security: SIGNED_IN,
@@ -15,16 +25,7 @@ export const listFactorsSchema = {
       description: "`Cache-Control: no-store`.",
       type: "object", required: ["factors", "recovery_codes_left"],
       properties: {
-        factors: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              id: str, type: { type: "string", enum: ["totp", "passkey"] }, name: str, created_at: time, last_used_at: nullableString,
-              backed_up: { type: "boolean", description: "Passkeys: whether the credential is synced." }, device_type: nullableString,
-            },
-          },
-        },
+        factors: { type: "array", items: factorSchema },
         recovery_codes_left: { type: "integer" },
       },
     },
@@ -101,7 +102,7 @@ export const passkeyLoginOptionsSchema = {
   tags, summary: "Options for a passwordless passkey sign-in (also for conditional UI)", security: PUBLIC, description: passkeysOff,
   response: {
     200: { type: "object", required: ["challenge_id", "options"], properties: { challenge_id: str, options: webauthnOptions } },
-    ...errors("invalid_request", ...SERVER_FAILURES),
+    ...errors(...BODY_FAILURES, ...SERVER_FAILURES),
   },
 } as const;
 

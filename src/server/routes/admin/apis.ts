@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
-import { adminErrors, errorSchema } from "./schemas.js";
+import { readErrors, writeErrors } from "./schemas.js";
 
 const tags = ["admin"];
 const str = { type: "string" } as const;
@@ -31,33 +31,33 @@ type Id = { Params: { identifier: string } };
 export function adminApiRoutes(app: FastifyInstance, tessera: Tessera): void {
   const apis = tessera.admin.apis;
 
-  app.get("/apis", { schema: { tags, summary: "List the registered APIs", response: { 200: { type: "object", properties: { apis: { type: "array", items: apiSchema } } }, ...adminErrors } } },
+  app.get("/apis", { schema: { tags, summary: "List the registered APIs", response: { 200: { type: "object", properties: { apis: { type: "array", items: apiSchema } } }, ...readErrors() } } },
     async () => ({ apis: await apis.list() }));
 
   app.post<{ Body: Body }>("/apis", {
     schema: {
       tags, summary: "Register an API", description: "A token request with `resource=<identifier>` then gets `aud: <identifier>` and the scopes the user's roles grant.",
       body: { type: "object", required: ["identifier", "scopes"], additionalProperties: false, properties: { identifier: { type: "string", maxLength: 512 }, name: { type: "string", maxLength: 100 }, scopes, grants } },
-      response: { 201: apiSchema, ...adminErrors, 409: errorSchema },
+      response: { 201: apiSchema, ...writeErrors("api_exists") },
     },
   }, async (request, reply) => {
     const created = await apis.create(request.body, actorOf(request));
     return reply.code(201).send(created);
   });
 
-  app.get<Id>("/apis/:identifier", { schema: { tags, summary: "Show an API", params, response: { 200: apiSchema, ...adminErrors } } },
+  app.get<Id>("/apis/:identifier", { schema: { tags, summary: "Show an API", params, response: { 200: apiSchema, ...readErrors("not_found") } } },
     async (request) => apis.get(request.params.identifier));
 
   app.patch<Id & { Body: Omit<Partial<Body>, "identifier"> }>("/apis/:identifier", {
     schema: {
       tags, summary: "Change an API", description: "Each field given replaces the old value; a scope removed takes its grants with it. Sessions lose a scope no longer granted at their next refresh.",
       params, body: { type: "object", additionalProperties: false, properties: { name: { type: "string", maxLength: 100 }, scopes, grants } },
-      response: { 200: apiSchema, ...adminErrors },
+      response: { 200: apiSchema, ...writeErrors("not_found") },
     },
   }, async (request) => apis.update(request.params.identifier, request.body, actorOf(request)));
 
   app.delete<Id>("/apis/:identifier", {
-    schema: { tags, summary: "Remove an API", description: "New tokens for it are refused (`invalid_target`), refreshes of its sessions too; tokens already issued live until they expire.", params, response: { 204: { type: "null" }, ...adminErrors } },
+    schema: { tags, summary: "Remove an API", description: "New tokens for it are refused (`invalid_target`), refreshes of its sessions too; tokens already issued live until they expire.", params, response: { 204: { type: "null" }, ...writeErrors("not_found") } },
   }, async (request, reply) => {
     await apis.remove(request.params.identifier, actorOf(request));
     return reply.code(204).send();

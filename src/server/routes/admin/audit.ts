@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { AUDIT_TYPES } from "../../../core/api.js";
 import type { Tessera } from "../../../core/api.js";
-import { adminErrors, auditEventSchema, pageLimit, pageQuery } from "./schemas.js";
+import { auditEventSchema, pageLimit, pageQuery, readErrors } from "./schemas.js";
 
 interface AuditQuery {
   type?: string;
@@ -27,7 +27,7 @@ export function adminAuditRoute(app: FastifyInstance, tessera: Tessera): void {
           from: str("ISO 8601 time or epoch ms, inclusive."), to: str("ISO 8601 time or epoch ms, exclusive."), ...pageQuery,
         },
       },
-      response: { 200: { type: "object", properties: { events: { type: "array", items: auditEventSchema }, next_cursor: { type: ["string", "null"] } } }, ...adminErrors },
+      response: { 200: { type: "object", properties: { events: { type: "array", items: auditEventSchema }, next_cursor: { type: ["string", "null"] } } }, ...readErrors("invalid_request") },
     },
   }, async (request) => {
     const q = request.query;

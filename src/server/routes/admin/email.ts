@@ -2,7 +2,8 @@
 import type { FastifyInstance } from "fastify";
 import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
-import { adminErrors, idParams, pageLimit } from "./schemas.js";
+import { NO_BODY } from "../../schemas/common.js";
+import { idParams, pageLimit, readErrors, userSchema, writeErrors } from "./schemas.js";
 
 const tags = ["admin"];
 const messageSchema = {
@@ -21,7 +22,7 @@ export function adminEmailRoutes(app: FastifyInstance, tessera: Tessera): void {
     schema: {
       tags, summary: "List outbox messages, newest first", description: "`status=failed` lists the messages whose delivery gave up. Never the content (it may hold a token).",
       querystring: { type: "object", additionalProperties: false, properties: { status: { type: "string", enum: ["pending", "sent", "failed"] }, limit: { type: "string", maxLength: 4 } } },
-      response: { 200: { type: "object", properties: { messages: { type: "array", items: messageSchema } } }, ...adminErrors },
+      response: { 200: { type: "object", properties: { messages: { type: "array", items: messageSchema } } }, ...readErrors("invalid_request") },
     },
   }, async (request) => {
     const rows = await tessera.admin.outbox.list({ limit: pageLimit(request.query.limit), ...(request.query.status ? { status: request.query.status } : {}) });
@@ -29,7 +30,7 @@ export function adminEmailRoutes(app: FastifyInstance, tessera: Tessera): void {
   });
 
   app.post<{ Params: { id: string } }>("/users/:id/email/resend", {
-    schema: { tags, summary: "Send the user's verification message again", params: idParams, response: { 202: { type: "null" }, ...adminErrors } },
+    schema: { tags, summary: "Send the user's verification message again", params: idParams, response: { 202: { ...NO_BODY, description: "Queued: a new verification message to the user's unverified address." }, ...writeErrors("not_found") } },
   }, async (request, reply) => {
     const user = await tessera.admin.users.get(request.params.id);
     await tessera.mail.service.adminResend(user, actorOf(request));
@@ -37,7 +38,7 @@ export function adminEmailRoutes(app: FastifyInstance, tessera: Tessera): void {
   });
 
   app.post<{ Params: { id: string } }>("/users/:id/email/verify", {
-    schema: { tags, summary: "Mark the user's address verified (no message)", params: idParams, response: { ...adminErrors } },
+    schema: { tags, summary: "Mark the user's address verified (no message)", params: idParams, response: { 200: userSchema, ...writeErrors("not_found", "email_taken") } },
   }, async (request) => {
     const user = await tessera.admin.users.get(request.params.id);
     await tessera.mail.service.adminMarkVerified(user, actorOf(request));

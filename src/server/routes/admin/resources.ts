@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { GrantType, Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
-import { adminErrors, clientSchema, keySchema, sessionSchema } from "./schemas.js";
+import { clientSchema, keySchema, readErrors, sessionSchema, writeErrors } from "./schemas.js";
 
 const tags = ["admin"];
 const list = (items: object, key: string) => ({ type: "object", properties: { [key]: { type: "array", items } } });
@@ -14,18 +14,18 @@ export function adminResourceRoutes(app: FastifyInstance, tessera: Tessera): voi
   app.get<{ Querystring: { user: string } }>("/sessions", {
     schema: {
       tags, summary: "List a user's live sessions", querystring: { type: "object", required: ["user"], additionalProperties: false, properties: { user: { type: "string", maxLength: 256, description: "User id or username." } } },
-      response: { 200: list(sessionSchema, "sessions"), ...adminErrors },
+      response: { 200: list(sessionSchema, "sessions"), ...readErrors("invalid_request", "not_found") },
     },
   }, async (request) => ({ sessions: await users.sessionViews(request.query.user) }));
 
   app.delete<{ Params: { id: string } }>("/sessions/:id", {
-    schema: { tags, summary: "End a session (its tokens are refused at once; verifiers following the feed learn it within seconds)", params: { type: "object", properties: { id: { type: "string", maxLength: 64 } } }, response: { 204: { type: "null" }, ...adminErrors } },
+    schema: { tags, summary: "End a session (its tokens are refused at once; verifiers following the feed learn it within seconds)", params: { type: "object", properties: { id: { type: "string", maxLength: 64 } } }, response: { 204: { type: "null" }, ...writeErrors("not_found") } },
   }, async (request, reply) => {
     await users.revokeSession(request.params.id, actorOf(request));
     return reply.code(204).send();
   });
 
-  app.get("/clients", { schema: { tags, summary: "List OAuth clients", response: { 200: list(clientSchema, "clients"), ...adminErrors } } },
+  app.get("/clients", { schema: { tags, summary: "List OAuth clients", response: { 200: list(clientSchema, "clients"), ...readErrors() } } },
     async () => ({ clients: (await tessera.clients.list()).map(clientView) }));
 
   app.post<{ Body: { name: string; client_id?: string; grant_types?: GrantType[]; scopes?: string[]; first_party?: boolean; public?: boolean } }>("/clients", {
@@ -39,7 +39,7 @@ export function adminResourceRoutes(app: FastifyInstance, tessera: Tessera): voi
           scopes: { type: "array", maxItems: 64, items: { type: "string", maxLength: 128 } }, first_party: { type: "boolean" }, public: { type: "boolean" },
         },
       },
-      response: { 201: clientSchema, ...adminErrors, 409: adminErrors[400] },
+      response: { 201: clientSchema, ...writeErrors("client_exists") },
     },
   }, async (request, reply) => {
     const b = request.body;
@@ -54,36 +54,36 @@ export function adminResourceRoutes(app: FastifyInstance, tessera: Tessera): voi
   const clientParams = { type: "object", properties: { id: { type: "string", maxLength: 64 } } } as const;
   for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
     app.post<{ Params: { id: string } }>(`/clients/:id/${action}`, {
-      schema: { tags, summary: disabled ? "Disable a client: it cannot authenticate, Tessera refuses its tokens and its refresh tokens stop working" : "Enable a disabled client", params: clientParams, response: { 200: clientSchema, ...adminErrors } },
+      schema: { tags, summary: disabled ? "Disable a client: it cannot authenticate, Tessera refuses its tokens and its refresh tokens stop working" : "Enable a disabled client", params: clientParams, response: { 200: clientSchema, ...writeErrors("not_found") } },
     }, async (request) => clientView(await resources.setClientDisabled(request.params.id, disabled, actorOf(request))));
   }
 
   app.delete<{ Params: { id: string } }>("/clients/:id", {
-    schema: { tags, summary: "Remove a client (built-in clients cannot be removed)", params: clientParams, response: { 204: { type: "null" }, ...adminErrors } },
+    schema: { tags, summary: "Remove a client (built-in clients cannot be removed)", params: clientParams, response: { 204: { type: "null" }, ...writeErrors("not_found") } },
   }, async (request, reply) => {
     await resources.removeClient(request.params.id, actorOf(request));
     return reply.code(204).send();
   });
 
   app.post<{ Params: { id: string } }>("/clients/:id/secret", {
-    schema: { tags, summary: "Give a confidential client a new secret (shown once); the old one stops working", params: clientParams, response: { 201: { type: "object", properties: { client_id: { type: "string" }, client_secret: { type: "string" } } }, ...adminErrors } },
+    schema: { tags, summary: "Give a confidential client a new secret (shown once); the old one stops working", params: clientParams, response: { 201: { type: "object", properties: { client_id: { type: "string" }, client_secret: { type: "string" } } }, ...writeErrors("not_found") } },
   }, async (request, reply) => {
     const secret = await resources.rotateClientSecret(request.params.id, actorOf(request));
     return reply.code(201).header("cache-control", "no-store").send({ client_id: request.params.id, client_secret: secret });
   });
 
-  app.get("/keys", { schema: { tags, summary: "List signing keys and their state", response: { 200: list(keySchema, "keys"), ...adminErrors } } },
+  app.get("/keys", { schema: { tags, summary: "List signing keys and their state", response: { 200: list(keySchema, "keys"), ...readErrors() } } },
     async () => ({ keys: resources.listKeys() }));
 
   app.post("/keys/rotate", {
-    schema: { tags, summary: "Rotate the signing key", description: "The new key is published now and signs after the JWKS cache lifetime; the old one retires then and is deleted once its last token has expired.", response: { 201: keySchema, ...adminErrors } },
+    schema: { tags, summary: "Rotate the signing key", description: "The new key is published now and signs after the JWKS cache lifetime; the old one retires then and is deleted once its last token has expired.", response: { 201: keySchema, ...writeErrors() } },
   }, async (request, reply) => {
     const key = await resources.rotateKey(actorOf(request));
     return reply.code(201).send(key);
   });
 
   app.post<{ Params: { kid: string } }>("/keys/:kid/revoke", {
-    schema: { tags, summary: "Revoke a compromised key at once", description: "Every token it signed is refused from now on; if it was signing, a new key signs at once.", params: { type: "object", properties: { kid: { type: "string", maxLength: 128 } } }, response: { 200: list(keySchema, "keys"), ...adminErrors } },
+    schema: { tags, summary: "Revoke a compromised key at once", description: "Every token it signed is refused from now on; if it was signing, a new key signs at once.", params: { type: "object", properties: { kid: { type: "string", maxLength: 128 } } }, response: { 200: list(keySchema, "keys"), ...writeErrors("not_found") } },
   }, async (request) => {
     await resources.revokeKey(request.params.kid, actorOf(request));
     return { keys: resources.listKeys() };

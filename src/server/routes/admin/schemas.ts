@@ -3,7 +3,8 @@
  * answers (Fastify serialises with them, so a field not listed never leaves
  * the server) and describe both in the OpenAPI document.
  */
-import { invalidField } from "../../../core/errors.js";
+import { invalidField, type ErrorCode } from "../../../core/errors.js";
+import { AUTH_FAILURES, BODY_FAILURES, SERVER_FAILURES, errors } from "../../schemas/common.js";
 
 const str = { type: "string" } as const;
 const time = { type: "string", format: "date-time" } as const;
@@ -58,8 +59,24 @@ export const auditEventSchema = {
 
 export const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", maxLength: 256 } } } as const;
 
-/** The common refusals, so the OpenAPI document lists them on every admin route. */
-export const adminErrors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema } as const;
+/**
+ * What every admin route may answer before it runs (index.ts): no or an
+ * unusable credential (401), not an admin (403 `forbidden`); and what every
+ * route may answer at all: an unexpected failure, a store that cannot answer.
+ */
+const ADMIN_READ: ErrorCode[] = [...AUTH_FAILURES, "forbidden", ...SERVER_FAILURES];
+/**
+ * A change also needs a recent sign-in (401 `insufficient_user_authentication`)
+ * and, from a cookie session, its CSRF token (403 `csrf_failed`); and its body,
+ * if any is sent, is parsed before anything else (bad JSON, too large, another
+ * content type), so even a route that reads no body answers those.
+ */
+const ADMIN_WRITE: ErrorCode[] = [...ADMIN_READ, "insufficient_user_authentication", "csrf_failed", ...BODY_FAILURES];
+
+/** The error answers of an admin read (GET), with the codes its own checks add. */
+export const readErrors = (...own: ErrorCode[]) => errors(...ADMIN_READ, ...own);
+/** The error answers of an admin change (POST, PUT, PATCH, DELETE), with the codes its own checks add. */
+export const writeErrors = (...own: ErrorCode[]) => errors(...ADMIN_WRITE, ...own);
 
 export const pageQuery = {
   limit: { type: "string", pattern: "^[0-9]{1,4}$", description: "Page size, 1 to 500 (default 50)." },

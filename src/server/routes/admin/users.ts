@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Tessera } from "../../../core/api.js";
 import { actorOf } from "../../shared/require-role.js";
-import { adminErrors, idParams, pageLimit, pageQuery, userSchema } from "./schemas.js";
+import { idParams, pageLimit, pageQuery, readErrors, userSchema, writeErrors } from "./schemas.js";
 
 type Id = { Params: { id: string } };
 const roles = { type: "array", maxItems: 32, items: { type: "string", maxLength: 64 } } as const;
@@ -16,7 +16,7 @@ export function adminUserRoutes(app: FastifyInstance, tessera: Tessera): void {
     schema: {
       tags, summary: "List users", description: "Sorted by username; `search` matches part of a username or email.",
       querystring: { type: "object", additionalProperties: false, properties: { search: { type: "string", maxLength: 256 }, ...pageQuery } },
-      response: { 200: { type: "object", properties: { users: { type: "array", items: userSchema }, next_cursor: { type: ["string", "null"] } } }, ...adminErrors },
+      response: { 200: { type: "object", properties: { users: { type: "array", items: userSchema }, next_cursor: { type: ["string", "null"] } } }, ...readErrors("invalid_request") },
     },
   }, async (request) => admin.list({ search: request.query.search, limit: pageLimit(request.query.limit), cursor: request.query.cursor }));
 
@@ -27,7 +27,7 @@ export function adminUserRoutes(app: FastifyInstance, tessera: Tessera): void {
         type: "object", required: ["username"], additionalProperties: false,
         properties: { username: { type: "string", maxLength: 256 }, password: { type: "string", maxLength: 1024 }, email: { type: ["string", "null"], maxLength: 320 }, roles },
       },
-      response: { 201: { type: "object", properties: { user: userSchema, password: { type: "string" } } }, ...adminErrors, 409: adminErrors[400] },
+      response: { 201: { type: "object", properties: { user: userSchema, password: { type: "string" } } }, ...writeErrors("username_taken", "email_taken") },
     },
   }, async (request, reply) => {
     const { user, password } = await admin.create(request.body, actorOf(request));
@@ -35,14 +35,14 @@ export function adminUserRoutes(app: FastifyInstance, tessera: Tessera): void {
     return password === undefined ? { user: userView(user) } : { user: userView(user), password };
   });
 
-  app.get<Id>("/users/:id", { schema: { tags, summary: "Show a user (by selector: a user id, `id:<id>`, `username:<name>`, or a username)", params: idParams, response: { 200: userSchema, ...adminErrors } } },
+  app.get<Id>("/users/:id", { schema: { tags, summary: "Show a user (by selector: a user id, `id:<id>`, `username:<name>`, or a username)", params: idParams, response: { 200: userSchema, ...readErrors("not_found") } } },
     async (request) => userView(await admin.get(request.params.id)));
 
   app.patch<Id & { Body: { disabled?: boolean; roles?: string[] } }>("/users/:id", {
     schema: {
       tags, summary: "Change a user: `disabled` and/or `roles`", params: idParams,
       body: { type: "object", additionalProperties: false, minProperties: 1, properties: { disabled: { type: "boolean" }, roles } },
-      response: { 200: userSchema, ...adminErrors },
+      response: { 200: userSchema, ...writeErrors("not_found") },
     },
   }, async (request) => {
     const actor = actorOf(request);
@@ -54,7 +54,7 @@ export function adminUserRoutes(app: FastifyInstance, tessera: Tessera): void {
 
   for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
     app.post<Id>(`/users/:id/${action}`, {
-      schema: { tags, summary: disabled ? "Disable a user (sign-in refused, every session ended)" : "Enable a disabled user", params: idParams, response: { 200: userSchema, ...adminErrors } },
+      schema: { tags, summary: disabled ? "Disable a user (sign-in refused, every session ended)" : "Enable a disabled user", params: idParams, response: { 200: userSchema, ...writeErrors("not_found") } },
     }, async (request) => userView(await admin.setDisabled(request.params.id, disabled, actorOf(request))));
   }
 
@@ -62,7 +62,7 @@ export function adminUserRoutes(app: FastifyInstance, tessera: Tessera): void {
     schema: {
       tags, summary: "Replace a user's roles", description: "Takes effect at once on admin routes; new access tokens carry the new roles.",
       params: idParams, body: { type: "object", required: ["roles"], additionalProperties: false, properties: { roles } },
-      response: { 200: userSchema, ...adminErrors },
+      response: { 200: userSchema, ...writeErrors("not_found") },
     },
   }, async (request) => userView(await admin.setRoles(request.params.id, request.body.roles, actorOf(request))));
 
@@ -71,7 +71,7 @@ export function adminUserRoutes(app: FastifyInstance, tessera: Tessera): void {
       tags, summary: "Force a password reset",
       description: "Sets an unusable random password, ends every session, and returns a one-time `reset_token` (shown once) for the user to spend at `POST /auth/password/reset`.",
       params: idParams,
-      response: { 200: { type: "object", properties: { reset_token: { type: "string" }, expires_at: { type: "string", format: "date-time" }, ended_sessions: { type: "integer" } } }, ...adminErrors },
+      response: { 200: { type: "object", properties: { reset_token: { type: "string" }, expires_at: { type: "string", format: "date-time" }, ended_sessions: { type: "integer" } } }, ...writeErrors("not_found") },
     },
   }, async (request, reply) => {
     const issued = await admin.forcePasswordReset(request.params.id, actorOf(request));
