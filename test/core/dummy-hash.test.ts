@@ -12,6 +12,8 @@ import { UserService } from "../../src/core/accounts/users.js";
 import { openSqliteStore, type Store } from "../../src/store/index.js";
 
 const POLICY = { memoryKib: 19_456, iterations: 2, parallelism: 1, concurrency: 1 };
+/** The real hashing module, whose first hash fails (one thread: concurrency 1). */
+const FIRST_HASH_FAILS = { filename: new URL("./first-hash-fails-worker.cts", import.meta.url).pathname, execArgv: ["--require", "tsx/cjs"] };
 
 /** The real hasher, counting: which stored hashes it was asked to verify against. */
 class CountingHasher extends PasswordHasher {
@@ -113,4 +115,25 @@ test("a disabled account is refused with the right password, like a wrong one, a
   hasher.verified.length = 0;
   await assert.rejects(users.authenticate("carol", "the right password of an account"), refusedAsCredentials);
   assert.equal(hasher.verified.length, 1);
+});
+
+test("a dummy hash that failed is not kept: the next unknown username makes it again and costs a real verification", { timeout: 30_000 }, async () => {
+  const failing = new CountingHasher(POLICY, FIRST_HASH_FAILS);
+  const service = new UserService({ store, hasher: failing, events: new AuthEvents(), now: Date.now });
+  try {
+    // The thread's failure reaches the caller; nothing is verified against a hash that was never made.
+    await assert.rejects(service.authenticate("nobody", "some guess"), /failed its first hash/);
+    assert.deepEqual(failing.verified, [], "no verification against a missing dummy hash");
+    for (const name of ["nobody", "nobody-else"]) {
+      failing.verified.length = 0;
+      await assert.rejects(service.authenticate(name, "some guess"), refusedAsCredentials);
+      assert.equal(failing.verified.length, 1, "one verification, as for a known user");
+      const used = parseOptions(failing.verified[0]!); // throws on anything but a PHC string
+      assert.deepEqual([used.algorithm, used.memoryCost, used.timeCost, used.parallelism], [2, POLICY.memoryKib, POLICY.iterations, POLICY.parallelism]);
+    }
+    // Known users are checked as before on the same hasher.
+    await service.authenticate("alice", "a correct horse battery staple");
+  } finally {
+    await failing.close();
+  }
 });
