@@ -5,13 +5,15 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { hash as argon2Hash, parseOptions, type Options as Argon2Options } from "@node-rs/argon2";
-import { TesseraError } from "../../src/core/errors.js";
+import { CredentialsRefused, type CredentialFailure } from "../../src/core/errors.js";
 import { AuthEvents } from "../../src/core/events.js";
 import { PasswordHasher, type PasswordCheck } from "../../src/core/accounts/passwords.js";
 import { UserService } from "../../src/core/accounts/users.js";
 import { openSqliteStore, type Store } from "../../src/store/index.js";
 
 const POLICY = { memoryKib: 19_456, iterations: 2, parallelism: 1, concurrency: 1 };
+/** The real hashing module, whose first hash fails (one thread: concurrency 1). */
+const FIRST_HASH_FAILS = { filename: new URL("./first-hash-fails-worker.cts", import.meta.url).pathname, execArgv: ["--require", "tsx/cjs"] };
 
 /** The real hasher, counting: which stored hashes it was asked to verify against. */
 class CountingHasher extends PasswordHasher {
@@ -40,12 +42,21 @@ after(async () => {
   await store.close();
 });
 
-const refusedAsCredentials = (e: unknown) => e instanceof TesseraError && e.code === "invalid_grant";
+/**
+ * The one answer of every refused sign-in (same code, same message), carrying why
+ * for the sign-in event and the metrics only: an operator tells a probe of unknown
+ * names from wrong passwords by it.
+ */
+const refusedAs = (outcome: CredentialFailure) => (e: unknown) => {
+  assert.ok(e instanceof CredentialsRefused, String(e));
+  assert.deepEqual([e.code, e.message, e.outcome], ["invalid_grant", "The username or password is incorrect.", outcome]);
+  return true;
+};
 
 test("an unknown username is verified once, by the real hasher, against an argon2id hash of the server's policy", async () => {
   for (const name of ["nobody", "nobody-else"]) {
     hasher.verified.length = 0;
-    await assert.rejects(users.authenticate(name, "some guess"), refusedAsCredentials);
+    await assert.rejects(users.authenticate(name, "some guess"), refusedAs("unknown_user"));
     assert.equal(hasher.verified.length, 1, "one verification, as for a known user");
     const used = parseOptions(hasher.verified[0]!); // throws on anything but a PHC string
     assert.deepEqual([used.algorithm, used.memoryCost, used.timeCost, used.parallelism], [2, POLICY.memoryKib, POLICY.iterations, POLICY.parallelism]);
@@ -54,7 +65,7 @@ test("an unknown username is verified once, by the real hasher, against an argon
 
 test("a known username with a wrong password costs the same: one verification with the same parameters", async () => {
   hasher.verified.length = 0;
-  await assert.rejects(users.authenticate("alice", "wrong guess"), refusedAsCredentials);
+  await assert.rejects(users.authenticate("alice", "wrong guess"), refusedAs("invalid_credentials"));
   assert.equal(hasher.verified.length, 1);
   const used = parseOptions(hasher.verified[0]!);
   assert.deepEqual([used.algorithm, used.memoryCost, used.timeCost, used.parallelism], [2, POLICY.memoryKib, POLICY.iterations, POLICY.parallelism]);
@@ -78,7 +89,7 @@ test("a hash weaker than the policy is replaced at the next good sign-in, and on
     await weak.close();
   }
   const before = (await store.findUserByUsernameKey("bob"))!.password_hash;
-  await assert.rejects(users.authenticate("bob", "a wrong guess"), refusedAsCredentials);
+  await assert.rejects(users.authenticate("bob", "a wrong guess"), refusedAs("invalid_credentials"));
   assert.equal((await store.findUserByUsernameKey("bob"))!.password_hash, before, "a failed sign-in re-hashes nothing");
   await users.authenticate("bob", "a long enough passphrase here");
   const bobRow = (await store.findUserByUsernameKey("bob"))!;
@@ -111,6 +122,27 @@ test("a disabled account is refused with the right password, like a wrong one, a
   const user = await users.register({ username: "carol", password: "the right password of an account" });
   await store.updateUser(user.id, { disabled_at: Date.now() });
   hasher.verified.length = 0;
-  await assert.rejects(users.authenticate("carol", "the right password of an account"), refusedAsCredentials);
+  await assert.rejects(users.authenticate("carol", "the right password of an account"), refusedAs("disabled"));
   assert.equal(hasher.verified.length, 1);
+});
+
+test("a dummy hash that failed is not kept: the next unknown username makes it again and costs a real verification", { timeout: 30_000 }, async () => {
+  const failing = new CountingHasher(POLICY, FIRST_HASH_FAILS);
+  const service = new UserService({ store, hasher: failing, events: new AuthEvents(), now: Date.now });
+  try {
+    // The thread's failure reaches the caller; nothing is verified against a hash that was never made.
+    await assert.rejects(service.authenticate("nobody", "some guess"), /failed its first hash/);
+    assert.deepEqual(failing.verified, [], "no verification against a missing dummy hash");
+    for (const name of ["nobody", "nobody-else"]) {
+      failing.verified.length = 0;
+      await assert.rejects(service.authenticate(name, "some guess"), refusedAs("unknown_user"));
+      assert.equal(failing.verified.length, 1, "one verification, as for a known user");
+      const used = parseOptions(failing.verified[0]!); // throws on anything but a PHC string
+      assert.deepEqual([used.algorithm, used.memoryCost, used.timeCost, used.parallelism], [2, POLICY.memoryKib, POLICY.iterations, POLICY.parallelism]);
+    }
+    // Known users are checked as before on the same hasher.
+    await service.authenticate("alice", "a correct horse battery staple");
+  } finally {
+    await failing.close();
+  }
 });

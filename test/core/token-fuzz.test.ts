@@ -245,6 +245,48 @@ describe("exact checks, with the cache on and an injected clock", () => {
     assert.equal(await refusal(sign({ aud: ["x", ISSUER] })), "accepted", "an array holding ours is ours");
   });
 
+  test("nbf of the wrong type, an empty sub, an audience list with a non-string beside ours: each refused", async () => {
+    for (const nbf of ["7", null, [seconds()]]) assert.equal(await refusal(sign({ nbf })), "refused", `nbf ${JSON.stringify(nbf)}`);
+    assert.equal(await refusal(sign({ nbf: seconds() })), "accepted", "the control: a numeric nbf of now");
+    assert.equal(await refusal(sign({ sub: "" })), "refused", "an empty subject names nobody");
+    for (const aud of [[ISSUER, 7], [null, ISSUER]]) {
+      assert.equal(await refusal(sign({ aud })), "refused", `aud ${JSON.stringify(aud)}`);
+      assert.equal(await refusal(sign({ aud }), { anyAudience: true }), "refused", `aud ${JSON.stringify(aud)}, any audience`);
+    }
+  });
+
+  test("the claims handed back carry aud as signed: a string stays that string, a list is a frozen copy", async () => {
+    assert.equal((await cached.verifyReloadingKeys(sign({}))).aud, ISSUER);
+    const listed = await cached.verifyReloadingKeys(sign({ aud: ["https://api.example", ISSUER] }));
+    assert.deepEqual(listed.aud, ["https://api.example", ISSUER]);
+    assert.ok(Object.isFrozen(listed.aud), "a guard cannot add an audience to the claims it was given");
+  });
+
+  test("a key another instance created a moment ago verifies at once (the unknown kid reloads the ring); a kid in no store stays refused", async () => {
+    const shared = await openSqliteStore({ filename: ":memory:" });
+    try {
+      const sealingKey = randomBytes(32);
+      const options = { store: shared, sealingKey, alg: "ES256" as const, publishAhead: 0, tokenLifetime: 900_000, now };
+      const here = new KeyRing(options);
+      await here.load();
+      const verifier = new AccessTokens({ keys: here, issuer: ISSUER, audience: ISSUER, now });
+      const there = new KeyRing(options);
+      await there.load();
+      nowMs += 1_000;
+      const created = await there.rotate(); // publishAhead 0: it signs from now on
+      const { kid, key } = there.signingKey();
+      assert.equal(kid, created.kid);
+      assert.equal(here.verificationKey(kid), undefined, "this instance has not loaded it yet");
+      const claims = { iss: ISSUER, aud: ISSUER, sub: "u1", client_id: "c1", iat: seconds(), exp: seconds() + 60 };
+      const token = signJws({ alg: "ES256", kid, typ: "at+jwt" }, claims, key);
+      assert.equal((await verifier.verifyReloadingKeys(token)).sub, "u1");
+      const unknown = signJws({ alg: "ES256", kid: "no-such-kid", typ: "at+jwt" }, claims, key);
+      await assert.rejects(verifier.verifyReloadingKeys(unknown), (e) => e instanceof TesseraError && e.code === "invalid_token");
+    } finally {
+      await shared.close();
+    }
+  });
+
   test("a claim of the wrong type is refused, never filtered: roles, scope, jti, amr", async () => {
     assert.equal(await refusal(sign({ roles: ["admin"], scope: "openid", jti: "j1", amr: ["pwd"] })), "accepted", "the control");
     for (const bad of [{ roles: ["admin", 7, null] }, { scope: 7 }, { jti: 7 }, { amr: ["pwd", 1] }]) {

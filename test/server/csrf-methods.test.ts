@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
+import type { Config } from "../../src/core/config.js";
+import { allowedOrigins } from "../../src/server/shared/origins.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
@@ -79,4 +81,47 @@ describe("unsafe methods other than POST need the CSRF token", () => {
       assert.deepEqual(forwarded, [`${method} /orders/1`]);
     });
   }
+});
+
+describe("OPTIONS is a safe method", () => {
+  test("OPTIONS /bff/* with the cookie alone (a same-origin read, no CSRF token) is forwarded", async () => {
+    const s = await cookieLogin();
+    forwarded.length = 0;
+    const res = await server.request("OPTIONS", "/bff/orders/1", { headers: { cookie: s.cookie, "sec-fetch-site": "same-origin" } });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(forwarded, ["OPTIONS /orders/1"]);
+  });
+});
+
+// The origins the CSRF check trusts, for listeners the test server does not use:
+// a loopback listener is reached by every loopback name of its port, any other
+// listener by its issuer and the configured origins only.
+describe("the CSRF check's trusted origins", () => {
+  const trusted = (config: Pick<Config, "issuer" | "allowedOrigins" | "host" | "port">) => allowedOrigins(config as Config);
+  const loopbackNames = (port: number) => [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`];
+
+  test("CSRF origins on a listener bound to any loopback name: each loopback name of that port, not another port", () => {
+    for (const host of ["127.0.0.1", "localhost", "::1"]) {
+      const origins = trusted({ issuer: "https://auth.example.com", allowedOrigins: ["https://app.example.com"], host, port: 8443 });
+      for (const origin of [...loopbackNames(8443), "https://auth.example.com", "https://app.example.com"]) assert.ok(origins.has(origin), `${host}: ${origin}`);
+      for (const origin of [...loopbackNames(8444), "https://evil.example"]) assert.ok(!origins.has(origin), `${host}: ${origin}`);
+    }
+  });
+
+  test("CSRF origins on a listener that is not loopback: the issuer and the configured origins, no loopback name", () => {
+    for (const host of ["0.0.0.0", "::", "10.0.0.5"]) {
+      const origins = trusted({ issuer: "https://auth.example.com", allowedOrigins: ["https://app.example.com"], host, port: 8443 });
+      assert.ok(origins.has("https://auth.example.com") && origins.has("https://app.example.com"), host);
+      // On a server, http://localhost:8443 in a user's browser is the user's own machine, not this server.
+      for (const origin of loopbackNames(8443)) assert.ok(!origins.has(origin), `${host}: ${origin}`);
+    }
+  });
+
+  test("CSRF origins follow the port once the listener has one (port 0 until listen)", () => {
+    const config = { issuer: "https://auth.example.com", allowedOrigins: [], host: "127.0.0.1", port: 0 };
+    const origins = trusted(config);
+    assert.ok(!origins.has("http://127.0.0.1:0") && !origins.has("http://localhost:0"), "no origin of port 0");
+    config.port = 8443;
+    assert.ok(origins.has("http://localhost:8443"));
+  });
 });
