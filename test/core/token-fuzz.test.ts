@@ -266,14 +266,14 @@ describe("exact checks, with the cache on and an injected clock", () => {
     const shared = await openSqliteStore({ filename: ":memory:" });
     try {
       const sealingKey = randomBytes(32);
-      const options = { store: shared, sealingKey, alg: "ES256" as const, publishAhead: 0, tokenLifetime: 900_000, now };
+      const options = { store: shared, sealingKey, alg: "ES256" as const, publishAheadMs: 0, tokenLifetimeMs: 900_000, now };
       const here = new KeyRing(options);
       await here.load();
       const verifier = new AccessTokens({ keys: here, issuer: ISSUER, audience: ISSUER, now });
       const there = new KeyRing(options);
       await there.load();
       nowMs += 1_000;
-      const created = await there.rotate(); // publishAhead 0: it signs from now on
+      const created = await there.rotate(); // publishAheadMs 0: it signs from now on
       const { kid, key } = there.signingKey();
       assert.equal(kid, created.kid);
       assert.equal(here.verificationKey(kid), undefined, "this instance has not loaded it yet");
