@@ -33,7 +33,8 @@ const codeNow = (secret: string, offsetMs = 0) => totpAt(base32Decode(secret), c
 
 let n = 0;
 /** A user with a confirmed authenticator app: its secret, recovery codes and a fresh token. */
-async function enrolled(): Promise<{ username: string; userId: string; secret: string; factorId: string; recovery: string[]; token: string }> {
+async function enrolled(on: TestServer = server): Promise<{ username: string; userId: string; secret: string; factorId: string; recovery: string[]; token: string }> {
+  const server = on;
   const user = await server.signUpAndSignIn(`mfa${process.pid}x${++n}`, PASSWORD);
   const started = await server.request<{ factor_id: string; secret: string; otpauth_uri: string }>("POST", "/auth/factors/totp", { token: user.access_token, json: { name: "Phone" } });
   assert.equal(started.status, 200, started.text);
@@ -357,6 +358,37 @@ describe("concurrency: every single-use secret raced 30 ways", () => {
       server.tessera.parts.events.off("second-factor", count);
     }
     assert.equal(checks, 5);
+  });
+});
+
+describe("the second-factor throttle over HTTP", () => {
+  // The test servers run without throttles (every client is 127.0.0.1); this one has the second-factor one at 5.
+  let limited: TestServer;
+  before(async () => {
+    limited = await startTestServer({ clock, config: { throttleSecondFactorAccount: 5 } });
+  });
+  after(() => limited.close());
+
+  test("/session/mfa: wrong codes past the account's free attempts answer 429 with Retry-After, fresh mfa_tokens or not; the right code waits too", async () => {
+    const u = await enrolled(limited);
+    const lo = new URL(limited.issuer).origin;
+    const wrong = codeNow(u.secret) === "000000" ? "111111" : "000000";
+    const answers: Array<{ status: number; retryAfter: string | null; error?: string }> = [];
+    for (let i = 0; i < 8; i++) {
+      const login = await limited.request<MfaRequired>("POST", "/session/login", { json: { username: u.username, password: PASSWORD }, headers: { origin: lo } });
+      assert.equal(login.status, 403, login.text);
+      const res = await limited.request<{ error: string }>("POST", "/session/mfa", { json: { mfa_token: login.body.mfa_token, otp: wrong }, headers: { origin: lo } });
+      answers.push({ status: res.status, retryAfter: res.headers.get("retry-after"), error: res.body.error });
+    }
+    // The first ones are checked and refused; once the free failures are spent, 429 before any check.
+    assert.ok(answers.slice(0, 5).every((a) => a.status === 400), JSON.stringify(answers));
+    const refused = answers.filter((a) => a.status === 429);
+    assert.ok(refused.length >= 1 && refused.every((a) => Number(a.retryAfter) >= 1), JSON.stringify(answers));
+    assert.equal(answers.at(-1)!.status, 429, JSON.stringify(answers));
+    const login = await limited.request<MfaRequired>("POST", "/session/login", { json: { username: u.username, password: PASSWORD }, headers: { origin: lo } });
+    const right = await limited.request("POST", "/session/mfa", { json: { mfa_token: login.body.mfa_token, otp: codeNow(u.secret) }, headers: { origin: lo } });
+    assert.equal(right.status, 429, "during the backoff the right code is not checked either: no oracle");
+    assert.equal(right.headers.getSetCookie().length, 0);
   });
 });
 

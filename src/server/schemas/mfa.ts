@@ -64,7 +64,8 @@ export const confirmTotpSchema = {
   body: { type: "object", required: ["factor_id", "code"], properties: { factor_id: idField, code: { type: "string", maxLength: 64 } }, additionalProperties: false },
   response: {
     200: { description: "`recovery_codes` when it is the user's first factor, else `{}`.", type: "object", properties: { recovery_codes: recoveryCodes } },
-    ...errors(...BODY_FAILURES, "invalid_code", ...WRITE_FAILURES, "not_found", "too_many_requests", ...SERVER_FAILURES),
+    // No 429: confirming needs the signed-in user's own pending app, whose secret they were just shown; a guessed code gains nothing.
+    ...errors(...BODY_FAILURES, "invalid_code", ...WRITE_FAILURES, "not_found", ...SERVER_FAILURES),
   },
 } as const;
 
