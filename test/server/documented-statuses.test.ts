@@ -210,7 +210,7 @@ const THROTTLED_ELSEWHERE: Record<string, string> = {
   "POST /auth/mfa-enrollment/totp": "needs an mfa_enrollment_required sign-in: not yet",
   "POST /session/mfa": "test/server/mfa.test.ts: wrong codes past the second-factor throttle",
   "POST /session/passkey": "needs a passkey challenge: not yet",
-  "POST /auth/email/verify/send": "needs an account with an unverified address: not yet",
+  "POST /auth/email/verify/send": "test/server/email.test.ts: resends past the per-address send throttle",
 };
 
 describe("the throttles", () => {

@@ -110,6 +110,33 @@ describe("verification", () => {
     assert.ok(answers.every((a) => a.status === 204 || a.status === 400));
   });
 
+  test("resend past the per-address send throttle answers 429 with Retry-After, and no message goes out for it", async () => {
+    // The shared test server runs without throttles (every client is 127.0.0.1): this one sends 2 per address.
+    const limited = await startTestServer({ clock, config: { smtpUrl: smtp.url(), mailFrom: "Tessera <no-reply@example.test>", mailPollIntervalMs: 600_000, throttleEmailSendAddress: 2 } });
+    try {
+      const email = `${unique("throttled")}@example.test`;
+      const username = unique("t");
+      assert.equal((await limited.request("POST", "/auth/register", { json: { username, password: PASSWORD, email } })).status, 201);
+      const signedIn = await limited.request<{ access_token: string }>("POST", "/oauth/token", { form: { grant_type: "password", username, password: PASSWORD } });
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 4; i++) {
+        const res = await limited.request("POST", "/auth/email/verify/send", { token: signedIn.body.access_token });
+        statuses.push(res.status);
+        if (res.status === 429) retryAfter = res.headers.get("retry-after");
+      }
+      // Two resends to the address, then 429 (the registration's own message is not a request anyone can repeat).
+      assert.deepEqual(statuses, [202, 202, 429, 429]);
+      assert.ok(Number(retryAfter) >= 1);
+      await limited.tessera.parts.mail.service.settled();
+      await limited.tessera.parts.mail.sender.drain();
+      const queued = (await limited.tessera.parts.store.listOutbox({ limit: 1000 })).filter((m) => m.recipient === email);
+      assert.equal(queued.length, 3, "the registration's message and the two resends allowed, none for the refused ones");
+    } finally {
+      await limited.close();
+    }
+  });
+
   test("resend (signed in) replaces the earlier token; an expired token is refused (injected clock)", async () => {
     const email = `${unique("resend")}@example.test`;
     const user = await registered(email);
