@@ -207,9 +207,7 @@ describe("the rest, each once", () => {
  */
 const THROTTLED_ELSEWHERE: Record<string, string> = {
   "GET /oauth/revocations": "test/server/revocation-feed.test.ts: too many held polls from one address",
-  "POST /auth/mfa-enrollment/totp": "needs an mfa_enrollment_required sign-in: not yet",
   "POST /session/mfa": "test/server/mfa.test.ts: wrong codes past the second-factor throttle",
-  "POST /session/passkey": "needs a passkey challenge: not yet",
   "POST /auth/email/verify/send": "test/server/email.test.ts: resends past the per-address send throttle",
 };
 

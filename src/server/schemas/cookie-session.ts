@@ -45,7 +45,8 @@ export const sessionMfaSchema = cookieSignIn("Second step of a cookie sign-in", 
 export const sessionPasskeySchema = cookieSignIn("Passwordless cookie sign-in with a passkey", "`challenge_id` from `POST /auth/passkeys/login-options`; `400 invalid_request` when passkeys are off.", {
   type: "object", required: ["challenge_id", "webauthn"], additionalProperties: false,
   properties: { challenge_id: text(256), webauthn: { type: "object" } },
-}, [...BODY_FAILURES, "csrf_failed", "invalid_grant", "email_not_verified", "too_many_requests", ...SERVER_FAILURES]);
+  // No 429: an assertion is a signature over a single-use challenge, nothing to guess, so no throttle counts here.
+}, [...BODY_FAILURES, "csrf_failed", "invalid_grant", "email_not_verified", ...SERVER_FAILURES]);
 
 export const sessionOtpSchema = cookieSignIn("Cookie sign-in with an emailed code", "The code of `POST /auth/otp/send`; a user with a second factor gets `mfa_required`.", {
   type: "object", required: ["email", "code"], additionalProperties: false,

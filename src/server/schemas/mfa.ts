@@ -55,7 +55,8 @@ export const signInEnrolTotpSchema = {
   },
   response: {
     200: totpEnrolment,
-    ...errors(...BODY_FAILURES, "invalid_grant", "invalid_client", "too_many_requests", ...SERVER_FAILURES),
+    // No 429: this only starts the enrolment (nothing is checked); the code it leads to is, under the second-factor throttle.
+    ...errors(...BODY_FAILURES, "invalid_grant", "invalid_client", ...SERVER_FAILURES),
   },
 } as const;
 
