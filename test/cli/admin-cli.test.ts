@@ -72,7 +72,9 @@ test("keys revoke: the key is refused; an unknown kid is one line and exit 1", a
 
 test("a key id that starts with a dash is a value, not options (one kid in 64 does)", async () => {
   const kid = await core(async (t) => t.parts.keys.signingKey().kid);
-  const dashed = `-${kid.slice(1)}`; // the shape of a real kid: parseArgs took "-oX…" for options and refused it
+  // A kid's shape (43 base64url characters) that is no key here: parseArgs took "-oX…" for options and refused it.
+  const dashed = `-${randomBytes(32).toString("base64url").slice(1)}`;
+  assert.notEqual(dashed, kid);
   const unknown = await cli("keys", "revoke", dashed);
   assert.equal(unknown.code, 1, JSON.stringify(unknown));
   assert.match(unknown.err[0]!, /not_found/);
