@@ -111,16 +111,11 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   // Every answer is timed and gets its access line in one hook (each hook costs every request).
   const metrics = createMetrics(tessera);
   const accessLog = logStream ? createAccessLog(app, logStream, { level: tessera.config.accessLogLevel, sampleRate: tessera.config.accessLogSampleRate }) : undefined;
-  app.addHook("onResponse", accessLog
-    ? (request, reply, done) => {
-      observeAnswer(metrics, request, reply);
-      accessLog.record(request, reply);
-      done();
-    }
-    : (request, reply, done) => {
-      observeAnswer(metrics, request, reply);
-      done();
-    });
+  app.addHook("onResponse", (request, reply, done) => {
+    observeAnswer(metrics, request, reply);
+    accessLog?.record(request, reply);
+    done();
+  });
   if (logStream) {
     app.addHook("onClose", (_instance, done) => {
       accessLog?.flush();
