@@ -17,6 +17,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join, relative } from "node:path";
+import { printFailures } from "./print-failures.js";
 import { unreached } from "./reached-statuses.js";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -145,11 +146,6 @@ printFailures(failures);
 console.log(`\nℹ both runs: ${runs.join("; ")}`);
 for (const key of Object.keys(totals)) console.log(`ℹ ${key} ${totals[key]}`);
 console.log(`${totals.pass} passed, ${totals.fail} failed${totals.cancelled ? `, ${totals.cancelled} cancelled` : ""}${totals.skipped ? `, ${totals.skipped} skipped` : ""}`);
-function printFailures(list) {
-  if (list.length === 0) return;
-  console.log(`\nfailed (first ${list.length}):`);
-  for (const f of list) console.log(`- [${f.run}] ${f.file}: ${f.test}\n    ${f.error.replaceAll("\n", "\n    ")}`);
-}
 const ok = !(missingRequired || failed || totals.fail > 0 || totals.cancelled > 0 || unreachedStatuses.length > 0);
 // .ci/run runs the suite once per Node version and adds the runs up (scripts/sum-test-runs.js).
 if (process.env.TESSERA_TEST_TOTALS_FILE) {

@@ -7,6 +7,7 @@
 //
 // Usage: node scripts/sum-test-runs.js <totals file> <number of runs expected>
 import { existsSync, readFileSync } from "node:fs";
+import { printFailures } from "./print-failures.js";
 
 const [file, expectedText] = process.argv.slice(2);
 const expected = Number(expectedText);
@@ -17,11 +18,7 @@ const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 }
 for (const run of runs) for (const key of Object.keys(totals)) totals[key] += run[key] ?? 0;
 const missing = Math.max(0, expected - runs.length);
 
-const failures = runs.flatMap((r) => (r.failures ?? []).map((f) => ({ ...f, run: `${r.label}, ${f.run}` })));
-if (failures.length > 0) {
-  console.log(`\nfailed (first ${failures.length}):`);
-  for (const f of failures) console.log(`- [${f.run}] ${f.file}: ${f.test}\n    ${f.error.replaceAll("\n", "\n    ")}`);
-}
+printFailures(runs.flatMap((r) => (r.failures ?? []).map((f) => ({ ...f, run: `${r.label}, ${f.run}` }))));
 console.log(`\nℹ all Node versions: ${runs.map((r) => `${r.label}: ${r.pass} passed, ${r.fail} failed${r.ok ? "" : " (run failed)"}`).join("; ")}${missing ? `; ${missing} run(s) gave no summary` : ""}`);
 for (const key of Object.keys(totals)) console.log(`ℹ ${key} ${totals[key]}`);
 console.log(`${totals.pass} passed, ${totals.fail + missing} failed${totals.cancelled ? `, ${totals.cancelled} cancelled` : ""}${totals.skipped ? `, ${totals.skipped} skipped` : ""}`);
