@@ -63,9 +63,10 @@ async function waitForHealth(url: string, child: ChildProcess, what: string): Pr
  * manager's would go to a pipe or a journal; the file is written, not discarded.
  * The only addition is bench/eld-probe.js, loaded with --import, which reads the
  * event-loop delay when asked over IPC. `root` is the checkout to run (default:
- * this one, or BENCH_TESSERA_ROOT).
+ * this one, or BENCH_TESSERA_ROOT); `nodeArgs` go to node before the script
+ * (`--cpu-prof` for bench/profile.ts).
  */
-export async function startBenchServer(env: Record<string, string> = {}, root = ROOT): Promise<BenchServer> {
+export async function startBenchServer(env: Record<string, string> = {}, root = ROOT, nodeArgs: string[] = []): Promise<BenchServer> {
   // Another checkout (root) is started as it is: build it first.
   if (root === ROOT) ensureBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), "tessera-bench-"));
@@ -73,7 +74,7 @@ export async function startBenchServer(env: Record<string, string> = {}, root = 
   const port = await freePort();
   const logFile = join(dataDir, "server.log");
   const log = openSync(logFile, "a");
-  const child = spawn(process.execPath, ["--import", new URL("./eld-probe.js", import.meta.url).pathname, "bin/tessera.js", "serve"], {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", new URL("./eld-probe.js", import.meta.url).pathname, "bin/tessera.js", "serve"], {
     cwd: root,
     // The benchmarks register all their users from 127.0.0.1: the per-IP registration throttle would stop them.
     env: {

@@ -69,6 +69,8 @@ export interface RequestOptions {
 export interface TestServer extends RunningServer {
   issuer: string;
   dataDir: string;
+  /** The server's settings, e.g. to open a second instance or the CLI on the same data. */
+  config: Config;
   clock: TestClock | undefined;
   request<T = Record<string, unknown>>(method: string, path: string, options?: RequestOptions): Promise<Answer<T>>;
   signUpAndSignIn(username?: string, password?: string, extra?: Record<string, string>): Promise<SignedIn>;
@@ -144,6 +146,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     url: base,
     issuer,
     dataDir,
+    config,
     clock: options.clock,
     request,
     signUpAndSignIn,

@@ -1,7 +1,8 @@
 /**
  * The SQLite corner: opening the file with the pragmas Tessera relies on, and
  * recognising SQLite's errors; its fast paths for the hot statements are in
- * hot-path.ts.
+ * hot-path.ts, and the session check remembered until the database changes in
+ * session-views.ts.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
@@ -10,6 +11,7 @@ import { Kysely, SqliteDialect } from "kysely";
 import { createKyselyStore } from "../kysely-store.js";
 import type { Store } from "../store.js";
 import { directRunner, groupCommitter, withStatementCache } from "./hot-path.js";
+import { rememberSessionViews } from "./session-views.js";
 import { migrateToLatest } from "../migrations/index.js";
 import type { Database } from "../schema.js";
 
@@ -59,7 +61,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const statements = withStatementCache(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
   await migrateToLatest(db as Kysely<unknown>, "sqlite");
-  return createKyselyStore(db, {
+  const store = createKyselyStore(db, {
     name: "sqlite",
     runDirect: directRunner(database, statements),
     runGrouped: groupCommitter(database, statements),
@@ -67,4 +69,5 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     isUnavailable: (error) => /^SQLITE_(BUSY|LOCKED)/.test(sqliteCode(error)),
     isUniqueViolation: (error) => ["SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"].includes(sqliteCode(error)),
   });
+  return { ...store, findSessionView: rememberSessionViews(database, store.findSessionView) };
 }
