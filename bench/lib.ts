@@ -25,6 +25,8 @@ export interface Measured {
 
 export interface BenchServer {
   url: string;
+  /** The issuer it was started with (the origin a browser would have). */
+  issuer: string;
   dataDir: string;
   masterKey: string;
   child: ChildProcess;
@@ -64,9 +66,11 @@ async function waitForHealth(url: string, child: ChildProcess, what: string): Pr
  * The only addition is bench/eld-probe.js, loaded with --import, which reads the
  * event-loop delay when asked over IPC. `root` is the checkout to run (default:
  * this one, or BENCH_TESSERA_ROOT); `nodeArgs` go to node before the script
- * (`--cpu-prof` for bench/profile.ts).
+ * (`--cpu-prof` for bench/profile.ts). `issuerHost` names the issuer: passkeys
+ * need a domain (WebAuthn's RP ID), so their rows pass "localhost"; requests
+ * still go to 127.0.0.1.
  */
-export async function startBenchServer(env: Record<string, string> = {}, root = ROOT, nodeArgs: string[] = []): Promise<BenchServer> {
+export async function startBenchServer(env: Record<string, string> = {}, root = ROOT, nodeArgs: string[] = [], issuerHost = "127.0.0.1"): Promise<BenchServer> {
   // Another checkout (root) is started as it is: build it first.
   if (root === ROOT) ensureBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), "tessera-bench-"));
@@ -78,7 +82,7 @@ export async function startBenchServer(env: Record<string, string> = {}, root = 
     cwd: root,
     // The benchmarks register all their users from 127.0.0.1: the per-IP registration throttle would stop them.
     env: {
-      ...process.env, NODE_ENV: "production", HOST: "127.0.0.1", PORT: String(port), TESSERA_ISSUER: `http://127.0.0.1:${port}`, TESSERA_DATA_DIR: dataDir,
+      ...process.env, NODE_ENV: "production", HOST: "127.0.0.1", PORT: String(port), TESSERA_ISSUER: `http://${issuerHost}:${port}`, TESSERA_DATA_DIR: dataDir,
       TESSERA_MASTER_KEY: masterKey, TESSERA_THROTTLE_REGISTER_IP: "0", TESSERA_SWEEP_INTERVAL: "0", ...env,
     },
     stdio: ["ignore", log, log, "ipc"],
@@ -88,6 +92,7 @@ export async function startBenchServer(env: Record<string, string> = {}, root = 
   await waitForHealth(url, child, "tessera serve");
   return {
     url,
+    issuer: `http://${issuerHost}:${port}`,
     dataDir,
     masterKey,
     child,

@@ -3,7 +3,9 @@
  * server does it (unseal the secret, three HMAC-SHA-1 steps) and a passkey
  * assertion's verification (@simplewebauthn/server, ES256), beside one
  * argon2id password hash at the default parameters — the first step every
- * second step follows. `npm run bench -- mfa`.
+ * second step follows. `npm run bench -- mfa`. Over HTTP: the password grant
+ * before and after second factors, then TOTP and passkeys as the second step,
+ * and a passkey alone.
  */
 import { randomBytes } from "node:crypto";
 import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from "@simplewebauthn/server";
@@ -11,7 +13,7 @@ import { hash } from "@node-rs/argon2";
 import { deriveKey, seal, unseal } from "../src/core/keys/master-key.js";
 import { matchTotp, newTotpSecret, totpAt, base32Decode } from "../src/core/mfa/totp.js";
 import { SoftAuthenticator } from "../test/helpers/soft-authenticator.js";
-import { postJson, startBenchServer } from "./lib.js";
+import { postJson, startBenchServer, type BenchServer } from "./lib.js";
 
 async function perSecond(run: () => unknown, ms = 1500): Promise<number> {
   const end = performance.now() + ms;
@@ -76,6 +78,45 @@ async function passwordGrant(url: string, username: string): Promise<Record<stri
 }
 
 /**
+ * Passkey sign-ins over HTTP, with the software authenticator of the tests (real
+ * P-256 keys, real ES256 assertions): CONCURRENCY users, each with one passkey,
+ * sign in again and again (an assertion's counter rises each time, as a real
+ * authenticator's does) — as the second step after the password, and alone.
+ */
+async function benchPasskeysHttp(server: BenchServer): Promise<{ secondStep: number; alone: number }> {
+  const { url, issuer } = server;
+  const users: Array<{ username: string; auth: SoftAuthenticator }> = [];
+  for (let i = 0; i < CONCURRENCY; i++) {
+    const username = `passkey${i}`;
+    await postJson(`${url}/auth/register`, { username, password: PASSWORD });
+    const tokens = (await passwordGrant(url, username)) as { access_token: string };
+    const headers = { authorization: `Bearer ${tokens.access_token}` };
+    const auth = new SoftAuthenticator({ origin: issuer });
+    const options = await postJson<Record<string, unknown>>(`${url}/auth/passkeys/options`, {}, headers);
+    await postJson(`${url}/auth/passkeys`, { response: auth.create(options), name: "bench" }, headers);
+    users.push({ username, auth });
+  }
+  const grant = async (body: Record<string, unknown>) => {
+    const response = await fetch(`${url}/oauth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    if (response.status !== 200) throw new Error(`passkey sign-in: ${response.status} ${await response.text()}`);
+    await response.arrayBuffer();
+  };
+  const secondStep = await throughput(async (i) => {
+    const user = users[i % CONCURRENCY]!;
+    const first = await passwordGrant(url, user.username);
+    const { options } = await postJson<{ options: Record<string, unknown> }>(`${url}/auth/passkeys/mfa-options`, { mfa_token: first.mfa_token });
+    await grant({ grant_type: "urn:tessera:params:oauth:grant-type:mfa", mfa_token: first.mfa_token, webauthn: user.auth.get(options) });
+  }, CONCURRENCY, ROUND_MS);
+  // Discoverable: no username, the authenticator picks the credential (here: the loop's user).
+  const alone = await throughput(async (i) => {
+    const user = users[i % CONCURRENCY]!;
+    const { challenge_id, options } = await postJson<{ challenge_id: string; options: Record<string, unknown> }>(`${url}/auth/passkeys/login-options`, {});
+    await grant({ grant_type: "urn:tessera:params:oauth:grant-type:passkey", challenge_id, webauthn: user.auth.get(options, { credential: user.auth.credentials[0] }) });
+  }, CONCURRENCY, ROUND_MS);
+  return { secondStep, alone };
+}
+
+/**
  * Over HTTP, the server started as users start it (bench/lib.ts), default argon2
  * parameters: the password grant of a user without a factor — on this checkout and,
  * when BENCH_MFA_BEFORE names a built checkout of the commit before second factors,
@@ -84,9 +125,10 @@ async function passwordGrant(url: string, username: string): Promise<Record<stri
  */
 export async function benchMfaHttp(): Promise<Record<string, number | string>> {
   const before = process.env.BENCH_MFA_BEFORE;
-  const servers = [{ name: "this checkout", server: await startBenchServer() }];
+  // Both named localhost: passkeys need a domain for their RP ID (the password grant does not care).
+  const servers = [{ name: "this checkout", server: await startBenchServer({}, undefined, [], "localhost") }];
   if (before) {
-    servers.push({ name: "before second factors", server: await startBenchServer({}, before) });
+    servers.push({ name: "before second factors", server: await startBenchServer({}, before, [], "localhost") });
   }
   try {
     for (const { server } of servers) {
@@ -124,11 +166,14 @@ export async function benchMfaHttp(): Promise<Record<string, number | string>> {
       }
     }));
     const totp = Math.round((users.length / ((performance.now() - started) / 1000)) * 10) / 10;
+    const passkey = await benchPasskeysHttp(servers[0]!.server);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const result: Record<string, number | string> = {};
     for (const { name } of servers) result[`password grant, no factor, ${name} (sign-ins/s, rounds ${rounds[name]!.join(" / ")})`] = median(rounds[name]!);
     if (before) result["ratio this / before (medians)"] = Math.round((median(rounds["this checkout"]!) / median(rounds["before second factors"]!)) * 100) / 100;
     result[`password + TOTP second step (sign-ins/s, two requests each, ${users.length} users)`] = totp;
+    result["password + passkey second step (sign-ins/s, three requests each: password grant, mfa-options, mfa grant)"] = passkey.secondStep;
+    result["passkey alone, discoverable (sign-ins/s, two requests each: login-options, passkey grant; no argon2)"] = passkey.alone;
     return result;
   } finally {
     for (const { server } of servers) await server.stop();
