@@ -177,7 +177,7 @@ export interface ResetOperations {
   redeem: PasswordResets["redeem"];
 }
 
-export type MfaOperations = Pick<ReturnType<typeof mfaUseCases>, "tokenGrant" | "passkeyTokenGrant" | "cookieLogin" | "passkeyCookieLogin" | "secondStepPasskeyOptions" | "enrolTotpForSignIn" | "passkeys">;
+export type MfaOperations = Pick<ReturnType<typeof mfaUseCases>, "tokenGrant" | "passkeyTokenGrant" | "cookieLogin" | "passkeyCookieLogin" | "secondStepPasskeyOptions" | "enrolTotpForSignIn" | "enrolPasskeyOptionsForSignIn" | "passkeys">;
 export type FactorOperations = Pick<FactorService, "list" | "enrolTotp" | "confirmTotp" | "remove" | "assertHasFactor" | "newRecoveryCodes"> & {
   /** Step-up (RFC 9470): refuses a sign-in older than TESSERA_STEP_UP_MAX_AGE_SECONDS with insufficient_user_authentication. */
   assertRecentSignIn(p: Principal): void;

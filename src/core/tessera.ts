@@ -227,7 +227,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
       ...bound(factors, "list", "enrolTotp", "confirmTotp", "remove", "assertHasFactor", "newRecoveryCodes"),
       assertRecentSignIn: (p) => assertRecentSignIn(principalAuth(p), config.stepUpMaxAgeSeconds, now()),
     },
-    mfa: bound(mfa, "tokenGrant", "passkeyTokenGrant", "cookieLogin", "passkeyCookieLogin", "secondStepPasskeyOptions", "enrolTotpForSignIn", "passkeys"),
+    mfa: bound(mfa, "tokenGrant", "passkeyTokenGrant", "cookieLogin", "passkeyCookieLogin", "secondStepPasskeyOptions", "enrolTotpForSignIn", "enrolPasskeyOptionsForSignIn", "passkeys"),
     mail: {
       service: mail.service, sender: mail.sender, mailDir: mail.mailDir, devPage: mail.devPage, description: mail.description,
       formToken: mail.formToken, checkFormToken: mail.checkFormToken,

@@ -3,7 +3,8 @@
 // keys, user verification): enrol an authenticator app from its QR code's
 // secret and see the recovery codes once; add a named passkey; sign out and
 // sign in with the password then the passkey; sign in with the passkey
-// alone, from the button and through conditional UI; a replayed assertion refused; a credential of another RP refused.
+// alone, from the button and through conditional UI; a replayed assertion refused; a credential of another RP refused;
+// a role that requires a factor: the sign-in enrols a passkey or an app, then finishes.
 // WebAuthn needs a domain, so the issuer is http://localhost:<port> (RP ID
 // "localhost").
 import assert from "node:assert/strict";
@@ -19,20 +20,21 @@ const root = new URL("../../", import.meta.url).pathname;
 let browser: Browser;
 let server: TestServer;
 let other: TestServer;
+let policy: TestServer;
 
 before(async () => {
   const built = spawnSync(process.execPath, ["scripts/build-web.js"], { cwd: root, encoding: "utf8" });
   assert.equal(built.status, 0, built.stderr);
-  const local = () => startTestServer({ clock: testClock(), config: { issuer: "http://localhost:0" } });
-  [server, other, browser] = await Promise.all([local(), local(), launch()]);
+  const local = (mfaRequiredRoles: string[] = []) => startTestServer({ clock: testClock(), config: { issuer: "http://localhost:0", mfaRequiredRoles } });
+  [server, other, policy, browser] = await Promise.all([local(), local(), local(["ops"]), launch()]);
 });
 after(async () => {
   await browser?.close();
-  await Promise.all([server?.close(), other?.close()]);
+  await Promise.all([server?.close(), other?.close(), policy?.close()]);
 });
 
 /** A page of the demo with a virtual authenticator of its own. */
-async function openDemo(): Promise<{ page: Page; problems: string[] }> {
+async function openDemo(target = server): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const problems = problemsOf(page);
@@ -50,7 +52,7 @@ async function openDemo(): Promise<{ page: Page; problems: string[] }> {
     const available = PublicKeyCredential.isConditionalMediationAvailable?.bind(PublicKeyCredential);
     PublicKeyCredential.isConditionalMediationAvailable = async () => localStorage.getItem("test:conditional") === "on" && (await available?.()) === true;
   });
-  await page.goto(`${server.issuer}/`);
+  await page.goto(`${target.issuer}/`);
   await page.waitForFunction(() => window.tessera?.client !== undefined);
   return { page, problems };
 }
@@ -141,4 +143,51 @@ test("the demo page: authenticator app by QR code, recovery codes once, a named 
     foreign: (await grant(other, { challenge_id: foreign.challenge_id, webauthn: foreignAssertion })).status,
   };
   assert.deepEqual(refused, { first: 200, replay: 400, foreign: 400 });
+});
+
+test("the demo page, a role that requires a second factor: the sign-in enrols a passkey, or an authenticator app, and finishes with recovery codes", async () => {
+  const { page, problems } = await openDemo(policy);
+  const signInWithPassword = async (username: string) => {
+    await page.locator("#signin-username").fill(username);
+    await page.locator("#signin-password").fill(PASSWORD);
+    await page.locator("#form-signin").getByRole("button", { name: "Sign in", exact: true }).click();
+  };
+  const recoveryCodesShown = async () => {
+    await page.locator("#recovery-box").waitFor();
+    const codes = await page.locator("#recovery-codes li").allInnerTexts();
+    await page.getByRole("button", { name: "I have saved them" }).click();
+    return codes.length;
+  };
+  const passkeyUser = `enrolpk${process.pid}`;
+  await policy.tessera.admin.users.create({ username: passkeyUser, password: PASSWORD, roles: ["ops"] }, { id: "test" });
+  await signInWithPassword(passkeyUser);
+  await page.locator("#form-enrol-step").waitFor();
+  await page.getByRole("button", { name: "Create a passkey" }).click();
+  await page.getByRole("status").filter({ hasText: `Signed in as ${passkeyUser}` }).waitFor();
+  assert.equal(await recoveryCodesShown(), 10);
+  assert.equal(await page.locator("#form-enrol-step").isHidden(), true);
+  await page.locator('#factor-list li[data-type="passkey"]').waitFor();
+  assert.match(await page.locator('#jwt-claims [data-claim="amr"] td').innerText(), /"pwd".*"user".*"mfa"/);
+  await screenshot(page, "mfa-enrolment-at-sign-in");
+  // From now on, the usual second step: the passkey just made.
+  await signOut(page);
+  await signInWithPassword(passkeyUser);
+  await page.locator("#form-second-step").waitFor();
+  await page.getByRole("button", { name: "Use a passkey" }).click();
+  await page.getByRole("status").filter({ hasText: `Signed in as ${passkeyUser}` }).waitFor();
+  await signOut(page);
+
+  const appUser = `enrolapp${process.pid}`;
+  await policy.tessera.admin.users.create({ username: appUser, password: PASSWORD, roles: ["ops"] }, { id: "test" });
+  await signInWithPassword(appUser);
+  await page.getByRole("button", { name: "Use an authenticator app" }).click();
+  await page.locator("#enrol-step-app").waitFor();
+  assert.match((await page.locator("#enrol-step-qr").getAttribute("src")) ?? "", /^data:image\/svg\+xml;charset=utf-8,%3Csvg/);
+  const secret = await page.locator("#enrol-step-secret").innerText();
+  await page.locator("#enrol-step-code").fill(totpAt(base32Decode(secret), policy.clock!.now()));
+  await page.getByRole("button", { name: "Verify and sign in" }).click();
+  await page.getByRole("status").filter({ hasText: `Signed in as ${appUser}` }).waitFor();
+  assert.equal(await recoveryCodesShown(), 10);
+  assert.deepEqual(await page.locator("#factor-list li strong").allInnerTexts(), ["Authenticator app"]);
+  assert.deepEqual(problems.filter((p) => !/status of 40[03]/.test(p)), []);
 });

@@ -191,7 +191,7 @@ describe("the rest, each once", () => {
 
   test("the second steps of a sign-in answer 401 invalid_client to a client that does not exist", async () => {
     const wrong: string[] = [];
-    for (const path of ["/auth/mfa-enrollment/totp", "/auth/passkeys/mfa-options"]) {
+    for (const path of ["/auth/mfa-enrollment/totp", "/auth/mfa-enrollment/passkey/options", "/auth/passkeys/mfa-options"]) {
       const res = await send("POST", path, JSON.stringify({ mfa_token: "status-probe", client_id: "no-such-client" }), { "content-type": "application/json" });
       if (res.status !== 401 || res.error !== "invalid_client") wrong.push(`${path}: ${res.status} ${res.error}`);
     }

@@ -1,6 +1,7 @@
 // Policy around second factors (docs/mfa.md): a role that requires one
 // (TESSERA_MFA_REQUIRED_ROLES) — enrolment at the next sign-in, on the password
-// grant and the cookie login, before any session — and step-up on every admin
+// grant and the cookie login, before any session, with an authenticator app or
+// a passkey — and step-up on every admin
 // route that changes something, with the RFC 9470 challenge.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -8,6 +9,7 @@ import { base32Decode, totpAt } from "../../src/core/mfa/totp.js";
 import { loadConfig } from "../../src/core/config.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 import { signIn, signInAdmin } from "../helpers/admin.js";
+import { SoftAuthenticator } from "../helpers/soft-authenticator.js";
 
 const MFA = "urn:tessera:params:oauth:grant-type:mfa";
 const PASSWORD = "mandatory factor test password";
@@ -140,6 +142,127 @@ describe("a role that requires a second factor", () => {
     }
     const metrics = await server.request("GET", "/metrics");
     if (metrics.status === 200) assert.match(metrics.text, /tessera_second_factor_total\{method="unknown",outcome="enrollment_required"\} [1-9]/);
+  });
+});
+
+describe("a passkey enrolled at the sign-in a role requires a factor for", () => {
+  // Passkeys need a domain: a server of its own, named localhost (RP ID "localhost").
+  let pk: TestServer;
+  before(async () => {
+    pk = await startTestServer({ clock, hashConcurrency: 2, config: { issuer: "http://localhost:0", mfaRequiredRoles: ["ops"] } });
+  });
+  after(() => pk.close());
+  const passkeyUser = async () => {
+    const username = `pkpolicy${process.pid}x${++n}`;
+    const created = await pk.tessera.admin.users.create({ username, password: PASSWORD, roles: ["ops"] }, { id: "test" });
+    return { username, id: created.user.id };
+  };
+  const enrolmentToken = async (username: string) => {
+    const first = await pk.request<Refusal>("POST", "/oauth/token", { form: { grant_type: "password", username, password: PASSWORD } });
+    assert.equal(first.status, 403, first.text);
+    assert.equal(first.body.error, "mfa_enrollment_required");
+    return first.body;
+  };
+  const creationOptions = async (mfaToken: string) => {
+    const res = await pk.request<Record<string, unknown>>("POST", "/auth/mfa-enrollment/passkey/options", { json: { mfa_token: mfaToken } });
+    assert.equal(res.status, 200, res.text);
+    return res.body;
+  };
+  const factorsOf = async (id: string) => (await pk.tessera.factors.list(id)).factors;
+  const pkSessionsOf = (username: string) => pk.tessera.admin.users.sessions(username);
+  const finish = (mfaToken: string, webauthn: unknown) => pk.request<Tokens & Refusal>("POST", "/oauth/token", { json: { grant_type: MFA, mfa_token: mfaToken, webauthn } });
+
+  test("mfa_enrollment_required offers totp and passkey; the new passkey's creation response finishes the sign-in with recovery codes", async () => {
+    const u = await passkeyUser();
+    const first = await enrolmentToken(u.username);
+    assert.deepEqual(first.methods, ["totp", "passkey"]);
+    const options = await creationOptions(first.mfa_token!);
+    assert.deepEqual((options.authenticatorSelection as Record<string, string>).userVerification, "required");
+    assert.equal((options.rp as { id: string }).id, "localhost");
+    assert.equal((await factorsOf(u.id)).length, 0, "options enrol nothing");
+    const auth = new SoftAuthenticator({ origin: pk.issuer });
+    const done = await finish(first.mfa_token!, auth.create(options));
+    assert.equal(done.status, 200, done.text);
+    assert.equal(done.body.recovery_codes?.length, 10);
+    const claims = JSON.parse(Buffer.from(done.body.access_token.split(".")[1]!, "base64url").toString()) as { amr: string[] };
+    assert.deepEqual(claims.amr, ["pwd", "hwk", "user", "mfa"]);
+    const factors = await factorsOf(u.id);
+    assert.deepEqual(factors.map((f) => [f.type, f.name]), [["passkey", "Passkey"]]);
+    assert.equal((await pkSessionsOf(u.username)).length, 1);
+
+    // From now on: the usual second step, and the passkey proves it.
+    const next = await pk.request<Refusal>("POST", "/oauth/token", { form: { grant_type: "password", username: u.username, password: PASSWORD } });
+    assert.equal(next.body.error, "mfa_required");
+    assert.deepEqual(next.body.methods, ["passkey", "recovery_code"]);
+    const request = await pk.request<{ options: Record<string, unknown> }>("POST", "/auth/passkeys/mfa-options", { json: { mfa_token: next.body.mfa_token } });
+    const second = await finish(next.body.mfa_token!, auth.get(request.body.options));
+    assert.equal(second.status, 200, second.text);
+    assert.equal(second.body.recovery_codes, undefined, "codes only when the sign-in enrolled the first factor");
+  });
+
+  test("cookie login: the same enrolment, finished by /session/mfa", async () => {
+    const u = await passkeyUser();
+    const login = await pk.request<Refusal>("POST", "/session/login", { json: { username: u.username, password: PASSWORD }, headers: { origin: pk.issuer } });
+    assert.equal(login.status, 403, login.text);
+    assert.equal(login.body.error, "mfa_enrollment_required");
+    const auth = new SoftAuthenticator({ origin: pk.issuer });
+    const creation = auth.create(await creationOptions(login.body.mfa_token!));
+    const done = await pk.request<{ csrf_token: string; recovery_codes: string[] }>("POST", "/session/mfa", { json: { mfa_token: login.body.mfa_token, webauthn: creation }, headers: { origin: pk.issuer } });
+    assert.equal(done.status, 200, done.text);
+    assert.equal(done.body.recovery_codes.length, 10);
+    assert.ok(done.headers.getSetCookie().some((c) => c.startsWith("__Host-tessera_session=")));
+  });
+
+  test("refused: a creation for another origin or RP ID, a replayed creation, an assertion, a second step's token, another client, bad input — nothing stored", async () => {
+    const u = await passkeyUser();
+    const first = await enrolmentToken(u.username);
+    const token = first.mfa_token!;
+    const auth = new SoftAuthenticator({ origin: pk.issuer });
+    const wrongOrigin = await finish(token, auth.create(await creationOptions(token), { origin: "https://evil.example" }));
+    assert.equal(wrongOrigin.status, 400, wrongOrigin.text);
+    assert.equal(wrongOrigin.body.error, "invalid_grant");
+    const wrongRp = await finish(token, auth.create(await creationOptions(token), { rpId: "evil.example" }));
+    assert.equal(wrongRp.body.error, "invalid_grant", wrongRp.text);
+    assert.equal((await factorsOf(u.id)).length, 0, "a refused creation stores no passkey");
+    for (const webauthn of ["{}", "not json", JSON.stringify({ type: "public-key", id: "AAAA", rawId: "AAAA", response: { clientDataJSON: "AAAA", attestationObject: "A".repeat(9000) } })]) {
+      const res = await pk.request<Refusal>("POST", "/oauth/token", { form: { grant_type: MFA, mfa_token: token, webauthn } });
+      assert.equal(res.status, 400, `${webauthn.slice(0, 40)} → ${res.text}`);
+      assert.equal(res.body.error, "invalid_request");
+    }
+    // A fresh token (each refusal above spent one of this one's attempts): the right creation finishes.
+    const fresh = await enrolmentToken(u.username);
+    const options = await creationOptions(fresh.mfa_token!);
+    const creation = auth.create(options);
+    const other = await pk.tessera.admin.resources.createClient({ name: "other", id: `pkother${n}`, grantTypes: ["password"], public: true, firstParty: true }, { id: "test" });
+    const foreign = await pk.request<Refusal>("POST", "/oauth/token", { json: { grant_type: MFA, mfa_token: fresh.mfa_token, webauthn: creation, client_id: other.client.id } });
+    assert.equal(foreign.status, 400, foreign.text);
+    const foreignOptions = await pk.request<Refusal>("POST", "/auth/mfa-enrollment/passkey/options", { json: { mfa_token: fresh.mfa_token, client_id: other.client.id } });
+    assert.equal(foreignOptions.body.error, "invalid_grant", foreignOptions.text);
+    const done = await finish(fresh.mfa_token!, creation);
+    assert.equal(done.status, 200, done.text);
+    // The same creation again, with a new token (the user now has the passkey, so a second-step token).
+    const again = await pk.request<Refusal>("POST", "/oauth/token", { form: { grant_type: "password", username: u.username, password: PASSWORD } });
+    assert.equal(again.body.error, "mfa_required");
+    const replay = await finish(again.body.mfa_token!, creation);
+    assert.equal(replay.status, 400, replay.text);
+    const secondStepOptions = await pk.request<Refusal>("POST", "/auth/mfa-enrollment/passkey/options", { json: { mfa_token: again.body.mfa_token } });
+    assert.equal(secondStepOptions.body.error, "invalid_grant", "a second step's token starts no enrolment");
+    assert.equal((await factorsOf(u.id)).length, 1);
+    for (const json of [{}, { mfa_token: 5 }, { mfa_token: token, extra: 1 }]) {
+      const res = await pk.request<Refusal>("POST", "/auth/mfa-enrollment/passkey/options", { json });
+      assert.equal(res.status, 400, `${JSON.stringify(json)} → ${res.text}`);
+    }
+  });
+
+  test("30 parallel finishes with one creation response: one sign-in, one passkey", async () => {
+    const u = await passkeyUser();
+    const first = await enrolmentToken(u.username);
+    const creation = new SoftAuthenticator({ origin: pk.issuer }).create(await creationOptions(first.mfa_token!));
+    const results = await Promise.all(Array.from({ length: 30 }, () => finish(first.mfa_token!, creation)));
+    assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(","));
+    assert.ok(results.every((r) => r.status === 200 || r.status === 400), results.map((r) => r.status).join(","));
+    assert.equal((await factorsOf(u.id)).length, 1);
+    assert.equal((await pkSessionsOf(u.username)).length, 1);
   });
 });
 

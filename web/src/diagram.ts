@@ -18,7 +18,7 @@ interface Step {
 const LANES = ["Browser · tessera/client", "Tessera · auth server", "API · resource server"];
 const STEPS: Step[] = [
   { id: "signin", from: 0, to: 1, token: "POST /oauth/token · password grant", cookie: "POST /session/login · password", caption: "The password crosses the wire once, at sign-in." },
-  { id: "mfa-required", from: 1, to: 0, token: "403 mfa_required · mfa_token + methods", cookie: "403 mfa_required · no cookie yet", caption: "The password was right, but this user has a second factor: no session yet, only a short-lived single-use mfa_token." },
+  { id: "mfa-required", from: 1, to: 0, token: "403 mfa_required · mfa_token + methods", cookie: "403 mfa_required · no cookie yet", caption: "The password was right, but this user has a second factor (or must enrol one first: mfa_enrollment_required): no session yet, only a short-lived single-use mfa_token." },
   { id: "second-step", from: 0, to: 1, token: "POST /oauth/token · mfa grant (code / passkey)", cookie: "POST /session/mfa · code / passkey", caption: "The second step: the mfa_token with a TOTP code, a recovery code or a passkey assertion finishes the sign-in." },
   { id: "passkey", from: 0, to: 1, token: "POST /oauth/token · passkey grant", cookie: "POST /session/passkey", caption: "A passkey alone: the browser signs the server's challenge for this origin, with user verification — no password at all." },
   { id: "tokens", from: 1, to: 0, token: "access token (JWT) + refresh token", cookie: "Set-Cookie: HttpOnly session + CSRF token", caption: "Tessera answers with a short-lived signed access token and a rotating refresh token." },

@@ -16,6 +16,11 @@ export interface FactorsPanel {
   hide(): void;
 }
 
+/** An otpauth URI as a QR code image (SVG, made here: nothing is fetched). */
+export function qrCode(otpauthUri: string): string {
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(renderSVG(otpauthUri))}`;
+}
+
 export function createFactorsPanel(client: () => TesseraClient, remove: (id: string) => void): FactorsPanel {
   const card = byId("factors-card");
   const render = ({ factors, recovery_codes_left: left }: Factors) => {
@@ -40,7 +45,7 @@ export function createFactorsPanel(client: () => TesseraClient, remove: (id: str
       form.hidden = !enrolment;
       if (!enrolment) return;
       form.dataset.factor = enrolment.factor_id;
-      byId<HTMLImageElement>("totp-qr").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(renderSVG(enrolment.otpauth_uri))}`;
+      byId<HTMLImageElement>("totp-qr").src = qrCode(enrolment.otpauth_uri);
       byId("totp-secret").textContent = enrolment.secret;
       byId<HTMLInputElement>("totp-code").focus();
     },

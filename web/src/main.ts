@@ -3,7 +3,7 @@
 import { createClient, TesseraError, type AuthChangeEvent, type Session, type TesseraClient } from "../../packages/client/src/index.js";
 import { createCookiePanel } from "./cookie-panel.js";
 import { createDiagram, type StepId } from "./diagram.js";
-import { createFactorsPanel } from "./factors-panel.js";
+import { createFactorsPanel, qrCode } from "./factors-panel.js";
 import { byId, fillList, h } from "./dom.js";
 import { renderSessions } from "./sessions-panel.js";
 import { loadSettings, saveSettings, STORAGE_HELP, type StorageChoice } from "./settings.js";
@@ -34,10 +34,10 @@ function stepFor(entry: TraceEntry, done: boolean): StepId | undefined {
   switch (entry.kind) {
     case "sign-in":
     case "cookie-login":
-      if (done && entry.error === "mfa_required") return "mfa-required";
+      if (done && (entry.error === "mfa_required" || entry.error === "mfa_enrollment_required")) return "mfa-required";
       return !done ? "signin" : failed ? "refused" : "tokens";
     case "second-step":
-      return !done ? "second-step" : failed ? "refused" : entry.path.endsWith("mfa-options") ? undefined : "tokens";
+      return !done ? "second-step" : failed ? "refused" : /options$|\/totp$/.test(entry.path) ? undefined : "tokens";
     case "passkey-signin":
       return !done ? "passkey" : failed ? "refused" : entry.path.endsWith("login-options") ? undefined : "tokens";
     case "refresh":
@@ -148,6 +148,7 @@ function onAuthChange(event: AuthChangeEvent): void {
   if (event.type === "SIGNED_IN") {
     hideError();
     byId("form-second-step").hidden = true;
+    byId("form-enrol-step").hidden = true;
     void showUser();
     void factors.refresh();
   }
@@ -266,6 +267,12 @@ async function firstStep(step: () => Promise<unknown>): Promise<void> {
   try {
     await step();
   } catch (error) {
+    if (error instanceof TesseraError && error.code === "mfa_enrollment_required") {
+      byId("form-enrol-step").hidden = false;
+      byId("enrol-step-app").hidden = true;
+      byId("enrol-step-passkey").hidden = !error.methods?.includes("passkey");
+      return;
+    }
     if (!(error instanceof TesseraError && error.code === "mfa_required")) throw error;
     const methods = error.methods ?? [];
     byId("form-second-step").hidden = false;
@@ -320,6 +327,19 @@ onClick("passkey-signin", async () => {
     });
   });
 }
+// A role that requires a second factor: the sign-in finishes by enrolling one.
+onClick("enrol-step-totp", async () => {
+  const enrolment = await client.enrolTotpToSignIn("Authenticator app");
+  byId("enrol-step-app").hidden = false;
+  byId<HTMLImageElement>("enrol-step-qr").src = qrCode(enrolment.otpauth_uri);
+  byId("enrol-step-secret").textContent = enrolment.secret;
+  byId<HTMLInputElement>("enrol-step-code").focus();
+});
+onSubmit("form-enrol-step", async (data) => factors.recoveryCodes((await client.finishEnrolment({ otp: field(data, "code").trim() })).recoveryCodes));
+onClick("enrol-step-passkey", async () => {
+  stopOffering();
+  factors.recoveryCodes((await client.finishEnrolment({ passkey: true })).recoveryCodes);
+});
 onClick("enrol-totp", async () => factors.pending(await client.enrolTotp("Authenticator app")));
 onSubmit("form-totp-confirm", async (data) => {
   const form = byId<HTMLFormElement>("form-totp-confirm");

@@ -38,7 +38,7 @@ function classify(method: string, path: string, grant: string | null): RequestKi
   if (path === "/oauth/token" && grant?.endsWith(":mfa")) return "second-step";
   if (path === "/oauth/token" && grant?.endsWith(":passkey")) return "passkey-signin";
   if (path === "/oauth/token") return grant === "refresh_token" ? "refresh" : "sign-in";
-  if (path === "/session/mfa" || path === "/auth/passkeys/mfa-options") return "second-step";
+  if (path === "/session/mfa" || path === "/auth/passkeys/mfa-options" || path.startsWith("/auth/mfa-enrollment/")) return "second-step";
   if (path === "/session/passkey" || path === "/auth/passkeys/login-options") return "passkey-signin";
   if (/^\/auth\/(factors|passkeys|recovery-codes)/.test(path)) return "factors";
   if (path === "/oauth/revoke") return "revoke";

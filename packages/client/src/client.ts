@@ -62,6 +62,21 @@ export interface TesseraClient {
    * before starting another ceremony. Reports `SIGNED_IN` with reason `passkey`.
    */
   signInWithPasskey(options?: { mediation?: CredentialMediationRequirement; signal?: AbortSignal }): Promise<Session>;
+  /**
+   * A sign-in that answered `mfa_enrollment_required` (a role of the user
+   * requires a second factor and they have none; `methods` says which can be
+   * enrolled) finishes by enrolling one, with the pending `mfa_token`:
+   * `enrolTotpToSignIn` starts an authenticator app (show `otpauth_uri` as a
+   * QR code), then `finishEnrolment({ otp })` takes its first code; or
+   * `finishEnrolment({ passkey: true })` creates a passkey on this device.
+   */
+  enrolTotpToSignIn(name?: string): Promise<TotpEnrolment>;
+  /**
+   * Finishes the sign-in with the factor just enrolled (see `enrolTotpToSignIn`);
+   * reports `SIGNED_IN` with reason `mfa`. Resolves with the ten recovery codes
+   * as well: show them once, they are kept nowhere.
+   */
+  finishEnrolment(proof: { otp: string } | { passkey: true }): Promise<{ session: Session; recoveryCodes: string[] }>;
   /** The user's second factors and the number of unused recovery codes (`GET /auth/factors`). */
   getFactors(): Promise<Factors>;
   /** Starts enrolling an authenticator app: show `otpauth_uri` as a QR code, then `confirmTotp` with a code from the app. */
@@ -190,10 +205,8 @@ export function createClient(options: ClientOptions): TesseraClient {
   const webauthn = options.webauthn ?? browserWebAuthn;
   const mode = cookies ? cookieMode(ctx) : tokenMode(ctx);
   const call = async <T>(path: string, init?: RequestInit) => jsonOrThrow<T>(await mode.fetch(path, init));
-  // The email routes that need no sign-in (JSON; they answer 202 or 204 with no body).
-  const open = async (path: string, body: object) => {
-    await jsonOrThrow(await ctx.fetch(ctx.url(path), json("POST", body)));
-  };
+  // The routes that need no sign-in (JSON; the email ones answer 202 or 204 with no body).
+  const open = async <T>(path: string, body: object) => jsonOrThrow<T>(await ctx.fetch(ctx.url(path), json("POST", body)));
   const end = (reason: string) => core.set(null, { type: "SIGNED_OUT", reason });
   // The mfa_token of a first step that answered mfa_required, for completeSignIn.
   let pending: string | undefined;
@@ -208,10 +221,19 @@ export function createClient(options: ClientOptions): TesseraClient {
   };
   /** Asks the server for request options (no credentials needed) and runs the WebAuthn ceremony on them. */
   const assertion = async (path: string, body: object, mediation?: CredentialMediationRequirement, signal?: AbortSignal) => {
-    const { challenge_id, options: request } = await jsonOrThrow<{ challenge_id: string; options: Record<string, unknown> }>(
-      await ctx.fetch(ctx.url(path), json("POST", body)),
-    );
+    const { challenge_id, options: request } = await open<{ challenge_id: string; options: Record<string, unknown> }>(path, body);
     return { challenge_id, webauthn: await webauthn.get(request, mediation, signal) };
+  };
+  const pendingToken = () => {
+    if (!pending) throw new TesseraError("no_pending_sign_in", "no sign-in is waiting for a second step: sign in first");
+    return pending;
+  };
+  // Cookie sessions belong to tessera-web, which is what no client_id means.
+  const withClient = (body: Record<string, unknown>) => (cookies ? body : { ...body, client_id: clientId });
+  const finishWith = async (token: string, fields: Record<string, unknown>) => {
+    const done = await mode.finish("mfa", fields);
+    if (pending === token) pending = undefined;
+    return done;
   };
   // The current session's id: the access token's `sid`, or (cookie mode, no
   // token) what the last session list marked `current`.
@@ -220,19 +242,24 @@ export function createClient(options: ClientOptions): TesseraClient {
   return {
     signIn: firstStep(mode.signIn),
     async completeSignIn(proof) {
-      const token = pending;
-      if (!token) throw new TesseraError("no_pending_sign_in", "no sign-in is waiting for a second step: sign in first");
+      const token = pendingToken();
       const fields: Record<string, unknown> = { mfa_token: token };
       if ("otp" in proof) fields.otp = proof.otp;
       else if ("recoveryCode" in proof) fields.recovery_code = proof.recoveryCode;
-      // Cookie sessions belong to tessera-web, which is what no client_id means.
-      else fields.webauthn = (await assertion("/auth/passkeys/mfa-options", cookies ? { mfa_token: token } : { mfa_token: token, client_id: clientId })).webauthn;
-      const session = await mode.finish("mfa", fields);
-      if (pending === token) pending = undefined;
-      return session;
+      else fields.webauthn = (await assertion("/auth/passkeys/mfa-options", withClient({ mfa_token: token }))).webauthn;
+      return (await finishWith(token, fields)).session;
+    },
+    enrolTotpToSignIn: async (name) => open<TotpEnrolment>("/auth/mfa-enrollment/totp", withClient({ mfa_token: pendingToken(), ...(name === undefined ? {} : { name }) })),
+    async finishEnrolment(proof) {
+      const token = pendingToken();
+      const fields: Record<string, unknown> = { mfa_token: token };
+      if ("otp" in proof) fields.otp = proof.otp;
+      else fields.webauthn = await webauthn.create(await open("/auth/mfa-enrollment/passkey/options", withClient({ mfa_token: token })));
+      const { session, recoveryCodes = [] } = await finishWith(token, fields);
+      return { session, recoveryCodes };
     },
     async signInWithPasskey({ mediation, signal } = {}) {
-      return mode.finish("passkey", await assertion("/auth/passkeys/login-options", {}, mediation, signal));
+      return (await mode.finish("passkey", await assertion("/auth/passkeys/login-options", {}, mediation, signal))).session;
     },
     getFactors: () => call<Factors>("/auth/factors"),
     enrolTotp: (name) => call<TotpEnrolment>("/auth/factors/totp", json("POST", name === undefined ? {} : { name })),

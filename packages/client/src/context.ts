@@ -30,9 +30,10 @@ export interface Mode {
   /**
    * Finishes a sign-in with the `mfa` (second step) or `passkey` (passwordless)
    * grant, or in cookie mode `/session/mfa` / `/session/passkey`, which take
-   * the same fields; `webauthn` is the credential's JSON.
+   * the same fields; `webauthn` is the credential's JSON. `recoveryCodes`
+   * when the sign-in enrolled the user's first factor (never stored).
    */
-  finish(kind: "mfa" | "passkey", fields: Record<string, unknown>): Promise<Session>;
+  finish(kind: "mfa" | "passkey", fields: Record<string, unknown>): Promise<{ session: Session; recoveryCodes?: string[] }>;
 }
 
 /** The `scope` and `resource` fields of a token request, those that are set. */

@@ -59,10 +59,11 @@ export function cookieMode(ctx: Context): Mode {
     throw expired;
   }
 
-  async function start(path: string, body: Record<string, unknown>, reason: string): Promise<Session> {
+  async function start(path: string, body: Record<string, unknown>, reason: string, seen?: (codes?: string[]) => void): Promise<Session> {
     await core.ready;
     const res = await fetch(url(path), { ...json("POST", body), credentials: "include" });
-    const answer = await jsonOrThrow<{ csrf_token: string }>(res);
+    const answer = await jsonOrThrow<{ csrf_token: string; recovery_codes?: string[] }>(res);
+    seen?.(answer.recovery_codes);
     return core.set<Session>({ mode: "cookie", csrfToken: answer.csrf_token }, { type: "SIGNED_IN", reason });
   }
 
@@ -82,7 +83,11 @@ export function cookieMode(ctx: Context): Mode {
     async signInWithCode(email, code) {
       return start("/session/otp", { email, code }, "email_code");
     },
-    finish: (kind, fields) => start(`/session/${kind}`, fields, kind),
+    async finish(kind, fields) {
+      let recoveryCodes: string[] | undefined;
+      const session = await start(`/session/${kind}`, fields, kind, (codes) => (recoveryCodes = codes));
+      return { session, recoveryCodes };
+    },
     async signOut() {
       await core.ready;
       // Unlike a token, an HttpOnly cookie cannot be dropped by the page: only

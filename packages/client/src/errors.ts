@@ -24,7 +24,9 @@ export class TesseraError extends Error {
   /**
    * For `mfa_required` (the password was right; a second step is owed): the
    * methods `completeSignIn` can finish with — `totp`, `passkey`,
-   * `recovery_code` (only those the user has).
+   * `recovery_code` (only those the user has). For `mfa_enrollment_required`
+   * (a factor must be enrolled first): what `enrolTotpToSignIn` /
+   * `finishEnrolment` can enrol — `totp`, and `passkey` where passkeys are on.
    */
   methods?: string[];
 

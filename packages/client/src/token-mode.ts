@@ -20,10 +20,11 @@ export function tokenMode(ctx: Context): Mode {
   const { core, fetch, url, ours, clientId, leeway, ask } = ctx;
   let inflight: Promise<Session> | null = null;
 
-  async function grant(fields: Record<string, string>, previousRefresh?: string): Promise<Session> {
+  async function grant(fields: Record<string, string>, previousRefresh?: string, seen?: (body: TokenResponse) => void): Promise<Session> {
     const sentAt = Date.now();
     const res = await fetch(url("/oauth/token"), form({ ...fields, client_id: clientId }));
     const body = await jsonOrThrow<TokenResponse>(res);
+    seen?.(body);
     return sessionFrom(body, sentAt, res.headers.get("date"), previousRefresh);
   }
 
@@ -112,8 +113,9 @@ export function tokenMode(ctx: Context): Mode {
       await core.ready;
       // Form bodies carry the WebAuthn credential as JSON text.
       const assertion: Record<string, string> = webauthn === undefined ? {} : { webauthn: JSON.stringify(webauthn) };
-      const session = await grant({ grant_type: GRANT + kind, ...(fields as Record<string, string>), ...assertion });
-      return core.set(session, { type: "SIGNED_IN", reason: kind });
+      let recoveryCodes: string[] | undefined;
+      const session = await grant({ grant_type: GRANT + kind, ...(fields as Record<string, string>), ...assertion }, undefined, (body) => (recoveryCodes = body.recovery_codes));
+      return { session: await core.set(session, { type: "SIGNED_IN", reason: kind }), recoveryCodes };
     },
     async signOut() {
       await core.ready;

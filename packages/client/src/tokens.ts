@@ -10,6 +10,8 @@ export interface TokenResponse {
   expires_in?: number;
   refresh_token?: string;
   scope?: string;
+  /** When this sign-in enrolled the user's first factor: ten codes, shown once. */
+  recovery_codes?: string[];
 }
 
 /**

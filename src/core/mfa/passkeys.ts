@@ -15,7 +15,7 @@ import {
 import type { Store, UserRow } from "../../store/index.js";
 import type { FactorRow } from "../../store/index.js";
 import { randomToken, sha256 } from "../crypto-utils.js";
-import { invalidField, TesseraError } from "../errors.js";
+import { TesseraError } from "../errors.js";
 import type { AuthEvents, EventOrigin } from "../events.js";
 import type { FactorService } from "./factors.js";
 import { factorName } from "./factors.js";
@@ -41,8 +41,8 @@ export function invalidWebauthn(detail: string): TesseraError {
   return new TesseraError("invalid_request", "webauthn: not a well-formed WebAuthn response.", { detail });
 }
 
-function passkeyRefused(detail: string): TesseraError {
-  return new TesseraError("invalid_grant", "The passkey could not be verified.", { detail });
+function passkeyRefused(detail: string, cause?: unknown): TesseraError {
+  return new TesseraError("invalid_grant", "The passkey could not be verified.", { detail, ...(cause === undefined ? {} : { cause }) });
 }
 
 function b64(value: unknown, field: keyof typeof MAX_FIELD, optional = false): string | undefined {
@@ -129,21 +129,39 @@ export class PasskeyService {
 
   /** Verifies and stores a new passkey. The user's first factor also gets recovery codes (shown once). */
   async register(user: Pick<UserRow, "id">, input: unknown, name: unknown, origin: EventOrigin = {}): Promise<{ id: string; name: string; created_at: string; recovery_codes?: string[] }> {
+    const made = await this.#create(user, input, name, origin, (message, detail, cause) => new TesseraError("invalid_request", `response: ${message}`, { detail, cause }));
+    const answer = { id: made.id, name: made.name, created_at: new Date(made.createdAt).toISOString() };
+    return made.first ? { ...answer, recovery_codes: await this.#o.factors.newRecoveryCodes(user.id, origin) } : answer;
+  }
+
+  /**
+   * The enrolment sign-in's passkey (second-step.ts, an `enroll` mfa_token): a new
+   * passkey of a user who must have a factor, made for creation options of
+   * `POST /auth/mfa-enrollment/passkey/options`, is the proof that finishes the
+   * sign-in. Its recovery codes come with it. A creation that does not verify is
+   * `invalid_grant`, as a wrong code is there; a malformed one stays a 400 `invalid_request`.
+   */
+  readonly enrolForSignIn = async (user: Pick<UserRow, "id">, input: unknown, origin: EventOrigin = {}): Promise<PasskeyProof & { recoveryCodes: string[] }> => {
+    const made = await this.#create(user, input, undefined, origin, (_message, detail, cause) => passkeyRefused(detail ?? "creation refused", cause));
+    return { factorId: made.id, amr: made.amr, recoveryCodes: await this.#o.factors.newRecoveryCodes(user.id, origin) };
+  };
+
+  async #create(user: Pick<UserRow, "id">, input: unknown, name: unknown, origin: EventOrigin, refuse: (message: string, detail?: string, cause?: unknown) => TesseraError) {
     const response = parseAttestation(input);
     const label = factorName(name, "Passkey");
     const challenge = await this.#takeChallenge(response.response.clientDataJSON, "register", user.id);
-    if (!challenge) throw invalidField("response", "the challenge is unknown, used or expired; ask for new options");
+    if (!challenge) throw refuse("the challenge is unknown, used or expired; ask for new options", "register challenge unknown, used, expired or another user's");
     let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verified = await verifyRegistrationResponse({
         response, expectedChallenge: challenge, expectedOrigin: this.#o.origins(), expectedRPID: this.#o.rpId, requireUserVerification: true,
       });
     } catch (error) {
-      throw new TesseraError("invalid_request", "response: the passkey could not be verified.", { detail: (error as Error).message?.slice(0, 200), cause: error });
+      throw refuse("the passkey could not be verified.", (error as Error).message?.slice(0, 200), error);
     }
-    if (!verified.verified) throw new TesseraError("invalid_request", "response: the passkey could not be verified.");
+    if (!verified.verified) throw refuse("the passkey could not be verified.", "registration not verified");
     const info = verified.registrationInfo;
-    const hadFactor = (await this.#o.factors.methods(user.id)).length > 0;
+    const first = (await this.#o.factors.methods(user.id)).length === 0;
     const id = randomToken(16);
     const now = this.#o.now();
     const row: FactorRow = {
@@ -156,12 +174,11 @@ export class PasskeyService {
     try {
       await this.#o.store.factors.insertFactor(row, false);
     } catch (error) {
-      if (await this.#o.store.factors.findFactorByCredentialId(info.credential.id)) throw new TesseraError("invalid_request", "response: this passkey is already registered.", { cause: error });
+      if (await this.#o.store.factors.findFactorByCredentialId(info.credential.id)) throw refuse("this passkey is already registered.", "credential already registered", error);
       throw error;
     }
     this.#o.events.emit("factor-changed", { action: "enrolled", type: "passkey", factorId: id, userId: user.id, ...origin });
-    const answer = { id, name: label, created_at: new Date(now).toISOString() };
-    return hadFactor ? answer : { ...answer, recovery_codes: await this.#o.factors.newRecoveryCodes(user.id, origin) };
+    return { id, name: label, createdAt: now, first, amr: amrOf(info.credentialDeviceType, info.userVerified) };
   }
 
   /** Options for a discoverable-credential sign-in (also for conditional UI): no credentials listed, user verification required. */

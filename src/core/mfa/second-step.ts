@@ -15,15 +15,16 @@
  *
  * A user whose role requires a second factor (`TESSERA_MFA_REQUIRED_ROLES`)
  * and who has none gets an `enroll` token instead (mfa_enrollment_required):
- * it allows starting an authenticator-app enrolment (`enrolTotp`), and
- * `verify` then takes the app's first code, confirms the factor and finishes
- * the sign-in, under the same attempt and throttle rules.
+ * it allows starting an authenticator-app enrolment (`enrolTotp`) or asking
+ * for passkey creation options, and `verify` then takes the app's first code
+ * (confirming the factor) or the new passkey (registering it) and finishes the
+ * sign-in, under the same attempt and throttle rules.
  */
 import type { ClientRow, Store, UserRow } from "../../store/index.js";
 import type { MfaTokenPurpose } from "../../store/schema.js";
 import { randomToken, sha256 } from "../crypto-utils.js";
 import { TesseraError } from "../errors.js";
-import type { AuthEvents, SecondFactorMethod } from "../events.js";
+import type { AuthEvents, EventOrigin, SecondFactorMethod } from "../events.js";
 import type { RequestMeta, SessionAuth, SignInGate } from "../sessions/session-service.js";
 import type { Throttle } from "../abuse/throttle.js";
 import type { FactorService } from "./factors.js";
@@ -50,6 +51,9 @@ export interface PasskeyProof {
 /** Checks a passkey assertion of this user against a challenge of the mfa purpose; undefined when it fails. */
 export type PasskeyCheck = (userId: string, assertion: unknown) => Promise<PasskeyProof | undefined>;
 
+/** Registers a new passkey (the creation response) as the enrolment sign-in's proof; throws invalid_grant when it does not verify. */
+export type PasskeyEnrol = (user: UserRow, creation: unknown, origin: EventOrigin) => Promise<PasskeyProof & { recoveryCodes: string[] }>;
+
 export interface SecondStepOptions {
   store: Store;
   factors: FactorService;
@@ -66,6 +70,7 @@ export interface SecondStepOptions {
    */
   throttle?: Throttle | undefined;
   passkeyCheck?: PasskeyCheck;
+  passkeyEnrol?: PasskeyEnrol;
   /** Roles whose holders must enrol a second factor before any session starts (read at each sign-in). */
   requiredRoles: () => readonly string[];
 }
@@ -96,6 +101,10 @@ export class SecondStep {
     this.#o.passkeyCheck = check;
   }
 
+  set passkeyEnrol(enrol: PasskeyEnrol) {
+    this.#o.passkeyEnrol = enrol;
+  }
+
   /**
    * The session service's gate: mfa_required when the user has a confirmed factor;
    * mfa_enrollment_required when they have none and one of their roles requires one.
@@ -114,7 +123,7 @@ export class SecondStep {
     const token = await this.#issue("enroll", user, client, scope, auth, resource);
     this.#o.events.emit("second-factor", { outcome: "enrollment_required", method: "unknown", userId: user.id, clientId: client.id });
     throw new TesseraError("mfa_enrollment_required", "Your account must have a second factor: enrol one to finish signing in.", {
-      detail: `first step ${auth.amr.join("+")} done, no factor`, fields: { mfa_token: token, methods: ["totp"] },
+      detail: `first step ${auth.amr.join("+")} done, no factor`, fields: { mfa_token: token, methods: this.#o.passkeyEnrol ? ["totp", "passkey"] : ["totp"] },
     });
   };
 
@@ -156,12 +165,18 @@ export class SecondStep {
     const user = await this.#o.store.findUserById(row.user_id);
     if (!user || user.disabled_at !== null) throw wrongCode("user gone or disabled");
     const ids = { ...origin, userId: user.id, method };
-    if (row.purpose === "enroll" && method !== "totp") throw wrongCode("an enrolment mfa_token takes the new authenticator app's code (otp)");
+    if (row.purpose === "enroll" && method === "recovery_code") throw wrongCode("an enrolment mfa_token takes the new authenticator app's code (otp) or a new passkey (webauthn)");
     let recoveryCodes: string[] | undefined;
     // 2. The per-account limit, reserved before the code is checked (docs/security.md,
     //    "Concurrent attempts"): parallel guesses across many mfa_tokens share it.
     // 3. The code, spent by compare-and-set.
     const check = async () => {
+      if (row.purpose === "enroll" && method === "passkey") {
+        if (!this.#o.passkeyEnrol) throw new TesseraError("invalid_request", "Passkeys are not available on this server.");
+        const made = await this.#o.passkeyEnrol(user, input.webauthn, origin);
+        recoveryCodes = made.recoveryCodes;
+        return { factorId: made.factorId, amr: made.amr };
+      }
       if (row.purpose === "enroll") {
         const confirmed = await this.#o.factors.confirmPendingTotp(user.id, input.otp ?? "", origin);
         if (!confirmed) throw wrongCode("wrong code for the pending enrolment, or none pending");

@@ -51,7 +51,10 @@ export function principalAuth(p: { auth: "bearer"; claims: AccessTokenClaims } |
 export function mfaUseCases(d: MfaUseCaseDeps) {
   const rp = relyingParty(d.config);
   const passkeyService = rp && new PasskeyService({ store: d.store, events: d.events, factors: d.factors, now: d.now, rpId: rp.rpId, rpName: new URL(d.config.issuer).host, origins: () => relyingParty(d.config)?.origins ?? rp.origins });
-  if (passkeyService) d.secondStep.passkeyCheck = passkeyService.check;
+  if (passkeyService) {
+    d.secondStep.passkeyCheck = passkeyService.check;
+    d.secondStep.passkeyEnrol = passkeyService.enrolForSignIn;
+  }
   const passkeys = (): PasskeyService => {
     if (!passkeyService) throw new TesseraError("invalid_request", "Passkeys are off: the issuer is an IP address and TESSERA_WEBAUTHN_RP_ID is not set.");
     return passkeyService;
@@ -80,6 +83,14 @@ export function mfaUseCases(d: MfaUseCaseDeps) {
       const user = await d.secondStep.pendingUser(client, mfaToken);
       if (user === undefined) throw new TesseraError("invalid_grant", "The mfa_token is expired or spent.");
       return passkeys().secondStepOptions(user.id);
+    },
+    /** `POST /auth/mfa-enrollment/passkey/options`: creation options for a passkey of the enrolment mfa_token's user (nothing is spent). */
+    async enrolPasskeyOptionsForSignIn(credentials: ClientCredentials, mfaToken: string) {
+      const client = await d.clients.authenticate(credentials);
+      const service = passkeys();
+      const user = await d.secondStep.pendingUser(client, mfaToken, "enroll");
+      if (user === undefined) throw new TesseraError("invalid_grant", "The mfa_token is expired or spent.");
+      return service.registrationOptions(user);
     },
     /** `POST /auth/mfa-enrollment/totp`: an authenticator app enrolled with an enrolment mfa_token (mfa_enrollment_required). */
     async enrolTotpForSignIn(credentials: ClientCredentials, mfaToken: string, name: unknown, meta: RequestMeta) {

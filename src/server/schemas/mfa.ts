@@ -100,6 +100,18 @@ export const registerPasskeySchema = {
   },
 } as const;
 
+export const signInEnrolPasskeyOptionsSchema = {
+  tags, summary: "Creation options for a passkey enrolled during a sign-in whose role requires a second factor (with the mfa_token of `mfa_enrollment_required`)",
+  description: `No session yet: the enrolment \`mfa_token\` says who enrols; nothing is spent. The sign-in finishes at the token endpoint (mfa grant) or \`POST /session/mfa\` with the authenticator's creation response as \`webauthn\`, whose answer carries the recovery codes (docs/mfa.md). ${passkeysOff}`,
+  security: CLIENT_AUTH, consumes: FORM_OR_JSON,
+  body: {
+    type: "object", required: ["mfa_token"], additionalProperties: false,
+    properties: { mfa_token: { type: "string", maxLength: 256 }, client_id: { type: "string", maxLength: 256 }, client_secret: { type: "string", maxLength: 4096 } },
+  },
+  // No 429: options check nothing; the creation response they lead to is checked under the second-factor throttle.
+  response: { 200: webauthnOptions, ...errors(...BODY_FAILURES, "invalid_grant", "invalid_client", ...SERVER_FAILURES) },
+} as const;
+
 export const passkeyLoginOptionsSchema = {
   tags, summary: "Options for a passwordless passkey sign-in (also for conditional UI)", security: PUBLIC, description: passkeysOff,
   response: {

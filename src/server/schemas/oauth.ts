@@ -50,7 +50,7 @@ const documentedTokenBody = {
     grant("client_credentials", "Service tokens (RFC 6749 §4.4): confidential clients; no refresh token.", [], { scope, resource }),
     grant(MFA_GRANT, "The second step of a sign-in: the `mfa_token` of the `mfa_required` answer and one of `otp`, `recovery_code`, `webauthn`.", ["mfa_token"], {
       mfa_token: field, otp: { type: "string", maxLength: 64 }, recovery_code: { type: "string", maxLength: 64 },
-      webauthn: { ...webauthn, description: "The WebAuthn assertion: an object in JSON, its JSON text in a form." },
+      webauthn: { ...webauthn, description: "The WebAuthn assertion (with an enrolment mfa_token: the new passkey's creation response): an object in JSON, its JSON text in a form." },
     }),
     grant(PASSKEY_GRANT, "A passwordless sign-in with a discoverable passkey (`POST /auth/passkeys/login-options` gives `challenge_id`).", ["challenge_id", "webauthn"], { challenge_id: field, webauthn }),
     grant(EMAIL_OTP_GRANT, "A sign-in with the 6-digit code sent by `POST /auth/otp/send`.", ["email", "code"], { email: tokenBody.properties.email, code: tokenBody.properties.code, scope }),

@@ -1,7 +1,8 @@
 /**
  * Passkeys (docs/mfa.md): creation options and enrolment for the signed-in
  * user; sign-in options (no auth) for a discoverable credential or
- * conditional UI; options for a passkey as the second step; the passwordless
+ * conditional UI; options for a passkey as the second step, and for one
+ * enrolled during a sign-in that requires a factor; the passwordless
  * sign-in as a cookie session (`POST /session/passkey`, JSON from an allowed
  * Origin). The token-endpoint grant is in grants/passkey.ts.
  */
@@ -13,7 +14,7 @@ import { clientCredentials } from "../../shared/client-auth.js";
 import { noStore } from "../../shared/no-store.js";
 import { requestMeta } from "../../shared/request-meta.js";
 import { answerCookieLogin } from "../../shared/cookie-login.js";
-import { passkeyLoginOptionsSchema, passkeyMfaOptionsSchema, passkeyOptionsSchema, registerPasskeySchema } from "../../schemas/mfa.js";
+import { passkeyLoginOptionsSchema, passkeyMfaOptionsSchema, passkeyOptionsSchema, registerPasskeySchema, signInEnrolPasskeyOptionsSchema } from "../../schemas/mfa.js";
 import { sessionPasskeySchema } from "../../schemas/cookie-session.js";
 
 export function passkeyRoutes(app: FastifyInstance, tessera: Tessera, authenticate: preHandlerAsyncHookHandler): void {
@@ -26,6 +27,12 @@ export function passkeyRoutes(app: FastifyInstance, tessera: Tessera, authentica
     noStore(reply);
     const created = await tessera.mfa.passkeys().register(principalOf(request).user, request.body.response, request.body.name, requestMeta(request));
     return reply.code(201).send(created);
+  });
+
+  // No session yet: the enrolment mfa_token (and the client, as at the token endpoint) says who enrols.
+  app.post<{ Body: { mfa_token: string; client_id?: string; client_secret?: string } }>("/auth/mfa-enrollment/passkey/options", { schema: signInEnrolPasskeyOptionsSchema }, async (request, reply) => {
+    noStore(reply);
+    return tessera.mfa.enrolPasskeyOptionsForSignIn(clientCredentials(request, request.body), request.body.mfa_token);
   });
 
   app.post("/auth/passkeys/login-options", { schema: passkeyLoginOptionsSchema }, async (_request, reply) => {
