@@ -1,7 +1,8 @@
 // Refresh rotation, the grace window and reuse detection (docs/refresh-rotation.md)
-// in the core, on a real store (SQLite, or PostgreSQL in the runner's second
-// run) and the injected clock: no HTTP server and no password hash, so the
-// mutation run of `refresh` (docs/testing.md) costs seconds per mutant. Sessions
+// in the core, on a real SQLite store (the store's compare-and-set on both stores
+// is test/store/conformance.test.ts) and the injected clock: no HTTP server and
+// no password hash, so the mutation run of `refresh` (docs/testing.md) costs
+// seconds per mutant. Sessions
 // start through SessionService.startTokenSession, as a sign-in starts them after
 // its password check; the server tests (test/server/refresh.test.ts,
 // single-use.test.ts) check the same rules through /oauth/token.
@@ -48,19 +49,26 @@ async function signedIn() {
   return { user, sessionId: session.id, token: refreshToken };
 }
 
-/** What `refresh` events say, and what `refresh-reuse` events give as the cause, while `run` runs. */
-async function eventsOf<T>(run: () => Promise<T>): Promise<{ outcomes: string[]; causes: string[]; result: T | TesseraError }> {
+type Subject = { sessionId?: string | undefined; userId?: string | undefined };
+
+/**
+ * What `refresh` events say, what `refresh-reuse` events give as the cause, and
+ * whom each event names (the audit log and the metrics read them), while `run` runs.
+ */
+async function eventsOf<T>(run: () => Promise<T>): Promise<{ outcomes: string[]; causes: string[]; subjects: string[]; result: T | TesseraError }> {
   const outcomes: string[] = [];
   const causes: string[] = [];
-  const onRefresh = (e: { outcome: string }) => outcomes.push(e.outcome);
-  const onReuse = (e: { cause: string }) => causes.push(e.cause);
+  const subjects: string[] = [];
+  const named = (e: Subject) => subjects.push(`${e.sessionId} ${e.userId}`);
+  const onRefresh = (e: { outcome: string } & Subject) => { outcomes.push(e.outcome); named(e); };
+  const onReuse = (e: { cause: string } & Subject) => { causes.push(e.cause); named(e); };
   events.on("refresh", onRefresh);
   events.on("refresh-reuse", onReuse);
   try {
-    return { outcomes, causes, result: await run() };
+    return { outcomes, causes, subjects, result: await run() };
   } catch (error) {
     assert.ok(error instanceof TesseraError, String(error));
-    return { outcomes, causes, result: error };
+    return { outcomes, causes, subjects, result: error };
   } finally {
     events.off("refresh", onRefresh);
     events.off("refresh-reuse", onReuse);
@@ -132,14 +140,15 @@ describe("refresh rotation in the core", () => {
 
 describe("the grace window and reuse in the core", () => {
   test("the predecessor exactly grace-window ms after the rotation repeats the current token, and ends nothing", async () => {
-    const { sessionId, token } = await signedIn();
+    const { user, sessionId, token } = await signedIn();
     const rotated = await sessions.refresh(token, client);
     clock.advance(GRACE_MS);
-    const { outcomes, causes, result } = await eventsOf(() => sessions.refresh(token, client));
+    const { outcomes, causes, subjects, result } = await eventsOf(() => sessions.refresh(token, client));
     assert.ok(!(result instanceof TesseraError), String(result));
     assert.equal(result.refreshToken, rotated.refreshToken, "the same current token");
     assert.equal(result.repeated, true);
     assert.deepEqual([outcomes, causes], [["grace"], ["benign_race"]]);
+    assert.deepEqual(subjects, Array(2).fill(`${sessionId} ${user.id}`), "both events name the session and its user");
     const row = (await store.findSession(sessionId))!;
     assert.deepEqual([row.revoked_at, row.refresh_generation], [null, 1], "nothing rotated, nothing ended");
   });
