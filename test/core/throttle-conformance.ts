@@ -174,7 +174,7 @@ export function throttleConformance(store: () => CounterStore): void {
       assert.equal(await codeOf(t.reserve("emailCodeAccount", key)), "too_many_requests", "the third in the new window blocks");
     });
 
-    test("after a success, the window starts again at the next counted attempt (another attempt in flight or not)", async () => {
+    test("after a success, the window starts again at the next counted attempt, also while another attempt is in flight", async () => {
       const { t, clock } = make({ secondFactorAccount: 3 });
       const key = fresh("after-reset");
       await (await t.reserve("secondFactorAccount", key)).keep();
