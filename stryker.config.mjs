@@ -22,9 +22,26 @@ const targets = {
       { file: "src/store/sessions/kysely-session-store.ts", from: "async rotateRefreshToken(" },
       { file: "src/store/sessions/kysely-session-store.ts", from: "advanceGeneration: prepared(", to: `.where("revoked_at", "is", null)),` },
     ],
-    tests: ["test/store/conformance.test.ts", "test/server/single-use.test.ts", "test/server/refresh.test.ts"],
-    // Only the tests of rotation, grace and reuse in those files.
-    testNamePattern: "compare-and-set|grace|reuse|refresh token",
+    // The core's steps on a real store, with no server and no password hash (seconds per mutant;
+    // the server suites cost a minute or more each), and the store's compare-and-set.
+    tests: ["test/core/refresh-rotation.test.ts", "test/store/conformance.test.ts"],
+    // Only the rotation, grace and reuse tests (not the conformance suite's revocations and views).
+    testNamePattern: "compare-and-set|grace|reuse|refresh",
+  },
+  // Reserving before the work and settling by the outcome (the Throttle's limits, one Backoff each),
+  // the count, window, lease and block rules of the memory counters, and the block lengths.
+  // (The Redis counters' rules are Lua, which Stryker does not mutate.)
+  throttle: {
+    mutate: [
+      { file: "src/core/abuse/throttle.ts", from: "function tooMany(", to: "const isOurs" },
+      { file: "src/core/abuse/throttle.ts", from: "export class Throttle {" },
+      { file: "src/core/abuse/backoff.ts", from: "  async reserve(key: string)" },
+      { file: "src/core/abuse/counters.ts", from: "export function blockMs(" },
+      { file: "src/core/abuse/counters.ts", from: "leaseMs: number): Promise<ReserveResult> {" },
+      { file: "src/core/abuse/counters.ts", from: "outcome: Outcome): Promise<void> {" },
+    ],
+    // The shared rules on memory and on the Redis at 127.0.0.1:6379 (both a few seconds).
+    tests: ["test/core/throttle.test.ts", "test/core/throttle.redis.test.ts"],
   },
   // Which requests need the CSRF token, the token and origin check, the trusted origins.
   csrf: {
@@ -83,7 +100,8 @@ const namePattern = target.testNamePattern ? ` --test-name-pattern="${target.tes
 
 export default {
   testRunner: "command",
-  commandRunner: { command: `node --conditions=tessera-source --import tsx --test --test-concurrency=1 --test-reporter=dot${namePattern} ${target.tests.join(" ")}` },
+  // sandbox-workspaces.js: a workspace package (packages/verify) resolves to the sandbox's mutated copy.
+  commandRunner: { command: `node --import ./scripts/sandbox-workspaces.js --conditions=tessera-source --import tsx --test --test-concurrency=1 --test-reporter=dot${namePattern} ${target.tests.join(" ")}` },
   mutate: target.mutate.map(lineRange),
   coverageAnalysis: "off",
   concurrency: 1, // one mutant at a time: the machine is shared

@@ -95,8 +95,31 @@ export function throttleConformance(store: () => CounterStore): void {
       const key = fresh("lease");
       await t.reserve("secondFactorAccount", key); // never settled
       assert.equal(await codeOf(t.reserve("secondFactorAccount", key)), "too_many_requests");
-      clock.advance(60_001);
-      assert.equal(await codeOf(t.reserve("secondFactorAccount", key).then((s) => s.release())), "ok");
+      clock.advance(59_999);
+      assert.equal(await codeOf(t.reserve("secondFactorAccount", key)), "too_many_requests", "the lease's last millisecond");
+      clock.advance(1);
+      assert.equal(await codeOf(t.reserve("secondFactorAccount", key).then((s) => s.release())), "ok", "its end: the slot is free");
+    });
+
+    test("counted attempts and attempts in flight share the free allowance, until the window ends", async () => {
+      const { t, clock } = make({ secondFactorAccount: 3 });
+      const key = fresh("shared");
+      const burst = () => Promise.all(Array.from({ length: 3 }, () => t.reserve("secondFactorAccount", key).then(
+        (s) => s.release().then(() => "slot"), (e: TesseraError) => e.code)));
+      for (let i = 0; i < 2; i++) await (await t.reserve("secondFactorAccount", key)).keep();
+      assert.deepEqual((await burst()).sort(), ["slot", "too_many_requests", "too_many_requests"], "two counted leave one");
+      clock.advance(3600 * 1000);
+      assert.deepEqual(await burst(), ["slot", "slot", "slot"], "at the window's end all three are back");
+    });
+
+    test("a success with another attempt in flight: that attempt keeps its slot", async () => {
+      const { t } = make({ secondFactorAccount: 2 });
+      const key = fresh("reset-inflight");
+      const a = await t.reserve("secondFactorAccount", key);
+      await t.reserve("secondFactorAccount", key); // still in flight
+      await a.reset();
+      await t.reserve("secondFactorAccount", key);
+      assert.equal(await codeOf(t.reserve("secondFactorAccount", key)), "too_many_requests", "two in flight take both free attempts");
     });
   });
 
@@ -135,6 +158,43 @@ export function throttleConformance(store: () => CounterStore): void {
       clock.advance(3599 * 1000);
       assert.equal(await codeOf(t.tokenRedemption("192.0.2.61", wrong)), "invalid_grant");
       assert.equal(await codeOf(t.tokenRedemption("192.0.2.61", right)), "too_many_requests", "still the same window: three counted");
+    });
+
+    test("an attempt in flight when the window ends counts in a new window, not the old one", async () => {
+      const { t, clock } = make({ emailCodeAccount: 3 });
+      const key = fresh("straddle");
+      for (let i = 0; i < 2; i++) await (await t.reserve("emailCodeAccount", key)).keep();
+      clock.advance(3600 * 1000 - 1);
+      const late = await t.reserve("emailCodeAccount", key);
+      clock.advance(1);
+      await late.keep(); // at the window's end: the first count of a new window, not the third of the old
+      assert.equal(await codeOf(t.reserve("emailCodeAccount", key).then((s) => s.release())), "ok", "not blocked");
+      await (await t.reserve("emailCodeAccount", key)).keep();
+      await (await t.reserve("emailCodeAccount", key)).keep();
+      assert.equal(await codeOf(t.reserve("emailCodeAccount", key)), "too_many_requests", "the third in the new window blocks");
+    });
+
+    test("after a success, the window starts again at the next counted attempt, also while another attempt is in flight", async () => {
+      const { t, clock } = make({ secondFactorAccount: 3 });
+      const key = fresh("after-reset");
+      await (await t.reserve("secondFactorAccount", key)).keep();
+      clock.advance(3600 * 1000 - 10);
+      const inFlight = await t.reserve("secondFactorAccount", key);
+      await (await t.reserve("secondFactorAccount", key)).reset();
+      await (await t.reserve("secondFactorAccount", key)).keep(); // the window starts here, not at the first attempt
+      clock.advance(10);
+      await inFlight.release();
+      for (let i = 0; i < 2; i++) await (await t.reserve("secondFactorAccount", key)).keep();
+      assert.equal(await codeOf(t.reserve("secondFactorAccount", key)), "too_many_requests", "three in one window");
+    });
+
+    test("a reservation refused for the attempts in flight waits the block they would start", async () => {
+      const { t, clock } = make({ emailCodeAccount: 2 });
+      const key = fresh("inflight-wait");
+      for (let i = 0; i < 2; i++) await (await t.reserve("emailCodeAccount", key)).keep(); // blocked 1 s
+      clock.advance(1000);
+      await t.reserve("emailCodeAccount", key); // the one attempt between blocks, in flight
+      assert.equal(await retryAfterOf(t.reserve("emailCodeAccount", key)), 2, "a third failure would block 2 s");
     });
 
     test("free = 0 turns a dimension off", async () => {
@@ -188,6 +248,30 @@ export function throttleConformance(store: () => CounterStore): void {
       for (let i = 0; i < 5; i++) assert.equal(await codeOf(t.tokenRedemption(ip, right)), "ok");
       for (let i = 0; i < 2; i++) await codeOf(t.tokenRedemption(ip, wrong));
       assert.equal(await codeOf(t.tokenRedemption(ip, right)), "too_many_requests");
+    });
+
+    test("a registration refused (a taken name) counts like a successful one", async () => {
+      const { t } = make({ registerIp: 2 });
+      const ip = fresh("register");
+      const taken = () => Promise.reject(new TesseraError("username_taken", "Another user already has this username."));
+      for (let i = 0; i < 2; i++) assert.equal(await codeOf(t.registration(ip, taken)), "username_taken");
+      assert.equal(await codeOf(t.registration(ip, right)), "too_many_requests", "a taken name is a probe too");
+    });
+
+    test("guard: refused by several limits, the answer waits for the longest block", async () => {
+      const { t, clock } = make({ emailSendAddress: 1, emailSendIp: 1 });
+      const address = fresh("mail-wait");
+      const ip = fresh("ip-wait");
+      const send = (...limits: Array<{ dimension: Dimension; key: string }>) => t.guard(limits.map((l) => ({ ...l, onSuccess: "keep" as const })), right);
+      const byIp = { dimension: "emailSendIp" as const, key: ip };
+      const byAddress = { dimension: "emailSendAddress" as const, key: address };
+      for (let i = 0; i < 3; i++) {
+        await send(byIp); // blocks for 1, 2, then 4 s
+        if (i < 2) clock.advance(1000 * 2 ** i);
+      }
+      await send(byAddress); // blocks for 1 s
+      assert.equal(await retryAfterOf(send(byAddress, byIp)), 4);
+      assert.equal(await retryAfterOf(send(byIp, byAddress)), 4, "whichever limit is named first");
     });
 
     test("guard: one refused limit releases the slots it took in the others", async () => {

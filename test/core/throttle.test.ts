@@ -28,6 +28,29 @@ describe("memory counters", () => {
     }
     assert.ok(counters.size < 10, `${counters.size} states left after their window ended`);
   });
+
+  test("a slot settled after its lease ended and its key was swept: a kept attempt still counts, in a window of its own", async () => {
+    const counters = new MemoryCounters();
+    const policy = { free: 1, windowSeconds: 60, baseDelaySeconds: 1, maxDelaySeconds: 8 };
+    const clock = testClock();
+    const ref = (key: string, id = "late") => ({ name: "t", key, id });
+    for (const key of ["kept", "released", "reset"]) assert.equal((await counters.reserve(ref(key), policy, clock.now(), 1000)).ok, true);
+    clock.advance(1001); // the three leases end; other keys' reservations, until the sweep drops the three states
+    for (let i = 0; i === 0 || counters.size > 1; i++) {
+      assert.ok(i < 5000, "the sweep ran");
+      await counters.reserve(ref(`other${i}`), policy, clock.now(), 1000);
+      await counters.settle(ref(`other${i}`), policy, clock.now(), "release");
+    }
+    await counters.settle(ref("released"), policy, clock.now(), "release");
+    await counters.settle(ref("reset"), policy, clock.now(), "reset");
+    await counters.settle(ref("kept"), policy, clock.now(), "keep");
+    assert.equal((await counters.reserve(ref("kept", "next"), policy, clock.now(), 1000)).ok, false, "the late failure blocks (free = 1)");
+    clock.advance(1000);
+    assert.equal((await counters.reserve(ref("kept", "after"), policy, clock.now(), 1000)).ok, true, "one attempt after the 1 s block");
+    await counters.settle(ref("kept", "after"), policy, clock.now(), "keep");
+    const refused = await counters.reserve(ref("kept", "again"), policy, clock.now(), 1000);
+    assert.deepEqual(refused, { ok: false, retryAfterMs: 2000 }, "the second count of the same 60 s window doubles the block");
+  });
 });
 
 test("a Throttle built without a dimension's policy is refused when built", () => {

@@ -27,6 +27,15 @@ for (const backend of BACKENDS) {
       assert.throws(() => { (claims.roles as string[]).push("admin"); }, TypeError);
     });
 
+    it("hands back amr as signed, a frozen copy (requireAuthMethod reads it: a guard cannot add \"mfa\")", async () => {
+      const claims = await verifier.verify(signToken(keys.ES256, claimsFor(ISSUER, NOW, { amr: ["pwd", "otp"], auth_time: now })));
+      assert.deepEqual(claims.amr, ["pwd", "otp"]);
+      assert.ok(Object.isFrozen(claims.amr));
+      assert.throws(() => { (claims.amr as string[]).push("mfa"); }, TypeError);
+      const without = await verifier.verify(signToken(keys.ES256, claimsFor(ISSUER, NOW)));
+      assert.equal("amr" in without, false, "no amr signed, none handed back");
+    });
+
     it("defaults scope to '' and roles to [] (a client_credentials token without sid)", async () => {
       const token = signToken(keys.ES256, { ...claimsFor(ISSUER, NOW), sub: "svc", sid: undefined, scope: undefined, roles: undefined });
       const claims = await verifier.verify(token);

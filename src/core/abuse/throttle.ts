@@ -101,11 +101,6 @@ export class Throttle {
     this.#dimensions = Object.fromEntries(entries) as Record<Dimension, Backoff>;
   }
 
-  /** The dimension's policy (free attempts, window, delays). */
-  policy(dimension: Dimension): BackoffPolicy {
-    return this.#dimensions[dimension].policy;
-  }
-
   /**
    * Reserves one attempt in one dimension, before the work; throws `too_many_requests`
    * (429, `retryAfter` seconds) when the key is blocked or its free attempts are all
