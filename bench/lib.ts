@@ -88,6 +88,7 @@ export async function startBenchServer(env: Record<string, string> = {}, root = 
     stdio: ["ignore", log, log, "ipc"],
   });
   closeSync(log);
+  dieWithUs(child);
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, child, "tessera serve");
   return {
@@ -106,6 +107,17 @@ export async function startBenchServer(env: Record<string, string> = {}, root = 
   };
 }
 
+/**
+ * The servers a benchmark started die with it, even when it fails half-way:
+ * a crashed run otherwise leaves them listening (and loading the machine)
+ * until someone finds them.
+ */
+function dieWithUs(child: ChildProcess): void {
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
+  child.once("exit", () => process.removeListener("exit", kill));
+}
+
 /** SIGTERM (the graceful stop a service manager sends), then the exit. */
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -120,6 +132,7 @@ function stopChild(child: ChildProcess): Promise<void> {
 export async function startBareFastify(): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const port = await freePort();
   const child = fork(new URL("./bare-fastify.js", import.meta.url).pathname, [], { env: { ...process.env, PORT: String(port) }, execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  dieWithUs(child);
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, child, "bare Fastify");
   return { url, child, stop: () => stopChild(child) };
