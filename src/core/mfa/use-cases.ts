@@ -3,7 +3,7 @@
  * over the token endpoint or as a cookie session, and how a principal signed
  * in (for `/userinfo` and the step-up checks).
  */
-import type { SessionRow } from "../../store/index.js";
+import type { ClientRow, SessionRow } from "../../store/index.js";
 import type { AccessTokenClaims } from "../tokens/access-tokens.js";
 import type { ClientCredentials, ClientService } from "../clients/clients.js";
 import { WEB_CLIENT_ID } from "../clients/clients.js";
@@ -15,6 +15,7 @@ import type { FactorService } from "./factors.js";
 import type { SecondStep, SecondStepInput } from "./second-step.js";
 import { PasskeyService } from "./passkeys.js";
 import type { Store } from "../../store/index.js";
+import type { MfaTokenPurpose } from "../../store/schema.js";
 import type { AuthEvents } from "../events.js";
 import { TesseraError } from "../errors.js";
 
@@ -59,6 +60,12 @@ export function mfaUseCases(d: MfaUseCaseDeps) {
     if (!passkeyService) throw new TesseraError("invalid_request", "Passkeys are off: the issuer is an IP address and TESSERA_WEBAUTHN_RP_ID is not set.");
     return passkeyService;
   };
+  /** The user a live mfa_token of this client and purpose names (nothing spent); invalid_grant otherwise. */
+  const pendingUser = async (client: ClientRow, mfaToken: string, purpose: MfaTokenPurpose) => {
+    const user = await d.secondStep.pendingUser(client, mfaToken, purpose);
+    if (user === undefined) throw new TesseraError("invalid_grant", "The mfa_token is expired or spent.");
+    return user;
+  };
   return {
     /** The passkey service, or a 400 when passkeys are off. */
     passkeys,
@@ -79,18 +86,14 @@ export function mfaUseCases(d: MfaUseCaseDeps) {
     },
     /** Options for a passkey as the second step: the mfa_token names the user (nothing is spent). */
     async secondStepPasskeyOptions(credentials: ClientCredentials, mfaToken: string) {
-      const client = await d.clients.authenticate(credentials);
-      const user = await d.secondStep.pendingUser(client, mfaToken);
-      if (user === undefined) throw new TesseraError("invalid_grant", "The mfa_token is expired or spent.");
+      const user = await pendingUser(await d.clients.authenticate(credentials), mfaToken, "second_step");
       return passkeys().secondStepOptions(user.id);
     },
     /** `POST /auth/mfa-enrollment/passkey/options`: creation options for a passkey of the enrolment mfa_token's user (nothing is spent). */
     async enrolPasskeyOptionsForSignIn(credentials: ClientCredentials, mfaToken: string) {
       const client = await d.clients.authenticate(credentials);
       const service = passkeys();
-      const user = await d.secondStep.pendingUser(client, mfaToken, "enroll");
-      if (user === undefined) throw new TesseraError("invalid_grant", "The mfa_token is expired or spent.");
-      return service.registrationOptions(user);
+      return service.registrationOptions(await pendingUser(client, mfaToken, "enroll"));
     },
     /** `POST /auth/mfa-enrollment/totp`: an authenticator app enrolled with an enrolment mfa_token (mfa_enrollment_required). */
     async enrolTotpForSignIn(credentials: ClientCredentials, mfaToken: string, name: unknown, meta: RequestMeta) {
