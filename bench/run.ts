@@ -3,7 +3,8 @@
  * Markdown and saved to bench/results/latest.json. Ratios measured side by
  * side are the figures to trust; absolute numbers wander on a shared machine.
  *
- * `npm run bench -- server|mfa|sqlite|verify|compare|security|cluster` runs one section.
+ * `npm run bench -- server|floor|mfa|sqlite|verify|compare|security|cluster` runs one section
+ * (`floor` only when named: it repeats the server section's first rows, for before/after).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -12,6 +13,7 @@ import { benchCompare } from "./compare.js";
 import { table } from "./lib.js";
 import { benchCommonPasswords, benchEnumeration } from "./security.js";
 import { benchServer, ratioLines } from "./server.js";
+import { benchFloor } from "./floor.js";
 import { benchSqlite } from "./sqlite.js";
 import { benchVerify, benchVerifyHttp } from "./verify.js";
 import { benchMfa, benchMfaHttp } from "./mfa.js";
@@ -31,6 +33,15 @@ if (wanted("server")) {
   console.log(`access lines the server logged: ${server.accessLines}`);
   console.log(`\nratios (one run):\n${ratioLines(server.ratios)}\n`);
   results.server = server;
+}
+
+if (only === "floor") {
+  console.log("## The floor: `GET /healthz`, server CPU µs per request, rounds in alternation (BENCH_FLOOR_BEFORE=<built checkout> adds it)\n");
+  const floor = await benchFloor();
+  for (const [name, values] of Object.entries(floor.rounds)) console.log(`- ${name}: ${values.join(", ")}; median ${floor.medians[name]} µs, ${floor.rates[name]} req/s`);
+  const bare = floor.medians["bare Fastify"]!;
+  console.log(`\nmedian CPU ÷ bare Fastify's: ${Object.entries(floor.medians).filter(([n]) => n !== "bare Fastify").map(([n, v]) => `${n} ${(v / bare).toFixed(2)}`).join(", ")}\n`);
+  results.floor = floor;
 }
 
 if (wanted("mfa")) {

@@ -62,6 +62,8 @@ export interface Config {
   accessLogLevel: string;
   /** Fraction (0–1) of successful requests (status below 400) that get an access line; errors always do. */
   accessLogSampleRate: number;
+  /** How long an access line may wait to go out with others; 0: at the end of its event-loop turn. */
+  accessLogFlushMs: number;
   /** Time between expired-session sweeps; 0 turns the sweeper off. */
   sweepIntervalMs: number;
   /** Serve the demo page at `/`. */
@@ -239,6 +241,7 @@ export const settings = [
     if (r.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) throw new Error("must be a number from 0 to 1");
     return n;
   } }),
+  setting({ key: "accessLogFlushMs", env: "TESSERA_ACCESS_LOG_FLUSH_MS", fallback: "100", doc: "Milliseconds an access line may wait to be written together with the next ones (they also go out once 16 KiB wait, and at a graceful stop); 0 writes each event-loop turn's lines at its end. A kill -9 loses at most this much.", parse: int(0, 10_000) }),
   setting({ key: "sweepIntervalMs", env: "TESSERA_SWEEP_INTERVAL", fallback: "3600", doc: "Seconds between sweeps of ended sessions; 0 disables.", parse: ms(int(0, DAY)) }),
   setting({ key: "bffUpstream", env: "TESSERA_BFF_UPSTREAM", fallback: "", doc: "Combined mode (docs/tokens-vs-cookies.md): `/bff/*` forwards cookie-session requests to this API origin with a Bearer token the browser never sees. Empty: off.", parse: (r) => (r === "" ? "" : origin(r)) }),
   setting({ key: "demoPage", env: "TESSERA_DEMO_PAGE", fallback: "true", doc: "Serve the demo page at `/` (true/false).", parse: (r) => {

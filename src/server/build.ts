@@ -110,7 +110,7 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   installErrorHandling(app, (error) => tessera.operations.isStoreUnavailable(error));
   // Every answer is timed and gets its access line in one hook (each hook costs every request).
   const metrics = createMetrics(tessera);
-  const accessLog = logStream ? createAccessLog(app, logStream, { level: tessera.config.accessLogLevel, sampleRate: tessera.config.accessLogSampleRate }) : undefined;
+  const accessLog = logStream ? createAccessLog(app, logStream, { level: tessera.config.accessLogLevel, sampleRate: tessera.config.accessLogSampleRate, flushMs: tessera.config.accessLogFlushMs }) : undefined;
   app.addHook("onResponse", (request, reply, done) => {
     observeAnswer(metrics, request, reply);
     accessLog?.record(request, reply);
@@ -118,7 +118,7 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   });
   if (logStream) {
     app.addHook("onClose", (_instance, done) => {
-      accessLog?.flush();
+      accessLog?.close();
       flushLogs(logStream);
       done();
     });
@@ -127,33 +127,40 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   // cross-site "simple request" reach the routes without a CORS preflight.
   app.removeContentTypeParser("text/plain");
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
-  await app.register(cookie);
   await registerOpenApi(app, tessera); // before the routes: it collects them as they are added
 
-  const authenticate = makeAuthenticate(tessera, [makeCookieResolver(tessera)]);
+  // The routes that never read or set a cookie: probes, metrics, the OAuth endpoints
+  // (token mode sends none), the documents and the pages.
   discoveryRoutes(app, tessera);
   healthRoutes(app, tessera);
   metricsRoute(app, tessera, metrics);
-  registerRoute(app, tessera);
   tokenRoute(app, tessera);
   revokeRoute(app, tessera);
   introspectRoute(app, tessera);
   revocationsRoute(app, tessera);
-  userinfoRoute(app, tessera, authenticate);
-  sessionRoutes(app, tessera, authenticate);
-  passwordRoute(app, tessera, authenticate);
-  sessionLoginRoute(app, tessera);
-  sessionLogoutRoute(app, tessera);
-  bffRoutes(app, tessera, authenticate);
   passwordResetRoute(app, tessera);
-  factorRoutes(app, tessera, authenticate);
-  sessionMfaRoute(app, tessera);
-  passkeyRoutes(app, tessera, authenticate);
-  emailApiRoutes(app, tessera, authenticate);
   emailPageRoutes(app, tessera);
   devMailRoutes(app, tessera);
-  sessionOtpRoute(app, tessera);
-  await adminRoutes(app, tessera, authenticate);
+  // The routes a cookie session can use, in a scope of their own with the cookie plugin:
+  // it parses the Cookie header on the way in and writes Set-Cookie on the way out, two
+  // hooks that every request to the routes above would otherwise run for nothing.
+  await app.register(async (withCookies) => {
+    await withCookies.register(cookie);
+    const authenticate = makeAuthenticate(tessera, [makeCookieResolver(tessera)]);
+    registerRoute(withCookies, tessera);
+    userinfoRoute(withCookies, tessera, authenticate);
+    sessionRoutes(withCookies, tessera, authenticate);
+    passwordRoute(withCookies, tessera, authenticate);
+    sessionLoginRoute(withCookies, tessera);
+    sessionLogoutRoute(withCookies, tessera);
+    bffRoutes(withCookies, tessera, authenticate);
+    factorRoutes(withCookies, tessera, authenticate);
+    sessionMfaRoute(withCookies, tessera);
+    passkeyRoutes(withCookies, tessera, authenticate);
+    emailApiRoutes(withCookies, tessera, authenticate);
+    sessionOtpRoute(withCookies, tessera);
+    await adminRoutes(withCookies, tessera, authenticate);
+  });
   await openApiRoutes(app);
   if (tessera.config.demoPage) webRoutes(app, options.webRoot);
   return app;

@@ -14,7 +14,8 @@ const secrets = new Map<string, string>();
 let server: TestServer;
 
 before(async () => {
-  server = await startTestServer({ config: { logLevel: "trace" }, logStream: { write: (chunk) => { lines.push(...chunk.split("\n").filter(Boolean)); } } });
+  // The access lines go out at the end of each turn (not 100 ms later), so each test reads them at once.
+  server = await startTestServer({ config: { logLevel: "trace", accessLogFlushMs: 0 }, logStream: { write: (chunk) => { lines.push(...chunk.split("\n").filter(Boolean)); } } });
   const password = "log-test Tr0ub4dor&3 secret";
   const user = await server.signUpAndSignIn("log-alice", password);
   secrets.set("password", password).set("access token", user.access_token).set("first refresh token", user.refresh_token);

@@ -23,7 +23,8 @@ export interface LogStream {
  * lines queued during one write go out together in the next. pino flushes the
  * queue when the process exits (normally, on an uncaught exception, or after
  * SIGTERM's graceful stop); a kill -9 or an out-of-memory abort loses what
- * was queued, at most the last few milliseconds of lines (docs/performance.md).
+ * was queued, and the access lines still waiting to be handed over (at most
+ * TESSERA_ACCESS_LOG_FLUSH_MS of them, docs/performance.md "Logging").
  */
 export function stdoutDestination(): LogStream {
   return destination({ dest: 1, sync: false });
