@@ -6,7 +6,7 @@
  * checkout>` adds that checkout's server to every round, so a change is read
  * against the same minutes of this shared machine, pair by pair.
  */
-import { measure, startBareFastify, startBenchServer } from "./lib.js";
+import { measure, median, startBareFastify, startBenchServer } from "./lib.js";
 
 export interface FloorResult {
   /** Server CPU µs per request of each round, per server. */
@@ -16,14 +16,12 @@ export interface FloorResult {
   rates: Record<string, number>;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-
 export async function benchFloor(rounds = Number(process.env.BENCH_FLOOR_ROUNDS ?? 6)): Promise<FloorResult> {
   const before = process.env.BENCH_FLOOR_BEFORE;
   const bare = await startBareFastify();
   const servers = [{ name: "bare Fastify", url: bare.url, pid: bare.child.pid!, stop: bare.stop }];
   if (before) {
-    const old = await startBenchServer({}, before.endsWith("/") ? before : `${before}/`);
+    const old = await startBenchServer({}, before);
     servers.push({ name: "Tessera, before", url: old.url, pid: old.child.pid!, stop: old.stop });
   }
   const now = await startBenchServer();

@@ -138,6 +138,11 @@ export async function startBareFastify(): Promise<{ url: string; child: ChildPro
   return { url, child, stop: () => stopChild(child) };
 }
 
+/** The middle value (the upper one of an even count): what a few rounds on a shared machine agree on. */
+export function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}
+
 /** CPU seconds (user + system) a process has used so far (Linux /proc; 0 elsewhere). */
 export function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return 0;

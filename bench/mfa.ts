@@ -13,7 +13,7 @@ import { hash } from "@node-rs/argon2";
 import { deriveKey, seal, unseal } from "../src/core/keys/master-key.js";
 import { matchTotp, newTotpSecret, totpAt, base32Decode } from "../src/core/mfa/totp.js";
 import { SoftAuthenticator } from "../test/helpers/soft-authenticator.js";
-import { postJson, startBenchServer, type BenchServer } from "./lib.js";
+import { median, postJson, startBenchServer, type BenchServer } from "./lib.js";
 
 async function perSecond(run: () => unknown, ms = 1500): Promise<number> {
   const end = performance.now() + ms;
@@ -167,7 +167,6 @@ export async function benchMfaHttp(): Promise<Record<string, number | string>> {
     }));
     const totp = Math.round((users.length / ((performance.now() - started) / 1000)) * 10) / 10;
     const passkey = await benchPasskeysHttp(servers[0]!.server);
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const result: Record<string, number | string> = {};
     for (const { name } of servers) result[`password grant, no factor, ${name} (sign-ins/s, rounds ${rounds[name]!.join(" / ")})`] = median(rounds[name]!);
     if (before) result["ratio this / before (medians)"] = Math.round((median(rounds["this checkout"]!) / median(rounds["before second factors"]!)) * 100) / 100;

@@ -12,6 +12,7 @@ import { dropSchema, newSchemaName, PG_TEST_URL, usePostgres } from "../helpers/
 import { parsePrometheus, sample } from "../helpers/prometheus.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { sidOf } from "../helpers/tokens.js";
+import { until } from "../helpers/until.js";
 
 type Page = { cursor: string; revoked: Array<{ sid: string; exp: number }> };
 
@@ -43,14 +44,6 @@ async function countingStore(): Promise<{ store: Store; reads: () => number; clo
   return { store, reads: () => reads, close: cleanup };
 }
 
-async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("200 held long polls", () => {
   let server: TestServer;
   let counted: Awaited<ReturnType<typeof countingStore>>;
@@ -71,7 +64,7 @@ describe("200 held long polls", () => {
     const readsBefore = counted.reads();
     const started = Date.now();
     const polls = Array.from({ length: 200 }, () => server.request<Page>("GET", `/oauth/revocations?since=${cursor}&wait=30`));
-    await until("200 held polls", () => server.tessera.parts.feed.held === 200);
+    await until("200 held polls", () => server.tessera.parts.feed.held === 200, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 2000)); // the shared poller's pace is the thing measured
     const held = counted.reads() - readsBefore;
     const seconds = (Date.now() - started) / 1000;
@@ -124,7 +117,7 @@ describe("caps on held long polls", () => {
     const burst = Array.from({ length: 30 }, () => from("198.51.100.1", wait));
     const refused: Response[] = [];
     for (const p of burst) void p.then((r) => { if (r.status !== 200) refused.push(r); });
-    await until("25 refusals", () => refused.length === 25);
+    await until("25 refusals", () => refused.length === 25, 20_000);
     assert.equal(server.tessera.parts.feed.held, 5);
     for (const r of refused) {
       assert.equal(r.status, 429);
@@ -135,7 +128,7 @@ describe("caps on held long polls", () => {
 
     // Other addresses fill the instance: 8 in all, then 503.
     const others = ["198.51.100.2", "198.51.100.3", "198.51.100.4"].map((ip) => from(ip, wait));
-    await until("8 held", () => server.tessera.parts.feed.held === 8);
+    await until("8 held", () => server.tessera.parts.feed.held === 8, 20_000);
     const full = await from("198.51.100.9", wait);
     assert.equal(full.status, 503);
     assert.equal(((await full.json()) as { error: string }).error, "temporarily_unavailable");
@@ -160,14 +153,14 @@ describe("caps on held long polls", () => {
     const cursor = (await server.request<Page>("GET", "/oauth/revocations")).body.cursor;
     const hangUps = Array.from({ length: 5 }, () => new AbortController());
     const pending = hangUps.map((c) => from("203.0.113.7", `since=${cursor}&wait=30`, c.signal).catch(() => undefined));
-    await until("5 held", () => server.tessera.parts.feed.held === 5);
+    await until("5 held", () => server.tessera.parts.feed.held === 5, 20_000);
     assert.equal((await from("203.0.113.7", `since=${cursor}&wait=30`)).status, 429);
     for (const c of hangUps) c.abort();
     await Promise.all(pending);
-    await until("slots released", () => server.tessera.parts.feed.held === 0);
+    await until("slots released", () => server.tessera.parts.feed.held === 0, 20_000);
     const again = new AbortController();
     const next = from("203.0.113.7", `since=${cursor}&wait=30`, again.signal).catch(() => undefined);
-    await until("held again", () => server.tessera.parts.feed.held === 1);
+    await until("held again", () => server.tessera.parts.feed.held === 1, 20_000);
     again.abort();
     await next;
   });
