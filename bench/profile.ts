@@ -1,7 +1,8 @@
 /**
  * A CPU profile of the server as `npm start` runs it (bench/lib.ts), under
  * load on one route, summed by where the time went: `npm run bench:profile --
- * healthz|userinfo|refresh [requests]`. The server runs with `--cpu-prof`
+ * healthz|userinfo|refresh|password [requests]` (password: sign-ins at the hashing
+ * pool's capacity, which shows what a sign-in costs the event loop besides its hash). The server runs with `--cpu-prof`
  * (written to a temporary folder at its graceful stop); the summary reads the
  * samples taken while the load ran, by self time, grouped by package (or by
  * file for Tessera's own code and Node's internals), and prints the CPU per
@@ -17,7 +18,7 @@ interface ProfileNode { id: number; callFrame: { functionName: string; url: stri
 interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number }
 
 const route = process.argv[2] ?? "healthz";
-const total = Number(process.argv[3] ?? (route === "refresh" ? 20_000 : 60_000));
+const total = Number(process.argv[3] ?? (route === "password" ? 1_500 : route === "refresh" ? 20_000 : 60_000));
 const dir = mkdtempSync(join(tmpdir(), "tessera-profile-"));
 const server = await startBenchServer({}, undefined, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
 const password = "benchmark password";
@@ -36,7 +37,12 @@ const options: autocannon.Options = route === "refresh"
       onResponse: (status, body) => { if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token); },
     }],
   }
-  : { url: `${server.url}/${route}`, connections: 10, amount: total, headers: route === "userinfo" ? { authorization: `Bearer ${tokens[0]!.access_token}` } : {} };
+  : route === "password"
+    ? {
+      url: `${server.url}/oauth/token`, method: "POST", connections: 5, amount: total, headers: { "content-type": "application/json" },
+      body: JSON.stringify({ grant_type: "password", username: "prof1", password }),
+    }
+    : { url: `${server.url}/${route}`, connections: 10, amount: total, headers: route === "userinfo" ? { authorization: `Bearer ${tokens[0]!.access_token}` } : {} };
 // Warm up (the JIT), then the measured load; the profile's samples are read from its start on.
 await autocannon({ ...options, amount: Math.round(total / 4) });
 const loadStartedMs = Date.now();
@@ -75,7 +81,7 @@ profile.samples.forEach((id, i) => {
   fns.set(fn, (fns.get(fn) ?? 0) + dt);
 });
 const pct = (v: number) => `${((100 * v) / busy).toFixed(1)}%`;
-console.log(`${route}: ${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, server CPU ${cpuUs} µs/req (kernel), profile ${dir}/${file}\n`);
+console.log(`${route}: ${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, server CPU ${cpuUs} µs/req (kernel, all threads), main thread busy ${Math.round(busy / result.requests.total)} µs/req (samples), profile ${dir}/${file}\n`);
 console.log("| where | share of busy samples |\n|---|---:|");
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`| ${k} | ${pct(v)} |`);
 console.log("\n| function (self time) | share |\n|---|---:|");

@@ -8,6 +8,7 @@
  * machine's other load disturbs far less than the rate.
  */
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { readFileSync, rmSync } from "node:fs";
 import { availableParallelism, setPriority } from "node:os";
 import { measure, postJson, startBareFastify, startBenchServer, table, type Measured } from "./lib.js";
@@ -135,6 +136,13 @@ export async function benchServer(): Promise<{ rows: Measured[]; eventLoop: { p5
     const userinfoBesideSpinner = await besideLowPrioritySpinner(() =>
       measure("GET /userinfo beside a nice-19 CPU spinner (machine ceiling)", { url: `${server.url}/userinfo`, connections: 10, headers: { authorization: `Bearer ${token}` } }));
     rows.push(userinfoBesideSpinner);
+    // The same beside an argon2id loop at nice 19 in another process, with the default
+    // parameters: what the hashing itself costs /userinfo on this machine (its memory
+    // traffic through the shared caches), whatever the server does with the result. The
+    // gap between this row and the loaded one is the event loop's own share of the sign-ins.
+    const userinfoBesideHashing = await besideLowPrioritySpinner(() =>
+      measure("GET /userinfo beside a nice-19 argon2id loop (hashing's own cost)", { url: `${server.url}/userinfo`, connections: 10, headers: { authorization: `Bearer ${token}` } }), ARGON2_LOOP);
+    rows.push(userinfoBesideHashing);
 
     const ratios = {
       healthz_vs_bare_fastify: round(healthz!.rps / bareHealthz!.rps),
@@ -144,6 +152,7 @@ export async function benchServer(): Promise<{ rows: Measured[]; eventLoop: { p5
       userinfo_loaded_vs_idle: round(userinfoLoaded.rps / userinfo!.rps),
       userinfo_flooded_vs_machine_ceiling: round(userinfoFlooded.rps / userinfoBesideSpinner.rps),
       userinfo_beside_spinner_vs_idle: round(userinfoBesideSpinner.rps / userinfo!.rps),
+      userinfo_loaded_vs_beside_hashing: round(userinfoLoaded.rps / userinfoBesideHashing.rps),
       healthz_cpu_vs_bare_fastify: round((healthz!.cpuUs ?? 0) / (bareHealthz!.cpuUs ?? 1)),
     };
     await server.stop();
@@ -157,9 +166,13 @@ export async function benchServer(): Promise<{ rows: Measured[]; eventLoop: { p5
   }
 }
 
-/** Runs `work` while a child process spins on a CPU at nice 19, then ends the child. */
-async function besideLowPrioritySpinner<T>(work: () => Promise<T>): Promise<T> {
-  const spinner = spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" });
+/** A busy loop of argon2id hashes with the server's default parameters (src/core/config.ts). */
+const ARGON2_LOOP = `const argon2 = require(${JSON.stringify(createRequire(import.meta.url).resolve("@node-rs/argon2"))});
+for (;;) argon2.hashSync("benchmark password", { memoryCost: 19456, timeCost: 2, parallelism: 1 });`;
+
+/** Runs `work` while a child process runs `code` (by default a bare spin) on a CPU at nice 19, then ends the child. */
+async function besideLowPrioritySpinner<T>(work: () => Promise<T>, code = "for (;;) {}"): Promise<T> {
+  const spinner = spawn(process.execPath, ["-e", code], { stdio: "ignore" });
   try {
     setPriority(spinner.pid!, 19);
     await new Promise((r) => setTimeout(r, 500));

@@ -112,8 +112,10 @@ export async function buildServer(options: BuildOptions): Promise<FastifyInstanc
   const metrics = createMetrics(tessera);
   const accessLog = logStream ? createAccessLog(app, logStream, { level: tessera.config.accessLogLevel, sampleRate: tessera.config.accessLogSampleRate, flushMs: tessera.config.accessLogFlushMs }) : undefined;
   app.addHook("onResponse", (request, reply, done) => {
-    observeAnswer(metrics, request, reply);
-    accessLog?.record(request, reply);
+    // Read once: Fastify's routeOptions getter builds a new object of a dozen fields at every read.
+    const route = request.routeOptions.url;
+    observeAnswer(metrics, request, reply, route);
+    accessLog?.record(request, reply, route);
     done();
   });
   if (logStream) {

@@ -143,3 +143,40 @@ describe("the session view", () => {
     assert.deepEqual([view.session.revoked_at, view.session.revoked_reason], [now + 2, "admin"]);
   });
 });
+
+// The statements every sign-in runs (the user by name, the user's factors, the new session)
+// are compiled once and run with each call's values swapped in: each call must get its own.
+describe("the sign-in statements, compiled once", () => {
+  test("a session comes back as written, every column; one written without amr and auth_time has them null", async () => {
+    const userId = `u${++n}`;
+    assert.equal(await store.insertUser(userRow(userId, now)), true);
+    const full = sessionRow(`s${n}-full`, userId, now, {
+      kind: "cookie", scope: "openid profile", cookie_hash: `ch-${n}`, refresh_generation: 3, refresh_hash: null, rotated_at: now + 1,
+      revoked_at: now + 2, revoked_reason: "admin", user_agent: "agent/1.0", ip: "203.0.113.7", amr: '["pwd","otp"]', auth_time: now - 5,
+      resource: "https://api.example.com",
+    });
+    await store.createSession(full);
+    assert.deepEqual(await store.findSession(full.id), full);
+    const older = sessionRow(`s${n}-older`, userId, now);
+    await store.createSession(older);
+    assert.deepEqual(await store.findSession(older.id), { ...older, amr: null, auth_time: null });
+  });
+
+  test("30 sign-ins at once: each finds its own user and factors, and each session is its own", async () => {
+    const ids = Array.from({ length: 30 }, () => `u${++n}`);
+    for (const id of ids) assert.equal(await store.insertUser(userRow(id, now, { username_key: `key-${id}` })), true);
+    await Promise.all(ids.map((id, i) => store.factors.insertFactor({
+      id: `${id}-f`, user_id: id, type: "totp", name: `phone ${i}`, secret_enc: "sealed", last_step: null, credential_id: null, public_key: null,
+      counter: null, transports: null, device_type: null, backed_up: null, confirmed_at: now, created_at: now, last_used_at: null,
+    }, false)));
+    const found = await Promise.all(ids.map((id) => store.findUserByUsernameKey(`key-${id}`)));
+    assert.deepEqual(found.map((u) => u?.id), ids);
+    const factors = await Promise.all(ids.map((id) => store.factors.listFactors(id)));
+    assert.deepEqual(factors.map((f) => f.map((x) => x.name)), ids.map((_, i) => [`phone ${i}`]));
+    await Promise.all(ids.map((id, i) => store.createSession(sessionRow(`${id}-s`, id, now, { scope: `scope-${i}`, ip: `10.0.0.${i}` }))));
+    const sessions = await Promise.all(ids.map((id) => store.findSession(`${id}-s`)));
+    assert.deepEqual(sessions.map((s) => [s?.user_id, s?.scope, s?.ip]), ids.map((id, i) => [id, `scope-${i}`, `10.0.0.${i}`]));
+    assert.equal(await store.findUserByUsernameKey("key-nobody"), undefined);
+    assert.deepEqual(await store.factors.listFactors("nobody"), []);
+  });
+});

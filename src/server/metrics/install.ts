@@ -12,9 +12,9 @@ import { metricsSchema } from "../schemas/operations.js";
 /** Requests that match no route share one label, so random URLs cannot grow the series count. */
 const UNMATCHED = "(unmatched)";
 
-/** Records one answered request in the duration histogram. */
-export function observeAnswer(metrics: Metrics, request: FastifyRequest, reply: FastifyReply): void {
-  metrics.observeRequest(request.method, request.routeOptions.url ?? UNMATCHED, reply.statusCode, reply.elapsedTime / 1000);
+/** Records one answered request in the duration histogram; `route` is its route pattern (undefined when none matched). */
+export function observeAnswer(metrics: Metrics, request: FastifyRequest, reply: FastifyReply, route: string | undefined): void {
+  metrics.observeRequest(request.method, route ?? UNMATCHED, reply.statusCode, reply.elapsedTime / 1000);
 }
 
 export function metricsRoute(app: FastifyInstance, tessera: Tessera, metrics: Metrics): void {

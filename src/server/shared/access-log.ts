@@ -49,8 +49,8 @@ export interface AccessLogOptions {
 }
 
 export interface AccessLog {
-  /** Queues the line of an answered request (run it from the onResponse hook). */
-  record(request: FastifyRequest, reply: FastifyReply): void;
+  /** Queues the line of an answered request (run it from the onResponse hook); `route` is its route pattern (undefined when none matched). */
+  record(request: FastifyRequest, reply: FastifyReply, route: string | undefined): void;
   /** Hands the queued lines to the destination now, and stops watching for the process's exit. */
   close(): void;
 }
@@ -99,11 +99,11 @@ export function createAccessLog(app: FastifyInstance, stream: LogStream, options
       closed = true;
       flush();
     },
-    record(request, reply) {
+    record(request, reply, route) {
       const status = reply.statusCode;
       if (status < 400 && sampleRate < 1 && !(random() < sampleRate)) return;
       const ms = Math.round(reply.elapsedTime * 100) / 100;
-      pending += `${head}${Date.now()}${bindings}${request.id}","msg":"request","method":"${request.method}","route":${routeField(request.routeOptions.url)},"status":${status},"ms":${ms}}\n`;
+      pending += `${head}${Date.now()}${bindings}${request.id}","msg":"request","method":"${request.method}","route":${routeField(route)},"status":${status},"ms":${ms}}\n`;
       // After the stop (an answer still finishing) nothing is left to wait for.
       if (closed || pending.length >= ACCESS_LOG_BATCH) flush();
       else if (timer === undefined) timer = flushMs === 0 ? setImmediate(flush) : setTimeout(flush, flushMs).unref();

@@ -3,11 +3,14 @@
  * on the row lock, re-evaluates the WHERE and changes nothing.
  */
 import { changedOne, type StoreContext } from "../kysely-context.js";
+import { prepared } from "../prepared.js";
 import { endSessionsWhere } from "../sessions/kysely-session-store.js";
 import type { SessionEnd } from "../sessions/session-store.js";
 import type { ChallengeRow, FactorRow, FactorStore, MfaTokenRow } from "./factor-store.js";
 
-export function kyselyFactorStore({ db }: StoreContext): FactorStore {
+export function kyselyFactorStore({ db, hot }: StoreContext): FactorStore {
+  // Every sign-in asks which factors its user has (the second-step gate): compiled once, run on the fast path.
+  const factorsOf = prepared(1, (userId: string) => db.selectFrom("factors").selectAll().where("user_id", "=", userId).orderBy("created_at").orderBy("id"));
   return {
     async insertFactor(factor: FactorRow, replacePendingTotp: boolean): Promise<void> {
       await db.transaction().execute(async (tx) => {
@@ -27,8 +30,8 @@ export function kyselyFactorStore({ db }: StoreContext): FactorStore {
       return db.selectFrom("factors").selectAll().where("credential_id", "=", credentialId).executeTakeFirst();
     },
 
-    listFactors(userId: string): Promise<FactorRow[]> {
-      return db.selectFrom("factors").selectAll().where("user_id", "=", userId).orderBy("created_at").orderBy("id").execute();
+    async listFactors(userId: string): Promise<FactorRow[]> {
+      return (await factorsOf(hot, userId)).rows;
     },
 
     async confirmFactor(id: string, userId: string, step: number, now: number): Promise<boolean> {

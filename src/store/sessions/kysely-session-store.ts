@@ -61,6 +61,15 @@ export async function endSessionsWhere(tx: Transaction<Database>, end: SessionEn
   return ended.map((s) => s.id);
 }
 
+/** A session row's columns, in the order of the prepared insert's parameters. */
+const SESSION_COLUMNS = [
+  "id", "user_id", "client_id", "kind", "scope", "cookie_hash", "created_at", "last_used_at", "expires_at", "refresh_generation",
+  "refresh_hash", "rotated_at", "revoked_at", "revoked_reason", "user_agent", "ip", "amr", "auth_time", "resource",
+] as const satisfies readonly (keyof SessionRow)[];
+// A column added to SessionRow but not above would be dropped by every insert: make that a type error.
+const everySessionColumn: Exclude<keyof SessionRow, (typeof SESSION_COLUMNS)[number]> extends never ? true : never = true;
+void everySessionColumn;
+
 export function kyselySessionStore({ db, hot, hotWrites }: StoreContext): SessionStore {
   const sessionWithUser = () => db.selectFrom("sessions as s")
     .innerJoin("users as u", "u.id", "s.user_id")
@@ -80,11 +89,14 @@ export function kyselySessionStore({ db, hot, hotWrites }: StoreContext): Sessio
       .where("id", "=", id)
       .where("refresh_generation", "=", from)
       .where("revoked_at", "is", null)),
+    // Every sign-in inserts one; every column is given (null where the row has none).
+    insertSession: prepared(SESSION_COLUMNS.length, (...values: unknown[]) => db.insertInto("sessions")
+      .values(Object.fromEntries(SESSION_COLUMNS.map((column, i) => [column, values[i]])) as unknown as SessionRow)),
   };
 
   return {
     async createSession(session: SessionRow): Promise<void> {
-      await db.insertInto("sessions").values(session).execute();
+      await q.insertSession(hot, ...SESSION_COLUMNS.map((column) => session[column] ?? null));
     },
 
     async findSession(id: string): Promise<SessionRow | undefined> {
