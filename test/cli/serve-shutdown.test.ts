@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { masterKey, spawnServer } from "../helpers/process.js";
+import { until } from "../helpers/until.js";
 
 test("SIGTERM: in-flight requests complete, new ones are refused, the process exits 0", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "tessera-shutdown-"));
@@ -18,9 +19,16 @@ test("SIGTERM: in-flight requests complete, new ones are refused, the process ex
     assert.equal((await post("/auth/register", { username: "sigterm", password: "a slow password hash" })).status, 201);
 
     const started = Date.now();
-    const longPoll = fetch(`${server.url}/oauth/revocations?wait=20`);
+    // A long-poll from the feed's current cursor (without one the feed answers its snapshot at once).
+    const { cursor } = (await (await fetch(`${server.url}/oauth/revocations`)).json()) as { cursor: string };
+    const longPoll = fetch(`${server.url}/oauth/revocations?since=${cursor}&wait=20`);
     const signIn = post("/oauth/token", { grant_type: "password", username: "sigterm", password: "a slow password hash" });
-    await new Promise((r) => setTimeout(r, 150)); // both requests are now in the server's hands
+    // Both requests in the server's hands: the long-poll held, the sign-in's hash running.
+    const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+    await until("the long-poll held and the sign-in hashing", async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return gauge(text, "tessera_feed_polls_held") === 1 && gauge(text, "tessera_password_hash_running") === 1;
+    });
     server.child.kill("SIGTERM");
     const signalled = Date.now();
 
@@ -29,7 +37,7 @@ test("SIGTERM: in-flight requests complete, new ones are refused, the process ex
     assert.match(((await signedIn.json()) as { refresh_token: string }).refresh_token, /^tsr_/);
     const polled = await longPoll;
     assert.equal(polled.status, 200, "the long-poll is answered, not cut");
-    assert.deepEqual(((await polled.json()) as { revoked: unknown[] }).revoked, []);
+    assert.deepEqual(await polled.json(), { cursor, revoked: [] }, "answered at once, its cursor unchanged");
     assert.ok(Date.now() - started < 10_000, "the long-poll did not hold the shutdown for its 20 s");
 
     const late = await fetch(`${server.url}/healthz`).then((r) => r.status, (error: Error) => error.name);

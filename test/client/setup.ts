@@ -14,6 +14,7 @@ import { after, before, type TestContext } from "node:test";
 import { createClient, type AuthChangeEvent, type ClientOptions, type Session, type TesseraClient } from "../../packages/client/src/index.js";
 import type { Config } from "../../src/core/config.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
+import { until } from "../helpers/until.js";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -202,10 +203,6 @@ export function useTessera(config: Partial<Config> = {}) {
   return { setup, newUser, server: running };
 }
 
-export async function waitFor(ok: () => boolean, ms = 2000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+export function waitFor(ok: () => boolean, ms = 2000): Promise<void> {
+  return until("the condition", ok, ms);
 }

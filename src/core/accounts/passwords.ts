@@ -125,6 +125,9 @@ export class PasswordHasher {
       maxThreads: this.#threads,
       // Once started, a thread stays: starting one costs a sign-in tens of milliseconds.
       idleTimeout: Infinity,
+      // Piscina's own run- and wait-time histograms: nothing reads them (the metrics
+      // export the gate's queue), and each task recorded into them on the event loop.
+      recordTiming: false,
       // macOS and the BSDs apply nice to the whole process, which would slow the event loop too.
       niceIncrement: process.platform === "linux" ? (this.#policy.niceIncrement ?? 0) : 0,
     });
