@@ -64,7 +64,13 @@ export class TesseraError extends Error {
   readonly challenge: { acrValues?: string; maxAge?: number } | undefined;
 
   constructor(code: ErrorCode, message: string, extra: { detail?: string; retryAfter?: number; scope?: string; reason?: string; cause?: unknown; fields?: Record<string, unknown>; challenge?: { acrValues?: string; maxAge?: number } } = {}) {
+    // No stack trace: a TesseraError is an answer, not a fault. The error handler logs its
+    // code and detail, never its stack, and capturing one took an eighth of the CPU of a
+    // request refused at its first check (docs/performance.md). A `cause` keeps its own.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.code = code;
     this.status = errorCodes[code].status;
     this.detail = extra.detail;

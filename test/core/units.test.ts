@@ -1,5 +1,5 @@
 // Unit tests of the core's small parts: usernames, the password length rule,
-// refresh-token shape and successors, the master key's envelope, the Gate.
+// refresh-token shape and successors, the master key's envelope, the Gate, TesseraError.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -14,6 +14,7 @@ import {
   hashRefreshToken, looksLikeRefreshToken, newRefreshToken, parseRefreshToken, REFRESH_TOKEN_PREFIX, successorOf,
 } from "../../src/core/sessions/refresh-token-format.js";
 import { normaliseUsername, usernameKey } from "../../src/core/accounts/usernames.js";
+import { TesseraError } from "../../src/core/errors.js";
 
 function keyOf(raw: string): string {
   const result = normaliseUsername(raw);
@@ -367,5 +368,19 @@ describe("Gate", () => {
 
   test("the limit must be a positive integer", () => {
     for (const limit of [0, -1, 1.5, Number.NaN]) assert.throws(() => new Gate(limit), TypeError);
+  });
+});
+
+describe("TesseraError", () => {
+  test("carries no stack frames (a refusal, not a fault), and leaves every other error's stack as it was", () => {
+    const limit = Error.stackTraceLimit;
+    const cause = new Error("the store failed");
+    const refusal = new TesseraError("temporarily_unavailable", "Try again shortly.", { cause, retryAfter: 1 });
+    assert.equal(refusal.stack, "TesseraError: Try again shortly.");
+    assert.deepEqual([refusal.code, refusal.status, refusal.retryAfter, refusal.cause], ["temporarily_unavailable", 503, 1, cause]);
+    assert.ok(refusal instanceof Error);
+    assert.equal(Error.stackTraceLimit, limit, "the global limit is restored");
+    assert.match(cause.stack ?? "", /\n\s+at /, "the cause keeps its frames");
+    assert.match(new Error("after").stack ?? "", /\n\s+at /, "errors made afterwards have frames");
   });
 });
