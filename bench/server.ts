@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { readFileSync, rmSync } from "node:fs";
 import { availableParallelism, setPriority } from "node:os";
+import { loadConfig } from "../src/core/config.js";
 import { measure, postJson, startBareFastify, startBenchServer, table, type Measured } from "./lib.js";
 
 /** The aims for the ratios of one run (docs/performance.md). */
@@ -166,9 +167,13 @@ export async function benchServer(): Promise<{ rows: Measured[]; eventLoop: { p5
   }
 }
 
-/** A busy loop of argon2id hashes with the server's default parameters (src/core/config.ts). */
-const ARGON2_LOOP = `const argon2 = require(${JSON.stringify(createRequire(import.meta.url).resolve("@node-rs/argon2"))});
-for (;;) argon2.hashSync("benchmark password", { memoryCost: 19456, timeCost: 2, parallelism: 1 });`;
+/** A busy loop of argon2id hashes with the server's default parameters (those of an empty environment). */
+const ARGON2_LOOP = (() => {
+  const { argon2MemoryKib, argon2Iterations, argon2Parallelism } = loadConfig({});
+  const options = JSON.stringify({ memoryCost: argon2MemoryKib, timeCost: argon2Iterations, parallelism: argon2Parallelism });
+  return `const argon2 = require(${JSON.stringify(createRequire(import.meta.url).resolve("@node-rs/argon2"))});
+for (;;) argon2.hashSync("benchmark password", ${options});`;
+})();
 
 /** Runs `work` while a child process runs `code` (by default a bare spin) on a CPU at nice 19, then ends the child. */
 async function besideLowPrioritySpinner<T>(work: () => Promise<T>, code = "for (;;) {}"): Promise<T> {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { masterKey, spawnServer } from "../helpers/process.js";
+import { parsePrometheus, sample } from "../helpers/prometheus.js";
 import { until } from "../helpers/until.js";
 
 test("SIGTERM: in-flight requests complete, new ones are refused, the process exits 0", async () => {
@@ -24,10 +25,9 @@ test("SIGTERM: in-flight requests complete, new ones are refused, the process ex
     const longPoll = fetch(`${server.url}/oauth/revocations?since=${cursor}&wait=20`);
     const signIn = post("/oauth/token", { grant_type: "password", username: "sigterm", password: "a slow password hash" });
     // Both requests in the server's hands: the long-poll held, the sign-in's hash running.
-    const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
     await until("the long-poll held and the sign-in hashing", async () => {
-      const text = await (await fetch(`${server.url}/metrics`)).text();
-      return gauge(text, "tessera_feed_polls_held") === 1 && gauge(text, "tessera_password_hash_running") === 1;
+      const metrics = parsePrometheus(await (await fetch(`${server.url}/metrics`)).text());
+      return sample(metrics, "tessera_feed_polls_held") === 1 && sample(metrics, "tessera_password_hash_running") === 1;
     });
     server.child.kill("SIGTERM");
     const signalled = Date.now();
