@@ -157,8 +157,11 @@ const cases: Record<string, Omit<Case, "name">> = {
   "token: grant_type toString": token(form({ grant_type: "toString" }), { status: 400, error: "unsupported_grant_type" }),
   "token: grant_type over 64 characters": token(form({ grant_type: "p".repeat(65) }), invalidRequest("grant_type")),
   "token: invalid JSON": token('{"grant_type":"password"', invalidRequest(), JSON_TYPE),
-  "token: text/plain": token("grant_type=password&username=a&password=b", { status: 415 }, { "content-type": "text/plain" }),
-  "token: application/xml": token("<grant_type>password</grant_type>", { status: 415 }, { "content-type": "application/xml" }),
+  // RFC 6749 §5.2: on /oauth/* another content type is a 400 invalid_request, not the 415 of other routes.
+  "token: text/plain": token("grant_type=password&username=a&password=b", invalidRequest(), { "content-type": "text/plain" }),
+  "token: application/xml": token("<grant_type>password</grant_type>", invalidRequest(), { "content-type": "application/xml" }),
+  "token: multipart/form-data": token('--b\r\nContent-Disposition: form-data; name="grant_type"\r\n\r\npassword\r\n--b--\r\n', invalidRequest(), { "content-type": "multipart/form-data; boundary=b" }),
+  "token: a body with no content type": token("grant_type=password&username=a&password=b", invalidRequest(), {}),
   "token: body over 16 KiB": token(form({ grant_type: "password", username: "a", password: over16KiB }), { status: 413, error: "payload_too_large" }),
   "token (password): missing username": token(form({ grant_type: "password", password: "a long password" }), invalidRequest("username")),
   "token (password): missing password": token(form({ grant_type: "password", username: "badinput-alice" }), invalidRequest("password")),
@@ -185,7 +188,7 @@ const cases: Record<string, Omit<Case, "name">> = {
   "revoke: missing token": { method: "POST", path: "/oauth/revoke", body: form({ client_id: "tessera-web" }), headers: FORM_TYPE, expect: invalidRequest("token") },
   "revoke: token is an array": { method: "POST", path: "/oauth/revoke", body: json({ token: ["a", "b"] }), headers: JSON_TYPE, expect: invalidRequest("token") },
   "revoke: token over 4,096 characters": { method: "POST", path: "/oauth/revoke", body: form({ token: "t".repeat(5000) }), headers: FORM_TYPE, expect: invalidRequest("token") },
-  "revoke: text/plain": { method: "POST", path: "/oauth/revoke", body: "token=x", headers: { "content-type": "text/plain" }, expect: { status: 415 } },
+  "revoke: text/plain": { method: "POST", path: "/oauth/revoke", body: "token=x", headers: { "content-type": "text/plain" }, expect: invalidRequest() },
   "revoke: unknown client": { method: "POST", path: "/oauth/revoke", body: form({ token: "x", client_id: "no-such-client" }), headers: FORM_TYPE, expect: { status: 401, error: "invalid_client" } },
   "revoke: invalid JSON": { method: "POST", path: "/oauth/revoke", body: "{token:", headers: JSON_TYPE, expect: invalidRequest() },
 
@@ -194,6 +197,7 @@ const cases: Record<string, Omit<Case, "name">> = {
   "introspect: a public client": { method: "POST", path: "/oauth/introspect", body: form({ token: "x", client_id: "tessera-web" }), headers: FORM_TYPE, expect: { status: 401, error: "invalid_client" } },
   "introspect: missing token": { method: "POST", path: "/oauth/introspect", body: form({}), headers: () => ({ ...FORM_TYPE, authorization: basic(service.id, service.secret) }), expect: invalidRequest("token") },
   "introspect: token is an object": { method: "POST", path: "/oauth/introspect", body: json({ token: { a: 1 } }), headers: () => ({ ...JSON_TYPE, authorization: basic(service.id, service.secret) }), expect: invalidRequest("token") },
+  "introspect: text/plain": { method: "POST", path: "/oauth/introspect", body: "token=x", headers: () => ({ "content-type": "text/plain", authorization: basic(service.id, service.secret) }), expect: invalidRequest() },
   "introspect: body over 16 KiB": { method: "POST", path: "/oauth/introspect", body: form({ token: over16KiB }), headers: FORM_TYPE, expect: { status: 413 } },
 
   // --- POST /auth/password (authenticated) ---

@@ -59,7 +59,8 @@ async function send(method: string, url: string, body: string | undefined, heade
 
 describe("a body is parsed before anything else: every unsafe operation refuses a bad one, read or not", () => {
   const cases = [
-    { name: "another content type", body: "x", headers: { "content-type": "text/plain" }, status: 415, error: "unsupported_media_type" },
+    // On /oauth/* RFC 6749 §5.2 has 400 and 401 only: there another content type is a 400 invalid_request.
+    { name: "another content type", body: "x", headers: { "content-type": "text/plain" }, status: 415, error: "unsupported_media_type", oauth: { status: 400, error: "invalid_request" } },
     { name: "over 16 KiB", body: JSON.stringify({ pad: "x".repeat(17 * 1024) }), headers: { "content-type": "application/json" }, status: 413, error: "payload_too_large" },
     { name: "JSON that does not parse", body: "{", headers: { "content-type": "application/json" }, status: 400, error: "invalid_request" },
   ];
@@ -71,8 +72,9 @@ describe("a body is parsed before anything else: every unsafe operation refuses 
       for (const o of unsafe) {
         // From the server's own page: the cookie sign-ins check where a request comes from first.
         const res = await send(o.method, o.url, c.body, { ...c.headers, origin: server.url });
-        if (res.status !== c.status || res.error !== c.error) wrong.push(`${o.method} ${o.path}: ${res.status} ${res.error}`);
-        if (!Object.hasOwn(o.op.responses, String(c.status))) wrong.push(`${o.method} ${o.path} does not document ${c.status}`);
+        const expected = (o.path.startsWith("/oauth/") && c.oauth) || c;
+        if (res.status !== expected.status || res.error !== expected.error) wrong.push(`${o.method} ${o.path}: ${res.status} ${res.error}`);
+        if (!Object.hasOwn(o.op.responses, String(expected.status))) wrong.push(`${o.method} ${o.path} does not document ${expected.status}`);
       }
       assert.deepEqual(wrong, []);
     });

@@ -108,6 +108,23 @@ describe("client_credentials", () => {
     assert.equal(unknown.status, 401);
   });
 
+  test("revoke and introspect answer a failed Basic authentication with the same Basic challenge (RFC 6749 §5.2); client_secret_post gets none", async () => {
+    for (const path of ["/oauth/revoke", "/oauth/introspect"]) {
+      for (const authorization of [basic(service.id, "wrong"), basic("no-such-client", "x")]) {
+        const res = await server.request<{ error: string }>("POST", path, { form: { token: "x" }, headers: { authorization } });
+        assert.equal(res.status, 401, path);
+        assert.equal(res.body.error, "invalid_client", path);
+        assert.equal(res.headers.get("www-authenticate"), 'Basic realm="tessera"', path);
+      }
+      const post = await server.request<{ error: string }>("POST", path, { form: { token: "x", client_id: service.id, client_secret: "wrong" } });
+      assert.equal(post.status, 401, path);
+      assert.equal(post.headers.get("www-authenticate"), null, `${path}: no Basic challenge when Basic was not tried`);
+      const good = await server.request("POST", path, { form: { token: "x" }, headers: { authorization: basic(service.id, service.secret) } });
+      assert.equal(good.status, 200, path);
+      assert.equal(good.headers.get("www-authenticate"), null, path);
+    }
+  });
+
   test("public clients cannot use it; scopes beyond the client's are refused", async () => {
     const pub = await server.request<{ error: string }>("POST", "/oauth/token", { form: { grant_type: "client_credentials" } });
     assert.equal(pub.body.error, "unauthorized_client");

@@ -67,8 +67,14 @@ describe("names that are refused", () => {
   }
 });
 
-describe("ordinary names in one script still register", () => {
-  for (const name of ["zoë", "Андрей", "山田", "山田たろう", "Ελένη", "देवनागरी", "kim한국", "José", "o'neil".replace("'", "-"), "user@example.com"]) {
+test("a mixed-script refusal says which mixes are allowed", async () => {
+  const res = await register("\u0430lice");
+  assert.equal(res.status, 400);
+  assert.match(res.body.error_description, /^username: mixes scripts that look alike: .*Latin with one other script that is not Cyrillic or Greek/);
+});
+
+describe("ordinary names register: one script, or Latin with one other that is not Cyrillic or Greek", () => {
+  for (const name of ["zoë", "Андрей", "山田", "山田たろう", "Ελένη", "देवनागरी", "kim한국", "José", "o'neil".replace("'", "-"), "user@example.com", "tanaka田中", "abcदेव"]) {
     test(name, async () => {
       const res = await register(name);
       assert.equal(res.status, 201, `${name}: ${JSON.stringify(res.body)}`);

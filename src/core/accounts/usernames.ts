@@ -42,7 +42,7 @@ export function normaliseUsername(raw: string): NormalisedUsername | { problem: 
   if (INVISIBLE.test(display)) return { problem: "may not contain invisible or filler characters" };
   if (!ALLOWED.test(display)) return { problem: "may contain only letters, digits and . _ - @ +" };
   if (UUID_SHAPED.test(display)) return { problem: "may not be shaped like a user id" };
-  if (!singleScript(display)) return { problem: "must be written in one script (letters of different alphabets look alike)" };
+  if (!singleScript(display)) return { problem: "mixes scripts that look alike: write it in one script, or Latin with one other script that is not Cyrillic or Greek (UTS #39 moderately restrictive)" };
   const key = foldCase(display);
   return { display, key, skeleton: usernameSkeleton(key) };
 }

@@ -28,14 +28,7 @@ export function tokenRoute(app: FastifyInstance, tessera: Tessera): void {
     noStore(reply);
     const grant = Object.hasOwn(grants, request.body.grant_type) ? grants[request.body.grant_type] : undefined;
     if (!grant) throw new TesseraError("unsupported_grant_type", `Supported grant types: ${Object.keys(grants).join(", ")}.`);
-    try {
-      return await grant(tessera, request, request.body, reply);
-    } catch (error) {
-      // RFC 6749 §5.2: a failed Basic authentication answers with a Basic challenge.
-      if (error instanceof TesseraError && error.code === "invalid_client" && /^basic /i.test(request.headers.authorization ?? "")) {
-        reply.header("www-authenticate", 'Basic realm="tessera"');
-      }
-      throw error;
-    }
+    // A failed Basic authentication gets its challenge in the error handler (shared/errors.ts), as on every /oauth/ route.
+    return grant(tessera, request, request.body, reply);
   });
 }

@@ -5,7 +5,7 @@
  * and documents it per grant (`documentedBody`, read by openapi.ts only).
  */
 import { EMAIL_OTP_GRANT, MFA_GRANT, PASSKEY_GRANT } from "../../core/api.js";
-import { BODY_FAILURES, CLIENT_AUTH, FORM_OR_JSON, NO_BODY, PUBLIC, SERVER_FAILURES, errors, str, strings } from "./common.js";
+import { OAUTH_BODY_FAILURES, CLIENT_AUTH, FORM_OR_JSON, NO_BODY, PUBLIC, SERVER_FAILURES, errors, str, strings } from "./common.js";
 
 const field = { type: "string", maxLength: 4096 } as const;
 const webauthn = { anyOf: [{ type: "string", maxLength: 12288 }, { type: "object" }] } as const;
@@ -78,7 +78,7 @@ export const tokenSchema = {
   documentedBody: documentedTokenBody,
   response: {
     200: tokenResponse,
-    ...errors(...BODY_FAILURES, "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "invalid_target",
+    ...errors(...OAUTH_BODY_FAILURES, "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "invalid_target",
       "invalid_client", "mfa_required", "mfa_enrollment_required", "email_not_verified", "too_many_requests", ...SERVER_FAILURES),
   },
 } as const;
@@ -93,7 +93,7 @@ export const revokeSchema = {
   tags: ["oauth"], summary: "Revoke a token (RFC 7009)", consumes: FORM_OR_JSON, security: CLIENT_AUTH,
   description: "200 for every well-formed request, known token or not; revoking either token ends its session. Public clients name themselves with `client_id`.",
   body: tokenOnlyBody,
-  response: { 200: { ...NO_BODY, description: "Revoked, or nothing to revoke." }, ...errors(...BODY_FAILURES, "invalid_client", ...SERVER_FAILURES) },
+  response: { 200: { ...NO_BODY, description: "Revoked, or nothing to revoke." }, ...errors(...OAUTH_BODY_FAILURES, "invalid_client", ...SERVER_FAILURES) },
 } as const;
 
 export const introspectSchema = {
@@ -110,7 +110,7 @@ export const introspectSchema = {
         aud: { description: "The access token's audience." },
       },
     },
-    ...errors(...BODY_FAILURES, "invalid_client", ...SERVER_FAILURES),
+    ...errors(...OAUTH_BODY_FAILURES, "invalid_client", ...SERVER_FAILURES),
   },
 } as const;
 

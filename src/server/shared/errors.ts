@@ -55,6 +55,21 @@ export function bearerChallenge(error?: TesseraError): string {
   return `Bearer realm="tessera", error="${error.code}", error_description="${description}"${scope}${acr}${maxAge}`;
 }
 
+/**
+ * RFC 6749 §5.2 on the OAuth endpoints (`/oauth/*`): an error is a 400 (401 for
+ * `invalid_client`), so a body of another content type is an `invalid_request`
+ * there rather than the 415 of every other route; and a client that tried Basic
+ * authentication and failed gets a Basic challenge.
+ */
+function asOAuthError(request: FastifyRequest, reply: FastifyReply, error: TesseraError): TesseraError {
+  if (!request.url.startsWith("/oauth/")) return error;
+  if (error.code === "invalid_client" && /^basic /i.test(request.headers.authorization ?? "")) reply.header("www-authenticate", 'Basic realm="tessera"');
+  if (error.code === "unsupported_media_type") {
+    return new TesseraError("invalid_request", "Send the body as application/x-www-form-urlencoded or application/json.", { detail: error.detail });
+  }
+  return error;
+}
+
 export function sendError(reply: FastifyReply, error: TesseraError): FastifyReply {
   reply.header("cache-control", "no-store");
   if (error.retryAfter !== undefined) reply.header("retry-after", String(Math.ceil(error.retryAfter)));
@@ -74,10 +89,10 @@ export function installErrorHandling(app: FastifyInstance, storeUnavailable: (er
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof TesseraError) {
       if (error.detail) request.log.info({ code: error.code, detail: error.detail }, "request refused");
-      return sendError(reply, error);
+      return sendError(reply, asOAuthError(request, reply, error));
     }
     const known = translate(error);
-    if (known) return sendError(reply, new TesseraError(known.code, known.message));
+    if (known) return sendError(reply, asOAuthError(request, reply, new TesseraError(known.code, known.message)));
     if (storeUnavailable(error)) {
       request.log.warn({ err: error }, "store unavailable");
       return sendError(reply, new TesseraError("temporarily_unavailable", "The server cannot reach its database right now; try again shortly.", { retryAfter: STORE_RETRY_AFTER }));
