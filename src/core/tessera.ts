@@ -126,7 +126,7 @@ async function assembleParts(config: Config, deps: TesseraDeps) {
   const mail = setUpEmail({ config, store, events, hasher, throttle, masterKey, now, counters, ...(deps.mailTransport ? { transport: deps.mailTransport } : {}) });
   const users = new UserService({ store, hasher, events, now, emailWrites: (u) => mail.service.registrationWrites(u), emailQueued: (w) => mail.service.queued(w) });
   // Second factors (docs/mfa.md): the gate below is asked before every session of an unfinished sign-in starts.
-  const factors = new FactorService({ store, events, now, sealingKey: deriveKey(masterKey, "totp-secret"), issuerLabel: new URL(config.issuer).host });
+  const factors = new FactorService({ store, events, now, sealingKey: deriveKey(masterKey, "totp-secret"), get issuerLabel() { return new URL(config.issuer).host; } }); // read live, like the issuer below
   const sessions = new SessionService({
     // secondStep is built below, beside the throttle it uses; the gate runs only once requests arrive.
     store, events, now, gate: (...args) => secondStep.gate(...args),

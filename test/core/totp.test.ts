@@ -1,7 +1,7 @@
 // RFC 6238 TOTP: the Appendix B vectors, drift, replay, and the recovery-code shape.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { base32Decode, base32Encode, hotp, matchTotp, newTotpSecret, otpauthUri, totpAt, totpStep } from "../../src/core/mfa/totp.js";
+import { base32Decode, base32Encode, hotp, keyUriIssuer, matchTotp, newTotpSecret, otpauthUri, totpAt, totpStep } from "../../src/core/mfa/totp.js";
 import { hashRecoveryCode, newRecoveryCodes, normaliseRecoveryCode } from "../../src/core/mfa/recovery-codes.js";
 
 const seeds = {
@@ -76,6 +76,16 @@ describe("verification", () => {
     assert.equal(uri.searchParams.get("algorithm"), "SHA1");
     assert.equal(uri.searchParams.get("digits"), "6");
     assert.equal(uri.searchParams.get("period"), "30");
+  });
+
+  test("the issuer label holds no colon: a port follows after a space, an IPv6 literal's colons become -", () => {
+    assert.equal(keyUriIssuer("auth.example.com"), "auth.example.com");
+    assert.equal(keyUriIssuer(new URL("https://auth.example.com:443/").host), "auth.example.com", "a default port is not there to keep");
+    assert.equal(keyUriIssuer("localhost:4811"), "localhost 4811");
+    assert.equal(keyUriIssuer("[::1]:4811"), "[--1] 4811");
+    const uri = otpauthUri(keyUriIssuer("localhost:4811"), "alice", secret);
+    assert.ok(uri.startsWith("otpauth://totp/localhost%204811:alice?"), uri);
+    assert.match(uri, /&issuer=localhost%204811&/);
   });
 });
 

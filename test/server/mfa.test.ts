@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { base32Decode, totpAt } from "../../src/core/mfa/totp.js";
+import { sha256 } from "../../src/core/crypto-utils.js";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 import { signInAdmin } from "../helpers/admin.js";
 import { createServer } from "node:http";
@@ -389,6 +390,97 @@ describe("the second-factor throttle over HTTP", () => {
     const right = await limited.request("POST", "/session/mfa", { json: { mfa_token: login.body.mfa_token, otp: codeNow(u.secret) }, headers: { origin: lo } });
     assert.equal(right.status, 429, "during the backoff the right code is not checked either: no oracle");
     assert.equal(right.headers.getSetCookie().length, 0);
+  });
+
+  test("audit: a throttled second step (429) spends nothing of its mfa_token, nor the code", async () => {
+    const u = await enrolled(limited);
+    const grant = (fields: Record<string, string>) => limited.request<Tokens & { error: string }>("POST", "/oauth/token", { form: { grant_type: MFA, ...fields } });
+    const tokenOn = async () => {
+      const res = await limited.request<MfaRequired>("POST", "/oauth/token", { form: { grant_type: "password", username: u.username, password: PASSWORD } });
+      assert.equal(res.status, 403, res.text);
+      return res.body.mfa_token;
+    };
+    const wrong = codeNow(u.secret) === "000000" ? "111111" : "000000";
+    const a = await tokenOn();
+    for (let i = 0; i < 5; i++) assert.equal((await grant({ mfa_token: a, otp: wrong })).status, 400);
+    // The account is now in backoff. A fresh token and a valid recovery code, five times over:
+    const b = await tokenOn();
+    const code = u.recovery[0]!;
+    let retryAfter = 0;
+    for (let i = 0; i < 5; i++) {
+      const res = await grant({ mfa_token: b, recovery_code: code });
+      assert.deepEqual([res.status, res.body.error], [429, "too_many_requests"], res.text);
+      retryAfter = Math.max(retryAfter, Number(res.headers.get("retry-after")));
+    }
+    assert.ok(retryAfter >= 1);
+    const store = limited.tessera.parts.store;
+    const row = await store.factors.findLiveMfaToken(sha256(b), clock.now(), 1);
+    assert.equal(row?.attempts, 0, "no attempt of the token was taken by a 429");
+    assert.equal(await store.factors.countRecoveryCodes(u.userId), 10, "the code was not spent");
+    clock.advance(retryAfter * 1000);
+    const done = await grant({ mfa_token: b, recovery_code: code });
+    assert.equal(done.status, 200, done.text);
+    assert.deepEqual(claimsOf(done.body.access_token).amr, ["pwd", "otp", "mfa"]);
+  });
+});
+
+describe("the second-factor throttle looser than the token's attempts, raced", () => {
+  // The account allows 20 failures: only the token's own atomic limit can hold 30 parallel guesses to 5 checks.
+  let roomy: TestServer;
+  before(async () => {
+    roomy = await startTestServer({ clock, config: { throttleSecondFactorAccount: 20 } });
+  });
+  after(() => roomy.close());
+
+  test("30 wrong codes at once on one mfa_token: 5 checks; the refused ones count against neither the account nor the code", async () => {
+    const u = await enrolled(roomy);
+    const grant = (fields: Record<string, string>) => roomy.request<Tokens & { error: string }>("POST", "/oauth/token", { form: { grant_type: MFA, ...fields } });
+    const tokenOn = async () => (await roomy.request<MfaRequired>("POST", "/oauth/token", { form: { grant_type: "password", username: u.username, password: PASSWORD } })).body.mfa_token;
+    const wrong = codeNow(u.secret) === "000000" ? "111111" : "000000";
+    const token = await tokenOn();
+    const outcomes: string[] = [];
+    const record = (e: { outcome: string; userId?: string }) => { if (e.userId === u.userId) outcomes.push(e.outcome); };
+    roomy.tessera.parts.events.on("second-factor", record);
+    let answers: Array<{ status: number; body: { error: string } }>;
+    try {
+      answers = await Promise.all(Array.from({ length: 30 }, () => grant({ mfa_token: token, otp: wrong })));
+    } finally {
+      roomy.tessera.parts.events.off("second-factor", record);
+    }
+    assert.equal(outcomes.filter((o) => o === "failure").length, 5, outcomes.join(","));
+    assert.ok(answers.every((a) => (a.status === 400 && a.body.error === "invalid_grant") || (a.status === 429 && a.body.error === "too_many_requests")), JSON.stringify(answers.map((a) => a.status)));
+    // Only the 5 checked codes counted: 15 failures are still free, so the right code on a new token signs in.
+    const right = await grant({ mfa_token: await tokenOn(), otp: codeNow(u.secret) });
+    assert.equal(right.status, 200, right.text);
+  });
+});
+
+describe("the otpauth URI of an issuer with a port", () => {
+  let ported: TestServer;
+  before(async () => {
+    ported = await startTestServer({ clock, config: { issuer: "http://localhost:4811" } });
+  });
+  after(() => ported.close());
+
+  test("the label has one colon, between issuer and account; the issuer keeps its port after a space, the same in issuer=", async () => {
+    const user = await ported.signUpAndSignIn(`alice${process.pid}x${++n}`, PASSWORD);
+    const started = await ported.request<{ otpauth_uri: string; secret: string }>("POST", "/auth/factors/totp", { token: user.access_token });
+    assert.equal(started.status, 200, started.text);
+    const uri = started.body.otpauth_uri;
+    const label = uri.slice("otpauth://totp/".length, uri.indexOf("?"));
+    assert.equal(label, `localhost%204811:${user.username}`);
+    assert.doesNotMatch(label.replace(":", ""), /:|%3A/i, "no second separator, literal or encoded");
+    assert.equal(new URL(uri).searchParams.get("issuer"), "localhost 4811");
+    assert.match(uri, /[?&]issuer=localhost%204811(&|$)/, "a space is %20 (some apps show a + as is)");
+    assert.equal(new URL(uri).searchParams.get("secret"), started.body.secret);
+  });
+
+  test("with the port picked at listen (PORT=0), the label carries that port, not 0", async () => {
+    const user = await server.signUpAndSignIn(`alice${process.pid}x${++n}`, PASSWORD);
+    const started = await server.request<{ otpauth_uri: string }>("POST", "/auth/factors/totp", { token: user.access_token });
+    const { hostname, port } = new URL(server.issuer);
+    assert.notEqual(port, "0");
+    assert.equal(new URL(started.body.otpauth_uri).searchParams.get("issuer"), `${hostname} ${port}`);
   });
 });
 

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
 import { SoftAuthenticator } from "../helpers/soft-authenticator.js";
+import { base32Decode, totpAt } from "../../src/core/mfa/totp.js";
 
 const PASSKEY = "urn:tessera:params:oauth:grant-type:passkey";
 const MFA = "urn:tessera:params:oauth:grant-type:mfa";
@@ -49,8 +50,10 @@ function passkeyGrant(challengeId: string, webauthn: unknown) {
 describe("enrolment", () => {
   test("creation options ask for a discoverable credential with user verification, for the issuer's host", async () => {
     const user = await server.signUpAndSignIn(`pkopt${++n}`, PASSWORD);
-    const res = await server.request<{ rp: { id: string }; authenticatorSelection: Record<string, string>; challenge: string }>("POST", "/auth/passkeys/options", { token: user.access_token });
+    const res = await server.request<{ rp: { id: string }; user: { name: string; displayName: string }; authenticatorSelection: Record<string, string>; challenge: string }>("POST", "/auth/passkeys/options", { token: user.access_token });
     assert.equal(res.body.rp.id, "localhost");
+    // Audit: password managers list a passkey by its displayName; "" showed a blank entry.
+    assert.deepEqual([res.body.user.name, res.body.user.displayName], [user.username, user.username]);
     assert.equal(res.body.authenticatorSelection.residentKey, "required");
     assert.equal(res.body.authenticatorSelection.userVerification, "required");
     assert.match(res.body.challenge, /^[A-Za-z0-9_-]{32,}$/);
@@ -171,6 +174,23 @@ describe("a passkey as the second step", () => {
     assert.equal(replay.status, 400);
   });
 
+  test("audit: mfa-options for a user without a passkey is 400 invalid_grant, and the mfa_token still works", async () => {
+    const user = await server.signUpAndSignIn(`pknone${process.pid}x${++n}`, PASSWORD);
+    const started = await server.request<{ factor_id: string; secret: string }>("POST", "/auth/factors/totp", { token: user.access_token });
+    const code = (offsetMs = 0) => totpAt(base32Decode(started.body.secret), clock.now() + offsetMs);
+    const confirmed = await server.request("POST", "/auth/factors/totp/confirm", { token: user.access_token, json: { factor_id: started.body.factor_id, code: code() } });
+    assert.equal(confirmed.status, 200, confirmed.text);
+    const first = await server.request<Tokens>("POST", "/oauth/token", { form: { grant_type: "password", username: user.username, password: PASSWORD } });
+    assert.deepEqual([first.status, first.body.methods], [403, ["totp", "recovery_code"]]);
+    const options = await server.request("POST", "/auth/passkeys/mfa-options", { json: { mfa_token: first.body.mfa_token } });
+    assert.equal(options.status, 400, options.text);
+    assert.equal(options.body.error, "invalid_grant", "as a second step refuses a method the user does not have");
+    assert.equal(options.body.challenge_id, undefined);
+    // Nothing was spent: the token finishes the sign-in with the app (the next step's code: the confirming one is used).
+    const done = await server.request<Tokens>("POST", "/oauth/token", { form: { grant_type: MFA, mfa_token: first.body.mfa_token!, otp: code(30_000) } });
+    assert.equal(done.status, 200, done.text);
+  });
+
   test("another user's passkey does not pass this user's second step", async () => {
     const a = await withPasskey();
     const b = await withPasskey();
@@ -223,5 +243,24 @@ describe("bad input: a 4xx with a stable code, never a 500", () => {
     }
     const badChallenge = await passkeyGrant("\u0000", good);
     assert.equal(badChallenge.status, 400);
+  });
+
+  test("audit: the three options routes refuse an unknown field, like every other body", async () => {
+    const { user } = await withPasskey();
+    const first = await server.request<Tokens>("POST", "/oauth/token", { form: { grant_type: "password", username: user.username, password: PASSWORD } });
+    const calls: Array<[string, Record<string, unknown>, string | undefined]> = [
+      ["/auth/passkeys/options", { extra: 1 }, user.access_token],
+      ["/auth/passkeys/login-options", { extra: 1 }, undefined],
+      ["/auth/passkeys/mfa-options", { mfa_token: first.body.mfa_token, extra: 1 }, undefined],
+    ];
+    for (const [path, json, token] of calls) {
+      const res = await server.request("POST", path, { json, ...(token === undefined ? {} : { token }) });
+      assert.equal(res.status, 400, `${path}: ${res.text}`);
+      assert.deepEqual(res.body, { error: "invalid_request", error_description: "extra: is not a known field" }, path);
+    }
+    // Without the unknown field each answers (an empty body, {} or none, is fine where no field is read).
+    assert.equal((await server.request("POST", "/auth/passkeys/options", { token: user.access_token, json: {} })).status, 200);
+    assert.equal((await server.request("POST", "/auth/passkeys/login-options", { json: {} })).status, 200);
+    assert.equal((await server.request("POST", "/auth/passkeys/mfa-options", { json: { mfa_token: first.body.mfa_token } })).status, 200);
   });
 });

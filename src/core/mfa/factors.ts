@@ -13,7 +13,7 @@ import type { AuthEvents, EventOrigin } from "../events.js";
 import { iso } from "../admin/admin-users.js";
 import { seal, unseal } from "../keys/master-key.js";
 import { hashRecoveryCode, newRecoveryCodes } from "./recovery-codes.js";
-import { matchTotp, newTotpSecret, otpauthUri, totpStep } from "./totp.js";
+import { keyUriIssuer, matchTotp, newTotpSecret, otpauthUri, totpStep } from "./totp.js";
 
 export interface FactorServiceOptions {
   store: Store;
@@ -21,7 +21,7 @@ export interface FactorServiceOptions {
   now: () => number;
   /** Subkey of the master key that seals TOTP secrets. */
   sealingKey: Buffer;
-  /** Shown in authenticator apps beside the account name (the issuer's host by default). */
+  /** The issuer's host (`URL.host`); authenticator apps show it, as `keyUriIssuer` makes it, beside the account name. */
   issuerLabel: string;
 }
 
@@ -90,7 +90,7 @@ export class FactorService {
       confirmed_at: null, created_at: now, last_used_at: null,
     }, true);
     this.#o.events.emit("factor-changed", { action: "enrolled", type: "totp", factorId: id, userId: user.id, ...origin });
-    return { factor_id: id, secret, otpauth_uri: otpauthUri(this.#o.issuerLabel, user.username, secret) };
+    return { factor_id: id, secret, otpauth_uri: otpauthUri(keyUriIssuer(this.#o.issuerLabel), user.username, secret) };
   }
 
   /** Confirms a pending TOTP factor with a code; the user's first factor also gets recovery codes. */

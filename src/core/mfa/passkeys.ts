@@ -114,7 +114,8 @@ export class PasskeyService {
   async registrationOptions(user: Pick<UserRow, "id" | "username">): Promise<Record<string, unknown>> {
     const existing = (await this.#o.store.factors.listFactors(user.id)).filter((f) => f.type === "passkey" && f.credential_id !== null);
     const options = await generateRegistrationOptions({
-      rpName: this.#o.rpName, rpID: this.#o.rpId, userName: user.username, userID: Buffer.from(user.id, "utf8"),
+      // displayName is what password managers show for the passkey (WebAuthn L3: "human-palatable"); the library's default is "".
+      rpName: this.#o.rpName, rpID: this.#o.rpId, userName: user.username, userDisplayName: user.username, userID: Buffer.from(user.id, "utf8"),
       attestationType: "none", timeout: CHALLENGE_TTL_MS,
       excludeCredentials: existing.map((f) => ({ id: f.credential_id!, ...transportsOf(f) })),
       authenticatorSelection: { residentKey: "required", userVerification: "required" },
@@ -188,9 +189,14 @@ export class PasskeyService {
     return { challenge_id: id, options: options as unknown as Record<string, unknown> };
   }
 
-  /** Options for a passkey as the second step of `userId`'s sign-in (their credentials listed). */
+  /**
+   * Options for a passkey as the second step of `userId`'s sign-in (their credentials listed). A user
+   * with no passkey (mfa_required did not offer one) is refused `invalid_grant`, as the second step
+   * refuses a recovery code or an assertion from a user who has none; no challenge is stored.
+   */
   async secondStepOptions(userId: string): Promise<{ challenge_id: string; options: Record<string, unknown> }> {
-    const passkeys = (await this.#o.store.factors.listFactors(userId)).filter((f) => f.type === "passkey" && f.credential_id !== null);
+    const passkeys = (await this.#o.store.factors.listFactors(userId)).filter((f) => f.type === "passkey" && f.credential_id !== null && f.confirmed_at !== null);
+    if (passkeys.length === 0) throw new TesseraError("invalid_grant", "This sign-in offers no passkey: use one of the methods mfa_required listed.", { detail: "mfa-options for a user without a passkey" });
     const options = await generateAuthenticationOptions({
       rpID: this.#o.rpId, userVerification: "preferred", timeout: CHALLENGE_TTL_MS,
       allowCredentials: passkeys.map((f) => ({ id: f.credential_id!, ...transportsOf(f) })),

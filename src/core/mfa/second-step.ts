@@ -5,12 +5,14 @@
  * (SHA-256 only, bound to the user and the client) and answers mfa_required.
  * `verify` takes the token back with one factor:
  *
- * 1. one attempt on the token is reserved by an atomic UPDATE *before* the
- *    code is checked (at most `maxAttempts` per token, concurrency included);
+ * 1. the token is read (nothing spent) to learn whose it is;
  * 2. a slot of the per-account second-factor throttle is reserved (failures
- *    keep it, a success resets the account), and under it
- * 3. the code is checked and spent by compare-and-set (TOTP step, recovery
- *    code, passkey challenge);
+ *    keep it, a success resets the account): a request it refuses (429) has
+ *    spent nothing, neither an attempt of the token nor the code; under it
+ * 3. one attempt on the token is reserved by an atomic UPDATE *before* the
+ *    code is checked (at most `maxAttempts` per token, concurrency included),
+ *    then the code is checked and spent by compare-and-set (TOTP step,
+ *    recovery code, passkey challenge);
  * 4. the token is spent by compare-and-set: of two requests, one signs in.
  *
  * A user whose role requires a second factor (`TESSERA_MFA_REQUIRED_ROLES`)
@@ -158,26 +160,32 @@ export class SecondStep {
     if (!MFA_TOKEN_SHAPE.test(input.mfaToken)) throw wrongCode("malformed mfa_token");
     const tokenHash = sha256(input.mfaToken);
     const origin = { clientId: client.id, ip: meta.ip, userAgent: meta.userAgent };
-    // 1. The attempt is taken before the code is looked at: 30 parallel guesses get maxAttempts checks, not 30.
-    const row = await this.#o.store.factors.reserveMfaAttempt(tokenHash, this.#o.now(), this.#o.maxAttempts);
-    if (!row) throw wrongCode("mfa_token unknown, expired, spent or out of attempts");
-    if (row.client_id !== client.id) throw wrongCode("mfa_token of another client");
-    const user = await this.#o.store.findUserById(row.user_id);
+    // 1. Whose token it is, read without spending anything: the throttle is keyed by the user.
+    const pending = await this.#o.store.factors.findLiveMfaToken(tokenHash, this.#o.now(), this.#o.maxAttempts);
+    if (!pending) throw wrongCode("mfa_token unknown, expired, spent or out of attempts");
+    if (pending.client_id !== client.id) throw wrongCode("mfa_token of another client");
+    const user = await this.#o.store.findUserById(pending.user_id);
     if (!user || user.disabled_at !== null) throw wrongCode("user gone or disabled");
     const ids = { ...origin, userId: user.id, method };
-    if (row.purpose === "enroll" && method === "recovery_code") throw wrongCode("an enrolment mfa_token takes the new authenticator app's code (otp) or a new passkey (webauthn)");
+    if (pending.purpose === "enroll" && method === "recovery_code") throw wrongCode("an enrolment mfa_token takes the new authenticator app's code (otp) or a new passkey (webauthn)");
     let recoveryCodes: string[] | undefined;
+    // Set once this request holds one of the token's attempts: only then is a code checked.
+    const attempt = { taken: false };
     // 2. The per-account limit, reserved before the code is checked (docs/security.md,
-    //    "Concurrent attempts"): parallel guesses across many mfa_tokens share it.
-    // 3. The code, spent by compare-and-set.
+    //    "Concurrent attempts"): parallel guesses across many mfa_tokens share it. It comes
+    //    before the token's attempt, so a request it refuses spends nothing of the token.
+    // 3. Under it, the attempt, taken by one atomic UPDATE before the code is looked at (30
+    //    parallel guesses get maxAttempts checks, not 30), then the code, spent by compare-and-set.
     const check = async () => {
-      if (row.purpose === "enroll" && method === "passkey") {
+      if (!(await this.#o.store.factors.reserveMfaAttempt(tokenHash, this.#o.now(), this.#o.maxAttempts))) throw wrongCode("mfa_token spent, expired or out of attempts");
+      attempt.taken = true;
+      if (pending.purpose === "enroll" && method === "passkey") {
         if (!this.#o.passkeyEnrol) throw new TesseraError("invalid_request", "Passkeys are not available on this server.");
         const made = await this.#o.passkeyEnrol(user, input.webauthn, origin);
         recoveryCodes = made.recoveryCodes;
         return { factorId: made.factorId, amr: made.amr };
       }
-      if (row.purpose === "enroll") {
+      if (pending.purpose === "enroll") {
         const confirmed = await this.#o.factors.confirmPendingTotp(user.id, input.otp ?? "", origin);
         if (!confirmed) throw wrongCode("wrong code for the pending enrolment, or none pending");
         recoveryCodes = confirmed.recoveryCodes;
@@ -187,23 +195,26 @@ export class SecondStep {
       if (!proof) throw wrongCode(`wrong ${method}`);
       return proof;
     };
+    // A token out of attempts is no guess at the account: its throttle slot is released, and no check is reported.
+    const counts = (e: unknown) => attempt.taken && e instanceof TesseraError && e.code === "invalid_grant";
     let proved: PasskeyProof;
     try {
       proved = this.#o.throttle
-        ? await this.#o.throttle.guard([{ dimension: "secondFactorAccount", key: user.id, onSuccess: "reset" }], check, (e) => e instanceof TesseraError && e.code === "invalid_grant")
+        ? await this.#o.throttle.guard([{ dimension: "secondFactorAccount", key: user.id, onSuccess: "reset" }], check, counts)
         : await check();
     } catch (error) {
       const throttled = error instanceof TesseraError && error.code === "too_many_requests";
-      this.#o.events.emit("second-factor", { outcome: throttled ? "throttled" : "failure", ...ids });
+      if (throttled || attempt.taken) this.#o.events.emit("second-factor", { outcome: throttled ? "throttled" : "failure", ...ids });
       throw error;
     }
     // 4. The token, spent by compare-and-set.
     const now = this.#o.now();
     if (!(await this.#o.store.factors.spendMfaToken(tokenHash, now))) throw wrongCode("mfa_token spent by a concurrent request");
     this.#o.events.emit("second-factor", { outcome: "success", factorId: proved.factorId, ...ids });
-    const first = parseAmr(row.amr);
+    // The token's user, client, purpose, scope and first step never change: the row read in step 1 says them.
+    const first = parseAmr(pending.amr);
     const amr = [...new Set([...first, ...proved.amr, "mfa"])];
-    return { user, scope: row.scope, resource: row.resource ?? null, auth: { amr, authTime: now, complete: true }, ...(recoveryCodes ? { recoveryCodes } : {}) };
+    return { user, scope: pending.scope, resource: pending.resource ?? null, auth: { amr, authTime: now, complete: true }, ...(recoveryCodes ? { recoveryCodes } : {}) };
   }
 
   async #check(userId: string, method: SecondFactorMethod, input: SecondStepInput): Promise<PasskeyProof | undefined> {

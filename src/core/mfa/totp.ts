@@ -91,9 +91,31 @@ export function matchTotp(secret: string, code: string, nowMs: number, afterStep
   return found;
 }
 
-/** The `otpauth://` URI an authenticator app scans (Key Uri Format). */
+/**
+ * The issuer an authenticator app shows for a server at `host` (a URL's `host`: default ports are
+ * already left out). The Key Uri Format splits the label `issuer:account` at its colon, literal or
+ * `%3A`, so `localhost:4811` would read as issuer "localhost" and account "4811:alice". A port is
+ * kept, after a space (`localhost 4811`): two servers on one host stay two entries in the app rather
+ * than one replacing the other. Any other colon (an IPv6 literal, development only) becomes `-`.
+ *
+ * @example keyUriIssuer("auth.example.com") // "auth.example.com"
+ * @example keyUriIssuer("localhost:4811") // "localhost 4811"
+ */
+export function keyUriIssuer(host: string): string {
+  const withPort = /^(.+):(\d+)$/.exec(host);
+  const [name, port] = withPort ? [withPort[1]!, withPort[2]!] : [host, undefined];
+  const label = name.replaceAll(":", "-");
+  return port === undefined ? label : `${label} ${port}`;
+}
+
+/**
+ * The `otpauth://` URI an authenticator app scans (Key Uri Format): the label `issuer:account` and the
+ * `issuer` parameter name the same issuer. Neither may hold a colon (see `keyUriIssuer`). Every
+ * value is percent-encoded (a space is `%20`, not `+`, which some apps show as is).
+ */
 export function otpauthUri(issuer: string, account: string, secret: string): string {
   const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
-  const params = new URLSearchParams({ secret, issuer, algorithm: "SHA1", digits: String(TOTP_DIGITS), period: String(TOTP_STEP_SECONDS) });
-  return `otpauth://totp/${label}?${params.toString()}`;
+  const params = { secret, issuer, algorithm: "SHA1", digits: String(TOTP_DIGITS), period: String(TOTP_STEP_SECONDS) };
+  const query = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+  return `otpauth://totp/${label}?${query}`;
 }

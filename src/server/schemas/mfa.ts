@@ -85,9 +85,12 @@ export const recoveryCodesSchema = {
 } as const;
 
 const passkeysOff = "`400 invalid_request` when passkeys are off (an IP-address issuer without TESSERA_WEBAUTHN_RP_ID).";
+/** A route that reads no field: no body, `null` or `{}`; an unknown field is refused as everywhere else. */
+const noFields = { type: ["object", "null"], properties: {}, additionalProperties: false } as const;
 
 export const passkeyOptionsSchema = {
   tags, summary: "WebAuthn creation options for a new passkey", security: SIGNED_IN_UNSAFE, description: passkeysOff,
+  body: noFields,
   response: { 200: webauthnOptions, ...errors("invalid_request", ...WRITE_FAILURES, ...SERVER_FAILURES) },
 } as const;
 
@@ -114,6 +117,7 @@ export const signInEnrolPasskeyOptionsSchema = {
 
 export const passkeyLoginOptionsSchema = {
   tags, summary: "Options for a passwordless passkey sign-in (also for conditional UI)", security: PUBLIC, description: passkeysOff,
+  body: noFields,
   response: {
     200: { type: "object", required: ["challenge_id", "options"], properties: { challenge_id: str, options: webauthnOptions } },
     ...errors(...BODY_FAILURES, ...SERVER_FAILURES),
@@ -122,7 +126,10 @@ export const passkeyLoginOptionsSchema = {
 
 export const passkeyMfaOptionsSchema = {
   tags, summary: "Options for a passkey as the second step of a sign-in", security: CLIENT_AUTH, consumes: FORM_OR_JSON,
-  description: `The \`mfa_token\` names the user; nothing is spent. ${passkeysOff}`,
-  body: { type: "object", required: ["mfa_token"], properties: { mfa_token: { type: "string", maxLength: 256 }, client_id: { type: "string", maxLength: 256 } } },
+  description: `The \`mfa_token\` names the user; nothing is spent. \`400 invalid_grant\` when the user has no passkey (\`mfa_required\` did not offer one), as the second step refuses a method the user does not have. ${passkeysOff}`,
+  body: {
+    type: "object", required: ["mfa_token"], additionalProperties: false,
+    properties: { mfa_token: { type: "string", maxLength: 256 }, client_id: { type: "string", maxLength: 256 }, client_secret: { type: "string", maxLength: 4096 } },
+  },
   response: { 200: webauthnOptions, ...errors(...BODY_FAILURES, "invalid_grant", "invalid_client", ...SERVER_FAILURES) },
 } as const;

@@ -40,7 +40,7 @@ export function passkeyRoutes(app: FastifyInstance, tessera: Tessera, authentica
     return tessera.mfa.passkeys().loginOptions();
   });
 
-  app.post<{ Body: { mfa_token: string; client_id?: string } }>("/auth/passkeys/mfa-options", { schema: passkeyMfaOptionsSchema }, async (request, reply) => {
+  app.post<{ Body: { mfa_token: string; client_id?: string; client_secret?: string } }>("/auth/passkeys/mfa-options", { schema: passkeyMfaOptionsSchema }, async (request, reply) => {
     noStore(reply);
     return tessera.mfa.secondStepPasskeyOptions(clientCredentials(request, request.body), request.body.mfa_token);
   });
