@@ -285,7 +285,7 @@ export const settings = [
 function emailSettings() {
   return [
     setting({ key: "smtpUrl", env: "TESSERA_SMTP_URL", fallback: "", doc: "`smtp://user:pass@host:port` (STARTTLS when the server offers it; add `?starttls=required` to insist) or `smtps://…` (TLS from the start). Empty: messages are written as .eml files in the data folder (docs/email.md).", parse: parseSmtpUrl }),
-    setting({ key: "mailFrom", env: "TESSERA_MAIL_FROM", fallback: "", doc: "From address of every message (`addr@example.com` or `Name <addr@example.com>`). Required with TESSERA_SMTP_URL; default without it: `no-reply@` the issuer's host.", parse: parseMailFrom }),
+    setting({ key: "mailFrom", env: "TESSERA_MAIL_FROM", fallback: "", doc: "From address of every message (`addr@example.com` or `Name <addr@example.com>`). Required with TESSERA_SMTP_URL; default without it: `Tessera <no-reply@HOST>`, HOST the issuer's host, plus `.localdomain` when it has no dot (`localhost`: `no-reply@localhost.localdomain`; docs/email.md).", parse: parseMailFrom }),
     setting({ key: "mailTemplatesDir", env: "TESSERA_MAIL_TEMPLATES", fallback: "", doc: "Folder of message templates overriding the built-in ones (`<kind>.subject.txt`, `<kind>.txt`, `<kind>.html`; docs/email.md).", parse: (r) => (r === "" ? "" : resolve(r)) }),
     setting({ key: "smtpTimeoutSeconds", env: "TESSERA_SMTP_TIMEOUT_SECONDS", fallback: "10", doc: "Seconds to connect, greet and answer each SMTP command before an attempt fails.", parse: int(1, 600) }),
     setting({ key: "mailMaxAttempts", env: "TESSERA_MAIL_MAX_ATTEMPTS", fallback: "8", doc: "Delivery attempts of a message before it is recorded as failed.", parse: int(1, 100) }),

@@ -97,3 +97,9 @@ export function sixDigitCode(mail: ParsedMail): string {
 }
 
 export const to = (address: string) => (m: ParsedMail) => (Array.isArray(m.to) ? m.to : [m.to]).some((t) => t?.value.some((v) => v.address?.toLowerCase() === address.toLowerCase()));
+
+/** Resolves once `sink` has the message to `address` whose subject matches (later than `seen` such messages). */
+export function mailTo(sink: SmtpSink, address: string, subject: RegExp, seen = 0): Promise<ParsedMail> {
+  let count = 0;
+  return sink.waitFor((m) => to(address)(m) && subject.test(m.subject ?? "") && ++count > seen);
+}

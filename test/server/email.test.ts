@@ -3,9 +3,8 @@
 // enumeration, replay, expiry, cross-purpose tokens, 30 concurrent redemptions, bad input.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { ParsedMail } from "mailparser";
 import { startTestServer, testClock, type TestServer } from "../helpers/server.js";
-import { linkToken, sixDigitCode, startSmtp, to, type SmtpSink } from "../helpers/smtp.js";
+import { linkToken, mailTo as mailToSink, sixDigitCode, startSmtp, type SmtpSink } from "../helpers/smtp.js";
 import { decodeJwtPayload } from "../helpers/tokens.js";
 import { base32Decode, totpAt } from "../../src/core/mfa/totp.js";
 
@@ -25,11 +24,7 @@ after(async () => {
   await smtp.close();
 });
 
-/** Resolves once the message to `address` whose subject matches has arrived (later than `seen` messages). */
-async function mailTo(address: string, subject: RegExp, seen = 0): Promise<ParsedMail> {
-  let count = 0;
-  return smtp.waitFor((m) => to(address)(m) && subject.test(m.subject ?? "") && ++count > seen);
-}
+const mailTo = (address: string, subject: RegExp, seen = 0) => mailToSink(smtp, address, subject, seen);
 
 async function registered(email: string | null, username = unique("u")) {
   const res = await server.request<{ id: string }>("POST", "/auth/register", { json: { username, password: PASSWORD, ...(email ? { email } : {}) } });

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { EmailWrites, OutboxRow, Store, UserRow } from "../../store/index.js";
-import { invalidCredentials, invalidField, invalidToken, TesseraError } from "../errors.js";
+import { CredentialsRefused, invalidField, invalidToken, TesseraError, type CredentialFailure } from "../errors.js";
 import type { Actor, AuthEvents } from "../events.js";
 import { seal } from "../keys/master-key.js";
 import type { PasswordHasher } from "../accounts/passwords.js";
@@ -17,7 +17,8 @@ import { ipKey, type Throttle } from "../abuse/throttle.js";
 import { sha256 } from "../crypto-utils.js";
 import { usernameKey } from "../accounts/usernames.js";
 import { parseAddress, type Address } from "./address.js";
-import { canonicalToken, CODE_SHAPE, codeMatches, groupToken, hashCode, hashLinkToken, newCode, newLinkToken } from "./secrets.js";
+import { RESET_TOKEN_PREFIX } from "../accounts/password-resets.js";
+import { canonicalCode, canonicalToken, codeMatches, groupToken, hashCode, hashLinkToken, newCode, newLinkToken } from "./secrets.js";
 import type { MailKind } from "./templates.js";
 
 export interface EmailServiceOptions {
@@ -39,6 +40,24 @@ type User = Pick<UserRow, "id" | "username" | "email" | "disabled_at"> & { email
 
 export function verificationRefused(): TesseraError {
   return new TesseraError("invalid_grant", "The verification token is invalid, expired or already used.");
+}
+
+/** The one answer for every refused code sign-in: wrong, expired, used or worn-out code, unknown or disabled address. */
+export const CODE_REFUSED = "The code is incorrect or expired.";
+
+/**
+ * A refused email code: the sign-in failure of every path (`invalid_grant`, its outcome for the
+ * events), with words that fit a code rather than "username or password".
+ */
+class CodeRefused extends CredentialsRefused {
+  constructor(detail: string, outcome: CredentialFailure) {
+    super(detail, outcome);
+    this.message = CODE_REFUSED;
+  }
+}
+
+function codeRefused(detail: string, outcome: CredentialFailure = "invalid_credentials"): TesseraError {
+  return new CodeRefused(detail, outcome);
 }
 
 export class EmailService {
@@ -89,6 +108,22 @@ export class EmailService {
     if (!token) return undefined;
     const row = await this.#o.store.findEmailToken(hashLinkToken(token));
     return row && row.expires_at > this.#o.now() && (row.purpose === "verify" || row.purpose === "change") ? { email: row.email } : undefined;
+  }
+
+  /**
+   * What the reset page shows before the button is pressed: whether the token may still work,
+   * by the same rules as its redemption (accounts/password-resets.ts: an admin's `tsp_` token or
+   * an emailed link token, live, and for an emailed one its address still the user's verified
+   * one). Nothing is spent: the page's POST does that.
+   */
+  async peekReset(rawToken: string): Promise<boolean> {
+    const key = rawToken.startsWith(RESET_TOKEN_PREFIX) ? rawToken : canonicalToken(rawToken);
+    if (key === undefined) return false;
+    const row = await this.#o.store.findPasswordReset(sha256(key));
+    if (!row || row.expires_at <= this.#o.now()) return false;
+    if (!row.email_key) return true; // an admin's forced reset: bound to no address
+    const user = await this.#o.store.findUserById(row.user_id);
+    return user?.email_verified_key === row.email_key;
   }
 
   /**
@@ -169,19 +204,24 @@ export class EmailService {
   /**
    * The first step of a code sign-in: the user whose verified address got this code.
    * The attempt is reserved on the code (one UPDATE) before the comparison; the code is
-   * spent by one DELETE. Every failure is the same invalid_grant.
+   * spent by one DELETE. Every failure is the same invalid_grant with the same message
+   * (CODE_REFUSED). The code is read as typed or pasted (spaces, dashes: canonicalCode); one that
+   * cannot be a code at all is refused before anything is looked up, without taking an attempt
+   * (the same for every address, so it tells nothing).
    */
-  async checkCode(rawEmail: string, code: string): Promise<UserRow> {
+  async checkCode(rawEmail: string, rawCode: string): Promise<UserRow> {
+    const code = canonicalCode(rawCode);
+    if (code === undefined) throw codeRefused("malformed code");
     const address = parseAddress(rawEmail);
     const key = "problem" in address ? undefined : address.key;
     const user = key === undefined ? undefined : await this.#o.store.findUserByVerifiedEmail(key);
     const now = this.#o.now();
     // An unknown address still costs the reservation's round trip (on an id nobody has).
     const slot = await this.#o.store.reserveCodeAttempt(user?.id ?? `none:${randomUUID()}`, "otp", now, this.#o.codeMaxAttempts);
-    if (!user || !slot) throw invalidCredentials(user ? "no live code" : "unknown user", user ? "invalid_credentials" : "unknown_user");
-    if (!CODE_SHAPE.test(code) || slot.email_key !== key || !codeMatches(this.#o.codeKey, user.id, code, slot.secret_hash)) throw invalidCredentials("wrong code");
-    if (!(await this.#o.store.spendCode(slot.id, now))) throw invalidCredentials("code already spent");
-    if (user.disabled_at !== null) throw invalidCredentials("disabled user", "disabled");
+    if (!user || !slot) throw codeRefused(user ? "no live code" : "unknown user", user ? "invalid_credentials" : "unknown_user");
+    if (slot.email_key !== key || !codeMatches(this.#o.codeKey, user.id, code, slot.secret_hash)) throw codeRefused("wrong code");
+    if (!(await this.#o.store.spendCode(slot.id, now))) throw codeRefused("code already spent");
+    if (user.disabled_at !== null) throw codeRefused("disabled user", "disabled");
     return user;
   }
 

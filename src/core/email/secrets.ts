@@ -51,3 +51,14 @@ export function codeMatches(key: Buffer, userId: string, code: string, stored: s
 }
 
 export const CODE_SHAPE = /^\d{6}$/;
+
+/**
+ * A typed or pasted code in the form it was sent, or undefined if it cannot be one. Like a link
+ * token, it may carry spaces and dashes ("826 901", " 826-901 ", from a phone's paste or a
+ * grouped display) and full-width digits (NFKC): none of that is a wrong guess.
+ */
+export function canonicalCode(raw: string): string | undefined {
+  if (raw.length > 64) return undefined;
+  const s = raw.normalize("NFKC").replace(/[\s-]/g, "");
+  return CODE_SHAPE.test(s) ? s : undefined;
+}

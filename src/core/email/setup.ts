@@ -44,6 +44,8 @@ export function setUpEmail(d: EmailDeps) {
   });
   const sender = new MailSender({
     store: d.store, transport, templates, events: d.events, sealKey, now: d.now,
+    // A single-label host (`localhost`) is only a local alias, never a mail domain (RFC 5321 §2.3.5):
+    // `.localdomain` makes it one (docs/email.md, "Delivery").
     from: config.mailFrom || `Tessera <no-reply@${host.includes(".") ? host : `${host}.localdomain`}>`,
     maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseSeconds * 1000,
     // A claim outlives the longest attempt (connect, greet, each command) with room to spare.

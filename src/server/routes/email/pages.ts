@@ -26,6 +26,7 @@ function page(reply: FastifyReply, status: number, title: string, body: string):
 }
 
 const message = (text: string, role = "status") => `<p role="${role}">${esc(text)}</p>`;
+const RESET_ADVICE = "Ask for a new reset message.";
 
 interface TokenQuery { Querystring: { token?: string } }
 interface FormBody { Body: { token?: string; form_token?: string; new_password?: string; new_password_again?: string } }
@@ -52,6 +53,8 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
     }
     return token;
   }
+  /** A link that cannot work (unknown, used or expired token): the same page and status on both pages and their POSTs. */
+  const deadLink = (reply: FastifyReply, advice: string) => page(reply, 400, "This link does not work", message(`It is invalid, expired or already used. ${advice}`, "alert"));
   const refused = (reply: FastifyReply) => page(reply, 403, "This request was refused", message("Open the link from your message again and press the button.", "alert"));
 
   /** A form bound to a token: the code field holds the link's token, or is left for typing. */
@@ -70,7 +73,7 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
     const token = request.query.token?.trim() ?? "";
     if (!token) return page(reply, 200, "Confirm your email address", typeForm("/email/verify"));
     const pending = await mail.service.peekVerification(token);
-    if (!pending) return page(reply, 400, "This link does not work", message("It is invalid, expired or already used. Ask for a new message from your account.", "alert"));
+    if (!pending) return deadLink(reply, "Ask for a new message from your account.");
     return page(reply, 200, "Confirm your email address", `<p>Press the button to confirm <strong>${esc(pending.email)}</strong>.</p>${tokenForm("/email/verify", "verify", token, "Confirm my address")}`);
   });
 
@@ -94,6 +97,9 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
   app.get<TokenQuery>("/password/reset", { schema: querySchema }, async (request, reply) => {
     const token = request.query.token?.trim() ?? "";
     if (!token) return page(reply, 200, "Set a new password", typeForm("/password/reset"));
+    // Looked at, not spent (a GET never spends: mail scanners open links), so a dead link says so
+    // before the user types a new password twice.
+    if (!(await mail.service.peekReset(token))) return deadLink(reply, RESET_ADVICE);
     return page(reply, 200, "Set a new password", `<p>Every session of your account ends when you set it.</p>${tokenForm("/password/reset", "reset", token, "Set my new password", resetFields)}`);
   });
 
@@ -114,7 +120,7 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
         problem = error.message.replace(/^new_password: /, "The password ");
         return again();
       }
-      if (error instanceof TesseraError && error.code === "invalid_grant") return page(reply, 400, "This link does not work", message("It is invalid, expired or already used. Ask for a new reset message.", "alert"));
+      if (error instanceof TesseraError && error.code === "invalid_grant") return deadLink(reply, RESET_ADVICE);
       throw error;
     }
     return page(reply, 200, "Password changed", message("Your password is changed and every session of your account has ended. Sign in with the new password."));
