@@ -98,6 +98,22 @@ describe("GET /password/reset checks the token without spending it", () => {
     assertDead(await resetPage(token), "a used token");
   });
 
+  test("the page's POST with two different passwords: 'they differ' for a live link, the dead-link page for a used one", async () => {
+    const user = await verifiedUser();
+    const token = await resetToken(user.email);
+    const live = await resetPage(token);
+    const formToken = /name="form_token" value="([^"]+)"/.exec(live.text)?.[1];
+    assert.ok(formToken, "the form carries its token");
+    const post = () => server.request("POST", "/password/reset", {
+      headers: { origin: server.url }, form: { token, form_token: formToken, new_password: "one long passphrase", new_password_again: "another long passphrase" },
+    });
+    const differ = await post();
+    assert.equal(differ.status, 400);
+    assert.match(differ.text, /The two passwords differ\./);
+    assert.equal((await server.request("POST", "/auth/password/reset", { json: { reset_token: token, new_password: "a brand new passphrase" } })).status, 204, "the mismatch spent nothing");
+    assertDead(await post(), "a used token with two different passwords");
+  });
+
   test("an expired token (injected clock) gets the dead-link page; a second of life left still gets the form", async () => {
     const user = await verifiedUser();
     const token = await resetToken(user.email);
@@ -223,5 +239,10 @@ describe("the default From address (no TESSERA_MAIL_FROM, .eml files)", () => {
   test("no-reply@ the issuer's host, and .localdomain added to a host without a dot (localhost)", async () => {
     assert.equal(await fromHeader("http://localhost:0"), "Tessera <no-reply@localhost.localdomain>");
     assert.equal(await fromHeader("https://auth.example.test"), "Tessera <no-reply@auth.example.test>");
+  });
+
+  test("an IP issuer names no mail domain: localhost.localdomain, for IPv4 and IPv6 alike", async () => {
+    assert.equal(await fromHeader("http://127.0.0.1:0"), "Tessera <no-reply@localhost.localdomain>");
+    assert.equal(await fromHeader("http://[::1]:0"), "Tessera <no-reply@localhost.localdomain>");
   });
 });

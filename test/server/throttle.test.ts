@@ -108,7 +108,13 @@ test("password change: wrong current passwords count like failed sign-ins (a sto
   assertThrottled(await grant(server, "changer", "the current phrase"));
 }));
 
-test("registration: every attempt counts per IP, taken names included", () => withServer(async (server) => {
+test("registration: every attempt counts per IP, taken names included; a refused shape does not", () => withServer(async (server) => {
+  // A name or password refused for its shape counts for nothing: five of them, and the three free attempts are still there.
+  for (const json of [{ username: "ab", password: "a long pass phrase" }, { username: "reg-x", password: "short" }, { username: "\u0430lice", password: "a long pass phrase" }, { username: "reg-y", password: "password123" }, { username: "reg-z", password: "reg-z reg-z reg-z" }]) {
+    const res = await server.request<Body>("POST", "/auth/register", { json });
+    assert.equal(res.status, 400, JSON.stringify(json));
+    assert.equal(res.body.error, "invalid_request");
+  }
   assert.equal((await server.request("POST", "/auth/register", { json: { username: "reg-one", password: "a long pass phrase" } })).status, 201);
   assert.equal((await server.request("POST", "/auth/register", { json: { username: "reg-one", password: "a long pass phrase" } })).status, 409);
   assert.equal((await server.request("POST", "/auth/register", { json: { username: "reg-two", password: "a long pass phrase" } })).status, 201, "the third is counted, then blocks");

@@ -152,9 +152,13 @@ export class Throttle {
     ], attempt, isRefusal(refusalCode));
   }
 
-  /** Every registration attempt counts, taken names included. */
+  /**
+   * Every registration counts, taken names included; a name or password refused for its
+   * shape (`invalid_request`) does not: it is refused before any hash or store work and
+   * tells nothing about anyone, and a person fixing typos should not be kept waiting.
+   */
   registration<T>(ip: string | undefined, attempt: () => Promise<T>): Promise<T> {
-    return this.guard([{ dimension: "registerIp", key: ipKey(ip), onSuccess: "keep" }], attempt);
+    return this.guard([{ dimension: "registerIp", key: ipKey(ip), onSuccess: "keep" }], attempt, (e) => !(e instanceof TesseraError && e.code === "invalid_request"));
   }
 
   /** Refresh and reset tokens: only refused tokens count (a 256-bit token is not guessed; a flood of bad ones is abuse). */

@@ -5,6 +5,7 @@ import type { CounterStore } from "../abuse/backoff.js";
 import type { Config } from "../config.js";
 import type { AuthEvents } from "../events.js";
 import { createHmac } from "node:crypto";
+import { isIP } from "node:net";
 import { safeEqual } from "../crypto-utils.js";
 import { deriveKey } from "../keys/master-key.js";
 import type { PasswordHasher } from "../accounts/passwords.js";
@@ -27,6 +28,17 @@ export interface EmailDeps {
   transport?: MailTransport;
 }
 
+/**
+ * The domain of the default From (no TESSERA_MAIL_FROM: the .eml folder of development). A
+ * single-label host (`localhost`) is only a local alias, never a mail domain (RFC 5321 §2.3.5):
+ * `.localdomain` makes it one. An IP issuer (`127.0.0.1`, `[::1]`) names no domain at all, and
+ * `no-reply@127.0.0.1` is no address: `localhost.localdomain` then (docs/email.md, "Delivery").
+ */
+export function defaultMailDomain(host: string): string {
+  if (isIP(host.replace(/^\[(.*)\]$/, "$1")) !== 0) return "localhost.localdomain";
+  return host.includes(".") ? host : `${host}.localdomain`;
+}
+
 export function setUpEmail(d: EmailDeps) {
   const { config } = d;
   const host = new URL(config.issuer).hostname;
@@ -44,9 +56,7 @@ export function setUpEmail(d: EmailDeps) {
   });
   const sender = new MailSender({
     store: d.store, transport, templates, events: d.events, sealKey, now: d.now,
-    // A single-label host (`localhost`) is only a local alias, never a mail domain (RFC 5321 §2.3.5):
-    // `.localdomain` makes it one (docs/email.md, "Delivery").
-    from: config.mailFrom || `Tessera <no-reply@${host.includes(".") ? host : `${host}.localdomain`}>`,
+    from: config.mailFrom || `Tessera <no-reply@${defaultMailDomain(host)}>`,
     maxAttempts: config.mailMaxAttempts, retryBaseMs: config.mailRetryBaseSeconds * 1000,
     // A claim outlives the longest attempt (connect, greet, each command) with room to spare.
     leaseMs: Math.max(60_000, config.smtpTimeoutSeconds * 6_000),

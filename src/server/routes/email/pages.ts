@@ -110,6 +110,8 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
     let problem = "";
     const password = request.body.new_password ?? "";
     if (password !== (request.body.new_password_again ?? "")) {
+      // A dead link says so first: fixing the typo would not help.
+      if (!(await mail.service.peekReset(token))) return deadLink(reply, RESET_ADVICE);
       problem = "The two passwords differ.";
       return again();
     }
