@@ -26,6 +26,13 @@ describe("look-alike usernames are one account", () => {
     }
   });
 
+  test("a dotted capital İ (U+0130) folds to i with a dot above: ERİN is erin's look-alike, either way round", async () => {
+    assert.equal((await register("erin")).status, 201);
+    for (const name of ["ERİN", "eri\u0307n", "er\u0131n"]) assert.equal((await register(name)).status, 409, name);
+    assert.equal((await register("JİM")).status, 201);
+    assert.equal((await register("jim")).status, 409, "the plain spelling after the dotted one");
+  });
+
   test("full case folding: straße and STRASSE are one account, and either spelling signs in", async () => {
     assert.equal((await register("straße", "white river stones")).status, 201);
     const taken = await register("STRASSE");

@@ -77,7 +77,9 @@ export function usernameSkeleton(value: string): string {
   for (let round = 0; round < 4; round++) {
     let mapped = "";
     for (const ch of current.normalize("NFD")) mapped += PROTOTYPES[ch] ?? ch;
-    const next = foldCase(mapped).normalize("NFD");
+    // A dot above on a letter that already has its dot (i, j) draws nothing new: `İ` folds to
+    // `i` + U+0307, which would otherwise stand apart from a plain `i` (`ERİN` beside `erin`).
+    const next = foldCase(mapped).normalize("NFD").replace(/([ij])\u0307/g, "$1");
     if (next === current) break;
     current = next;
   }
