@@ -22,7 +22,7 @@ const KEYS = ["tests", "pass", "fail", "cancelled", "skipped", "todo"];
 const zero = () => Object.fromEntries(KEYS.map((key) => [key, 0]));
 
 export default async function* counts(source) {
-  const n = { ...zero(), failures: [], files: {}, reachedATest: [] };
+  const n = { ...zero(), failures: [], files: {} };
   const reachedATest = new Set();
   for await (const event of source) {
     // A test of the file, not the file's own entry (named by its path: absolute before Node 22, relative after).

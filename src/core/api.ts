@@ -175,6 +175,8 @@ export interface CookieSessionOperations {
 export interface ResetOperations {
   /** Refused tokens count against `meta.ip`. */
   redeem: PasswordResets["redeem"];
+  /** Whether a token would still work, spending nothing (the reset page's GET). */
+  peek: PasswordResets["peek"];
 }
 
 export type MfaOperations = Pick<ReturnType<typeof mfaUseCases>, "tokenGrant" | "passkeyTokenGrant" | "cookieLogin" | "passkeyCookieLogin" | "secondStepPasskeyOptions" | "enrolTotpForSignIn" | "enrolPasskeyOptionsForSignIn" | "passkeys">;

@@ -88,8 +88,9 @@ export type CredentialFailure = "invalid_credentials" | "unknown_user" | "disabl
 /** A refused sign-in credential, carrying why as a typed outcome. */
 export class CredentialsRefused extends TesseraError {
   readonly outcome: CredentialFailure;
-  constructor(detail: string, outcome: CredentialFailure) {
-    super("invalid_grant", "The username or password is incorrect.", { detail });
+  /** `message`: the one text of its sign-in path (a password's by default; an emailed code has its own). */
+  constructor(detail: string, outcome: CredentialFailure, message = "The username or password is incorrect.") {
+    super("invalid_grant", message, { detail });
     this.outcome = outcome;
   }
 }

@@ -222,7 +222,7 @@ export async function createTessera(config: Config, deps: TesseraDeps = {}): Pro
       ...bound(cookieSessions, "login", "loginWithCode", "replaced", "resolve", "touch", "csrfTokenFor", "verifyCsrf"),
       accessToken: (p) => bffTokens.accessToken(p),
     },
-    resets: { redeem: (token, newPassword, meta) => throttle.tokenRedemption(meta.ip, () => resets.redeem(token, newPassword, meta)) },
+    resets: { redeem: (token, newPassword, meta) => throttle.tokenRedemption(meta.ip, () => resets.redeem(token, newPassword, meta)), peek: (token) => resets.peek(token) },
     factors: {
       ...bound(factors, "list", "enrolTotp", "confirmTotp", "remove", "assertHasFactor", "newRecoveryCodes"),
       assertRecentSignIn: (p) => assertRecentSignIn(principalAuth(p), config.stepUpMaxAgeSeconds, now()),

@@ -10,7 +10,7 @@
  * `POST /auth/password/reset {reset_token, new_password}`; it expires after
  * TESSERA_PASSWORD_RESET_TTL and a newer one replaces it.
  */
-import type { Store, UserRow } from "../../store/index.js";
+import type { PasswordResetRow, Store, UserRow } from "../../store/index.js";
 import { randomToken, sha256 } from "../crypto-utils.js";
 import { canonicalToken } from "../email/secrets.js";
 import { invalidField, TesseraError } from "../errors.js";
@@ -59,17 +59,38 @@ export class PasswordResets {
     return { token, expiresAt, endedSessions: ended.length };
   }
 
+  /**
+   * The live reset a token names: an admin's `tsp_` token, or the link token of a reset asked
+   * for by email (docs/email.md), typed in any case. Read only.
+   */
+  async #live(token: string): Promise<{ key: string; reset: PasswordResetRow } | undefined> {
+    const key = SHAPE.test(token) ? token : canonicalToken(token);
+    if (key === undefined) return undefined;
+    const reset = await this.#o.store.findPasswordReset(sha256(key));
+    return reset && reset.expires_at > this.#o.now() ? { key, reset } : undefined;
+  }
+
+  /**
+   * Whether a token would still reset a password, spending nothing (the reset page's GET, which
+   * mail scanners open): live, and for a reset sent by email its address still the user's
+   * verified one, the condition `consumePasswordReset` puts on the spend.
+   */
+  async peek(token: string): Promise<boolean> {
+    const live = await this.#live(token);
+    if (!live) return false;
+    if (!live.reset.email_key) return true; // an admin's forced reset: bound to no address
+    return (await this.#o.store.findUserById(live.reset.user_id))?.email_verified_key === live.reset.email_key;
+  }
+
   /** Sets the new password if the token is live; every session of the user ends. One answer for every bad token. */
   async redeem(token: string, newPassword: string, meta: RequestMeta): Promise<void> {
     const refused = () => {
       this.#o.events.emit("password-reset-refused", { ip: meta.ip, userAgent: meta.userAgent });
       return new TesseraError("invalid_grant", "The reset token is invalid, expired or already used.");
     };
-    // An admin's `tsp_` token, or the link token of a reset asked for by email (docs/email.md), typed in any case.
-    const key = SHAPE.test(token) ? token : canonicalToken(token);
-    if (key === undefined) throw refused();
-    const found = await this.#o.store.findPasswordReset(sha256(key));
-    if (!found || found.expires_at <= this.#o.now()) throw refused();
+    const live = await this.#live(token);
+    if (!live) throw refused();
+    const { key, reset: found } = live;
     const user = await this.#o.store.findUserById(found.user_id);
     const problem = passwordProblem(newPassword, { username: user?.username ?? "" });
     if (problem) throw invalidField("new_password", problem);

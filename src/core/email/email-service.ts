@@ -17,7 +17,6 @@ import { ipKey, type Throttle } from "../abuse/throttle.js";
 import { sha256 } from "../crypto-utils.js";
 import { usernameKey } from "../accounts/usernames.js";
 import { parseAddress, type Address } from "./address.js";
-import { RESET_TOKEN_PREFIX } from "../accounts/password-resets.js";
 import { canonicalCode, canonicalToken, codeMatches, groupToken, hashCode, hashLinkToken, newCode, newLinkToken } from "./secrets.js";
 import type { MailKind } from "./templates.js";
 
@@ -45,19 +44,9 @@ export function verificationRefused(): TesseraError {
 /** The one answer for every refused code sign-in: wrong, expired, used or worn-out code, unknown or disabled address. */
 export const CODE_REFUSED = "The code is incorrect or expired.";
 
-/**
- * A refused email code: the sign-in failure of every path (`invalid_grant`, its outcome for the
- * events), with words that fit a code rather than "username or password".
- */
-class CodeRefused extends CredentialsRefused {
-  constructor(detail: string, outcome: CredentialFailure) {
-    super(detail, outcome);
-    this.message = CODE_REFUSED;
-  }
-}
-
+/** A refused email code: the sign-in failure of every path (`invalid_grant`, its outcome for the events), in words that fit a code. */
 function codeRefused(detail: string, outcome: CredentialFailure = "invalid_credentials"): TesseraError {
-  return new CodeRefused(detail, outcome);
+  return new CredentialsRefused(detail, outcome, CODE_REFUSED);
 }
 
 export class EmailService {
@@ -108,22 +97,6 @@ export class EmailService {
     if (!token) return undefined;
     const row = await this.#o.store.findEmailToken(hashLinkToken(token));
     return row && row.expires_at > this.#o.now() && (row.purpose === "verify" || row.purpose === "change") ? { email: row.email } : undefined;
-  }
-
-  /**
-   * What the reset page shows before the button is pressed: whether the token may still work,
-   * by the same rules as its redemption (accounts/password-resets.ts: an admin's `tsp_` token or
-   * an emailed link token, live, and for an emailed one its address still the user's verified
-   * one). Nothing is spent: the page's POST does that.
-   */
-  async peekReset(rawToken: string): Promise<boolean> {
-    const key = rawToken.startsWith(RESET_TOKEN_PREFIX) ? rawToken : canonicalToken(rawToken);
-    if (key === undefined) return false;
-    const row = await this.#o.store.findPasswordReset(sha256(key));
-    if (!row || row.expires_at <= this.#o.now()) return false;
-    if (!row.email_key) return true; // an admin's forced reset: bound to no address
-    const user = await this.#o.store.findUserById(row.user_id);
-    return user?.email_verified_key === row.email_key;
   }
 
   /**

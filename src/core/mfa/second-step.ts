@@ -170,7 +170,7 @@ export class SecondStep {
     if (pending.purpose === "enroll" && method === "recovery_code") throw wrongCode("an enrolment mfa_token takes the new authenticator app's code (otp) or a new passkey (webauthn)");
     let recoveryCodes: string[] | undefined;
     // Set once this request holds one of the token's attempts: only then is a code checked.
-    const attempt = { taken: false };
+    let attemptTaken = false;
     // 2. The per-account limit, reserved before the code is checked (docs/security.md,
     //    "Concurrent attempts"): parallel guesses across many mfa_tokens share it. It comes
     //    before the token's attempt, so a request it refuses spends nothing of the token.
@@ -178,7 +178,7 @@ export class SecondStep {
     //    parallel guesses get maxAttempts checks, not 30), then the code, spent by compare-and-set.
     const check = async () => {
       if (!(await this.#o.store.factors.reserveMfaAttempt(tokenHash, this.#o.now(), this.#o.maxAttempts))) throw wrongCode("mfa_token spent, expired or out of attempts");
-      attempt.taken = true;
+      attemptTaken = true;
       if (pending.purpose === "enroll" && method === "passkey") {
         if (!this.#o.passkeyEnrol) throw new TesseraError("invalid_request", "Passkeys are not available on this server.");
         const made = await this.#o.passkeyEnrol(user, input.webauthn, origin);
@@ -196,7 +196,7 @@ export class SecondStep {
       return proof;
     };
     // A token out of attempts is no guess at the account: its throttle slot is released, and no check is reported.
-    const counts = (e: unknown) => attempt.taken && e instanceof TesseraError && e.code === "invalid_grant";
+    const counts = (e: unknown) => attemptTaken && e instanceof TesseraError && e.code === "invalid_grant";
     let proved: PasskeyProof;
     try {
       proved = this.#o.throttle
@@ -204,7 +204,7 @@ export class SecondStep {
         : await check();
     } catch (error) {
       const throttled = error instanceof TesseraError && error.code === "too_many_requests";
-      if (throttled || attempt.taken) this.#o.events.emit("second-factor", { outcome: throttled ? "throttled" : "failure", ...ids });
+      if (throttled || attemptTaken) this.#o.events.emit("second-factor", { outcome: throttled ? "throttled" : "failure", ...ids });
       throw error;
     }
     // 4. The token, spent by compare-and-set.

@@ -64,7 +64,7 @@ export const SERVER_FAILURES: ErrorCode[] = ["server_error", "temporarily_unavai
  */
 export const BODY_FAILURES: ErrorCode[] = ["invalid_request", "payload_too_large", "unsupported_media_type"];
 /** The same on the OAuth endpoints, where RFC 6749 §5.2 makes another content type a 400 `invalid_request` (shared/errors.ts). */
-export const OAUTH_BODY_FAILURES: ErrorCode[] = ["invalid_request", "payload_too_large"];
+export const OAUTH_BODY_FAILURES: ErrorCode[] = BODY_FAILURES.filter((code) => code !== "unsupported_media_type");
 /** What the sign-in check of a protected route answers (no credentials; an unusable token or cookie). */
 export const AUTH_FAILURES: ErrorCode[] = ["unauthorized", "invalid_token"];
 

@@ -99,7 +99,7 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
     if (!token) return page(reply, 200, "Set a new password", typeForm("/password/reset"));
     // Looked at, not spent (a GET never spends: mail scanners open links), so a dead link says so
     // before the user types a new password twice.
-    if (!(await mail.service.peekReset(token))) return deadLink(reply, RESET_ADVICE);
+    if (!(await tessera.resets.peek(token))) return deadLink(reply, RESET_ADVICE);
     return page(reply, 200, "Set a new password", `<p>Every session of your account ends when you set it.</p>${tokenForm("/password/reset", "reset", token, "Set my new password", resetFields)}`);
   });
 
@@ -111,7 +111,7 @@ export function emailPageRoutes(app: FastifyInstance, tessera: Tessera): void {
     const password = request.body.new_password ?? "";
     if (password !== (request.body.new_password_again ?? "")) {
       // A dead link says so first: fixing the typo would not help.
-      if (!(await mail.service.peekReset(token))) return deadLink(reply, RESET_ADVICE);
+      if (!(await tessera.resets.peek(token))) return deadLink(reply, RESET_ADVICE);
       problem = "The two passwords differ.";
       return again();
     }
